@@ -1,0 +1,296 @@
+"""The layers of a linear CNN in NumPy, float32, channels last (N, H, W, C).
+
+Each layer knows its output shape, its parameters and a JSON-able config, and runs on a batch.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ModelError
+
+PADDINGS = ("valid", "same")
+
+
+def _pair(v, what: str, layer: str) -> tuple[int, int]:
+    if isinstance(v, (int, np.integer)):
+        v = (int(v), int(v))
+    v = tuple(int(a) for a in v)
+    if len(v) != 2 or min(v) < 1:
+        raise ModelError(f"Layer '{layer}': {what} must be one or two positive integers, got {v}.")
+    return v
+
+
+def _padding(p: str, layer: str) -> str:
+    p = str(p).lower()
+    if p not in PADDINGS:
+        raise ModelError(f"Layer '{layer}': padding '{p}' is not supported (use 'valid' or 'same').")
+    return p
+
+
+def window_geometry(size: int, k: int, s: int, padding: str) -> tuple[int, int]:
+    """Output length and padding before, as TensorFlow computes them: valid ⌊(n−k)/s⌋+1, same ⌈n/s⌉."""
+    if padding == "valid":
+        return (size - k) // s + 1, 0
+    out = -(-size // s)
+    total = max((out - 1) * s + k - size, 0)
+    return out, total // 2
+
+
+def pad_amounts(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]:
+    """(output length, pad before, pad after) along one axis."""
+    out, before = window_geometry(size, k, s, padding)
+    after = max((out - 1) * s + k - size - before, 0) if padding == "same" else 0
+    return out, before, after
+
+
+class Layer:
+    """A layer: `forward` maps a batch to a batch; `output_shape` maps a shape without batch."""
+
+    kind = "layer"
+
+    def __init__(self, name: str):
+        if not name or not isinstance(name, str):
+            raise ModelError("Every layer needs a non-empty name.")
+        self.name = name
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    @property
+    def param_count(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def config(self) -> dict:
+        return {"kind": self.kind, "name": self.name}
+
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(shape)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k not in ("kind", "name"))
+        return f"{type(self).__name__}({self.name!r}{', ' + extra if extra else ''})"
+
+
+def _check_finite(name: str, what: str, a: np.ndarray) -> None:
+    if not np.all(np.isfinite(a)):
+        raise ModelError(f"Layer '{name}': the {what} contains NaN or infinite values; the model file is damaged.")
+
+
+class Conv2D(Layer):
+    """y[i,j,f] = b[f] + Σ_{di,dj,c} x[i·s+di, j·s+dj, c] · K[di,dj,c,f]  (cross-correlation, as Keras)."""
+
+    kind = "conv2d"
+
+    def __init__(self, name, kernel, bias=None, strides=1, padding="valid"):
+        super().__init__(name)
+        kernel = np.asarray(kernel, dtype=np.float32)
+        if kernel.ndim != 4:
+            raise ModelError(f"Layer '{name}': a conv kernel must have 4 axes (kh, kw, in, out), got shape {kernel.shape}.")
+        if bias is None:
+            bias = np.zeros(kernel.shape[3], np.float32)
+        bias = np.asarray(bias, dtype=np.float32)
+        if bias.shape != (kernel.shape[3],):
+            raise ModelError(f"Layer '{name}': bias shape {bias.shape} does not match {kernel.shape[3]} filters.")
+        _check_finite(name, "kernel", kernel)
+        _check_finite(name, "bias", bias)
+        self.kernel, self.bias = kernel, bias
+        self.strides = _pair(strides, "strides", name)
+        self.padding = _padding(padding, name)
+        kh, kw, cin, cout = kernel.shape
+        # (cin, kh·kw·cout): one matmul gives every tap's contribution at every input position.
+        self._taps = np.ascontiguousarray(kernel.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout))
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        return self.kernel.shape[:2]
+
+    @property
+    def filters(self) -> int:
+        return self.kernel.shape[3]
+
+    @property
+    def params(self):
+        return {"kernel": self.kernel, "bias": self.bias}
+
+    def config(self):
+        return {**super().config(), "kernel_size": list(self.kernel_size), "filters": int(self.filters),
+                "strides": list(self.strides), "padding": self.padding}
+
+    def geometry(self, shape):
+        """((out_h, pad_top, pad_bottom), (out_w, pad_left, pad_right)) for an H×W×C input."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        return pad_amounts(shape[0], kh, sh, self.padding), pad_amounts(shape[1], kw, sw, self.padding)
+
+    def output_shape(self, shape):
+        if len(shape) != 3:
+            raise ModelError(f"Layer '{self.name}': a convolution needs an H×W×C input, got shape {tuple(shape)}.")
+        if shape[2] != self.kernel.shape[2]:
+            raise ModelError(f"Layer '{self.name}': kernel expects {self.kernel.shape[2]} input channels, "
+                             f"but the previous layer gives {shape[2]}.")
+        (oh, _, _), (ow, _, _) = self.geometry(shape)
+        if oh < 1 or ow < 1:
+            raise ModelError(f"Layer '{self.name}': a {self.kernel_size[0]}×{self.kernel_size[1]} kernel does not "
+                             f"fit a {shape[0]}×{shape[1]} input with 'valid' padding.")
+        return (oh, ow, self.filters)
+
+    def pad(self, x: np.ndarray) -> np.ndarray:
+        """Zero-pad a batch as TensorFlow does for 'same' (more at the bottom/right when odd)."""
+        (_, pt, pb), (_, pl, pr) = self.geometry(x.shape[1:])
+        if pt or pb or pl or pr:
+            x = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+        return x
+
+    def forward(self, x):
+        (oh, _, _), (ow, _, _) = self.geometry(x.shape[1:])
+        xp = self.pad(x)
+        kh, kw, cin, cout = self.kernel.shape
+        sh, sw = self.strides
+        n, hp, wp, _ = xp.shape
+        taps = (xp.reshape(-1, cin) @ self._taps).reshape(n, hp, wp, kh, kw, cout)
+        out = np.empty((n, oh, ow, cout), np.float32)
+        out[...] = self.bias
+        for di in range(kh):
+            for dj in range(kw):
+                out += taps[:, di:di + (oh - 1) * sh + 1:sh, dj:dj + (ow - 1) * sw + 1:sw, di, dj, :]
+        return out
+
+
+class ReLU(Layer):
+    """y = max(0, x), element by element."""
+
+    kind = "relu"
+
+    def __init__(self, name):
+        super().__init__(name)
+
+    def forward(self, x):
+        return np.maximum(x, np.float32(0))
+
+
+class MaxPool2D(Layer):
+    """y[i,j,c] = max over the pool window at (i·s, j·s) of x[·,·,c]; 'same' pads with −∞."""
+
+    kind = "maxpool2d"
+
+    def __init__(self, name, pool_size=2, strides=None, padding="valid"):
+        super().__init__(name)
+        self.pool_size = _pair(pool_size, "pool_size", name)
+        self.strides = _pair(self.pool_size if strides is None else strides, "strides", name)
+        self.padding = _padding(padding, name)
+
+    def config(self):
+        return {**super().config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
+
+    def geometry(self, shape):
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        return pad_amounts(shape[0], ph, sh, self.padding), pad_amounts(shape[1], pw, sw, self.padding)
+
+    def output_shape(self, shape):
+        if len(shape) != 3:
+            raise ModelError(f"Layer '{self.name}': max pooling needs an H×W×C input, got shape {tuple(shape)}.")
+        (oh, _, _), (ow, _, _) = self.geometry(shape)
+        if oh < 1 or ow < 1:
+            raise ModelError(f"Layer '{self.name}': a {self.pool_size[0]}×{self.pool_size[1]} pool does not fit "
+                             f"a {shape[0]}×{shape[1]} input.")
+        return (oh, ow, shape[2])
+
+    def forward(self, x):
+        (oh, pt, pb), (ow, pl, pr) = self.geometry(x.shape[1:])
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        n, _, _, c = x.shape
+        if pt or pb or pl or pr:
+            x = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=-np.inf)
+        if (ph, pw) == (sh, sw):  # non-overlapping windows: one reshape and one reduction
+            return x[:, :oh * ph, :ow * pw].reshape(n, oh, ph, ow, pw, c).max(axis=(2, 4))
+        out = None
+        for di in range(ph):
+            for dj in range(pw):
+                v = x[:, di:di + (oh - 1) * sh + 1:sh, dj:dj + (ow - 1) * sw + 1:sw]
+                out = v.copy() if out is None else np.maximum(out, v, out=out)
+        return out
+
+
+class Flatten(Layer):
+    """Unroll H×W×C into one vector in channels-last order: index = (row·W + col)·C + channel."""
+
+    kind = "flatten"
+
+    def __init__(self, name):
+        super().__init__(name)
+
+    def output_shape(self, shape):
+        return (int(math.prod(shape)),)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+
+class Dense(Layer):
+    """y = x · W + b."""
+
+    kind = "dense"
+
+    def __init__(self, name, kernel, bias=None):
+        super().__init__(name)
+        kernel = np.asarray(kernel, dtype=np.float32)
+        if kernel.ndim != 2:
+            raise ModelError(f"Layer '{name}': a dense kernel must have 2 axes (in, out), got shape {kernel.shape}.")
+        if bias is None:
+            bias = np.zeros(kernel.shape[1], np.float32)
+        bias = np.asarray(bias, dtype=np.float32)
+        if bias.shape != (kernel.shape[1],):
+            raise ModelError(f"Layer '{name}': bias shape {bias.shape} does not match {kernel.shape[1]} units.")
+        _check_finite(name, "kernel", kernel)
+        _check_finite(name, "bias", bias)
+        self.kernel, self.bias = kernel, bias
+
+    @property
+    def units(self) -> int:
+        return self.kernel.shape[1]
+
+    @property
+    def params(self):
+        return {"kernel": self.kernel, "bias": self.bias}
+
+    def config(self):
+        return {**super().config(), "units": int(self.units)}
+
+    def output_shape(self, shape):
+        if len(shape) != 1:
+            raise ModelError(f"Layer '{self.name}': a dense layer needs a flat input (add a Flatten layer before it), "
+                             f"got shape {tuple(shape)}.")
+        if shape[0] != self.kernel.shape[0]:
+            raise ModelError(f"Layer '{self.name}': kernel expects {self.kernel.shape[0]} inputs, "
+                             f"but the previous layer gives {shape[0]}.")
+        return (self.units,)
+
+    def forward(self, x):
+        return x @ self.kernel + self.bias
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)  (the shift changes nothing but avoids overflow)."""
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+class Softmax(Layer):
+    """p_i = exp(l_i) / Σ_j exp(l_j)."""
+
+    kind = "softmax"
+
+    def __init__(self, name):
+        super().__init__(name)
+
+    def forward(self, x):
+        return softmax(x).astype(np.float32, copy=False)
+
+
+LAYER_TYPES = {cls.kind: cls for cls in (Conv2D, ReLU, MaxPool2D, Flatten, Dense, Softmax)}

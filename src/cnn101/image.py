@@ -1,0 +1,124 @@
+"""Image preprocessing: the one function that training, the web app and notebooks all use.
+
+Steps: decode (first frame), apply the EXIF orientation, composite transparency on white, convert to RGB,
+resize so the shorter side fits the model's input (small images are upscaled), centre-crop, divide by 255.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImageError
+
+MAX_PIXELS = 40_000_000  # ≈ a 7,300 × 5,500 photo; larger files are refused before decoding
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def _size_of(size) -> tuple[int, int]:
+    """(height, width) from an int, a pair, or a model (its input shape)."""
+    shape = getattr(size, "input_shape", None)
+    if shape is not None:
+        return int(shape[0]), int(shape[1])
+    if isinstance(size, (int, np.integer)):
+        return int(size), int(size)
+    h, w = size
+    return int(h), int(w)
+
+
+def open_image(source):
+    """A decoded PIL image (first frame) from a path, bytes, a file object or a PIL image."""
+    from PIL import Image, ImageFile, UnidentifiedImageError
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    if isinstance(source, Image.Image):
+        img = source
+    else:
+        if isinstance(source, (str, Path)):
+            p = Path(source)
+            if not p.is_file():
+                raise ImageError(f"No image file at {p}.")
+            if p.stat().st_size > MAX_BYTES:
+                raise ImageError(f"{p.name} is larger than {MAX_BYTES // 2**20} MB; choose a smaller image.")
+            data = p.read_bytes()
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+        elif hasattr(source, "read"):
+            data = source.read()
+        else:
+            raise ImageError(f"Cannot read an image from a {type(source).__name__}; give a path, bytes or a PIL image.")
+        if not data:
+            raise ImageError("The file is empty; choose an image file (PNG, JPEG, GIF, WebP, BMP or TIFF).")
+        if len(data) > MAX_BYTES:
+            raise ImageError(f"The file is larger than {MAX_BYTES // 2**20} MB; choose a smaller image.")
+        try:
+            img = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise ImageError("This file is not an image cnn101 can read; use PNG, JPEG, GIF, WebP, BMP or TIFF.") from None
+        except Image.DecompressionBombError:
+            raise ImageError("The image has too many pixels to process safely; choose a smaller image.") from None
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise ImageError("The image has no pixels (zero width or height).")
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"The image is {w}×{h} pixels, more than the {MAX_PIXELS // 1_000_000} million allowed; "
+                         "choose a smaller image.")
+    try:
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        img.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise ImageError(f"The image file is truncated or damaged and cannot be decoded ({e}).") from None
+    return img
+
+
+def to_rgb(img):
+    """EXIF orientation applied, transparency composited on white, any mode converted to RGB."""
+    from PIL import Image, ImageOps
+
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block should not stop an otherwise readable image
+        pass
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    elif img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(a)
+        img = Image.fromarray(a.round().astype(np.uint8), "L")
+    return img.convert("RGB")
+
+
+def fit(img, size) -> "object":
+    """Resize so the image covers (height, width), then crop the centre; no resampling if it already fits."""
+    from PIL import Image
+
+    th, tw = _size_of(size)
+    w, h = img.size
+    if (w, h) == (tw, th):
+        return img
+    scale = max(th / h, tw / w)
+    nw, nh = max(tw, round(w * scale)), max(th, round(h * scale))
+    if (nw, nh) != (w, h):
+        img = img.resize((nw, nh), Image.Resampling.BILINEAR)
+    left, top = (nw - tw) // 2, (nh - th) // 2
+    return img.crop((left, top, left + tw, top + th))
+
+
+def load_image(source, size=64) -> np.ndarray:
+    """Any image → float32 array (height, width, 3) in [0, 1], ready for the model.
+
+    `size` is an int, (height, width), or a model (its input size is used).
+    Raises ImageError with a plain message for anything that is not a usable image.
+    """
+    img = fit(to_rgb(open_image(source)), size)
+    return np.asarray(img, dtype=np.float32) / np.float32(255)
+
+
+def to_uint8(x: np.ndarray) -> np.ndarray:
+    """The inverse for display: [0, 1] floats → uint8 pixels."""
+    return np.clip(np.rint(np.asarray(x) * 255), 0, 255).astype(np.uint8)
