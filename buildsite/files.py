@@ -1,0 +1,83 @@
+"""Hashing, and writing a planned file tree into a folder without touching unchanged files."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Union
+
+from . import BuildError
+
+#: What a planned file comes from: a file on disk (copied with its mtime) or bytes made by the build.
+Source = Union[Path, bytes]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def source_size(src: Source) -> int:
+    return len(src) if isinstance(src, bytes) else src.stat().st_size
+
+
+def source_sha256(src: Source) -> str:
+    return sha256_bytes(src) if isinstance(src, bytes) else sha256_file(src)
+
+
+def _unchanged(src: Source, dest: Path) -> bool:
+    if not dest.is_file():
+        return False
+    if isinstance(src, bytes):
+        return dest.stat().st_size == len(src) and dest.read_bytes() == src
+    s, d = src.stat(), dest.stat()
+    return s.st_size == d.st_size and s.st_mtime_ns == d.st_mtime_ns
+
+
+def sync_tree(plan: dict[str, Source], out: Path, marker: str) -> tuple[int, int]:
+    """Make `out` hold exactly the files of `plan` (relative POSIX path -> source).
+
+    Unchanged files are left alone, so a rebuild with nothing changed writes nothing. Files not in the
+    plan are removed, but only from a folder this build made before (one holding `marker`) or an empty
+    one: a mistyped --out never wipes someone's folder. Returns (files written, files removed).
+    """
+    out = out.resolve()
+    if out.exists() and any(out.iterdir()) and not (out / marker).is_file():
+        raise BuildError(f"{out} exists, is not empty and holds no {marker}: refusing to write the site "
+                         "into it. Choose another --out or empty the folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    # The marker goes first: a build interrupted half way still leaves a folder the next build may clean.
+    order = sorted(plan, key=lambda rel: rel != marker)
+    for rel in order:
+        src = plan[rel]
+        dest = out / rel
+        if _unchanged(src, dest):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".partial")
+        if isinstance(src, bytes):
+            tmp.write_bytes(src)
+        else:
+            shutil.copy2(src, tmp)
+        os.replace(tmp, dest)
+        written += 1
+    removed = 0
+    keep = set(plan)
+    for path in sorted(out.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        rel = path.relative_to(out).as_posix()
+        if path.is_dir():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif rel not in keep:
+            path.unlink()
+            removed += 1
+    return written, removed

