@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,13 @@ def _h5_weights(h5_bytes: bytes) -> dict[str, list[np.ndarray]]:
     return out
 
 
+def _snake_case(name: str) -> str:
+    """Keras's naming.to_snake_case: 'MaxPooling2D' → 'max_pooling2d', 'ReLU' → 're_lu'."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
 def model_from_bytes(data: bytes, class_names=None) -> Sequential:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -44,16 +52,17 @@ def model_from_bytes(data: bytes, class_names=None) -> Sequential:
     if input_shape is None:
         raise ModelError("The Keras model does not declare its input shape; build it with keras.Input(shape=...).")
     weights = _h5_weights(h5)
-    # h5 groups are keyed by the layer's name in the model; fall back to positional order if not.
-    names = [lc.get("config", {}).get("name") for lc in configs]
-    positional = list(weights.values()) if not set(names) & set(weights) else None
-    weighted = [n for n, lc in zip(names, configs) if lc.get("class_name") in ("Conv2D", "Dense")]
+    # Keras 3 keys each layer's weights by its class, not its name: layers/conv2d, layers/conv2d_1, …,
+    # numbered in model order per class (keras.src.saving.saving_lib._save_container_state).
+    keys, used = {}, {}
+    for lc in configs:
+        base = _snake_case(str(lc.get("class_name", "")))
+        used[base] = used.get(base, -1) + 1
+        keys[lc.get("config", {}).get("name")] = base if used[base] == 0 else f"{base}_{used[base]}"
 
     def get(n):
-        if positional is not None:
-            i = weighted.index(n)
-            return positional[i] if i < len(positional) else []
-        return weights.get(n, [])
+        key = keys.get(n)
+        return weights[key] if key in weights else weights.get(n, [])
 
     layers, notes = build_layers(configs, get)
     card = {"source_format": "keras", "keras_version": meta.get("keras_version"), "notes": notes}
