@@ -131,7 +131,10 @@ def test_softmax_does_not_overflow():
 
 def test_param_counts():
     assert Conv2D("c", np.zeros((3, 5, 4, 7)), np.zeros(7)).param_count == 3 * 5 * 4 * 7 + 7
-    assert Dense("d", np.zeros((10, 3))).param_count == 33
+    assert Dense("d", np.zeros((10, 3)), np.zeros(3)).param_count == 33
+    no_bias = Dense("d", np.zeros((10, 3)))  # use_bias=False in Keras: the bias is zero and not a parameter
+    assert no_bias.param_count == 30 and list(no_bias.params) == ["kernel"] and not no_bias.bias.any()
+    assert no_bias.config()["use_bias"] is False and "use_bias" not in Dense("d", np.zeros((1, 1)), [0]).config()
     assert MaxPool2D("p").param_count == ReLU("r").param_count == Flatten("f").param_count == 0
 
 

@@ -92,6 +92,7 @@ class Conv2D(Layer):
         kernel = np.asarray(kernel, dtype=np.float32)
         if kernel.ndim != 4:
             raise ModelError(f"Layer '{name}': a conv kernel must have 4 axes (kh, kw, in, out), got shape {kernel.shape}.")
+        self.use_bias = bias is not None  # without one, bias stays zeros but is not a parameter (as Keras)
         if bias is None:
             bias = np.zeros(kernel.shape[3], np.float32)
         bias = np.asarray(bias, dtype=np.float32)
@@ -116,11 +117,12 @@ class Conv2D(Layer):
 
     @property
     def params(self):
-        return {"kernel": self.kernel, "bias": self.bias}
+        return {"kernel": self.kernel, "bias": self.bias} if self.use_bias else {"kernel": self.kernel}
 
     def config(self):
-        return {**super().config(), "kernel_size": list(self.kernel_size), "filters": int(self.filters),
-                "strides": list(self.strides), "padding": self.padding}
+        cfg = {**super().config(), "kernel_size": list(self.kernel_size), "filters": int(self.filters),
+               "strides": list(self.strides), "padding": self.padding}
+        return cfg if self.use_bias else {**cfg, "use_bias": False}
 
     def geometry(self, shape):
         """((out_h, pad_top, pad_bottom), (out_w, pad_left, pad_right)) for an H×W×C input."""
@@ -242,6 +244,7 @@ class Dense(Layer):
         kernel = np.asarray(kernel, dtype=np.float32)
         if kernel.ndim != 2:
             raise ModelError(f"Layer '{name}': a dense kernel must have 2 axes (in, out), got shape {kernel.shape}.")
+        self.use_bias = bias is not None  # without one, bias stays zeros but is not a parameter (as Keras)
         if bias is None:
             bias = np.zeros(kernel.shape[1], np.float32)
         bias = np.asarray(bias, dtype=np.float32)
@@ -257,10 +260,11 @@ class Dense(Layer):
 
     @property
     def params(self):
-        return {"kernel": self.kernel, "bias": self.bias}
+        return {"kernel": self.kernel, "bias": self.bias} if self.use_bias else {"kernel": self.kernel}
 
     def config(self):
-        return {**super().config(), "units": int(self.units)}
+        cfg = {**super().config(), "units": int(self.units)}
+        return cfg if self.use_bias else {**cfg, "use_bias": False}
 
     def output_shape(self, shape):
         if len(shape) != 1:

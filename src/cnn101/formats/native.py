@@ -68,12 +68,13 @@ def _layer(cfg: dict, weights) -> object:
         if list(k.shape[:2]) != list(cfg.get("kernel_size", k.shape[:2])) or k.shape[3] != cfg.get("filters", k.shape[3]):
             raise ModelError(f"Layer '{name}': kernel shape {k.shape} does not match the card "
                              f"(kernel_size {cfg.get('kernel_size')}, filters {cfg.get('filters')}).")
-        return Conv2D(name, k, w("bias"), cfg.get("strides", 1), cfg.get("padding", "valid"))
+        return Conv2D(name, k, w("bias") if cfg.get("use_bias", True) else None, cfg.get("strides", 1),
+                      cfg.get("padding", "valid"))
     if kind == "dense":
         k = w("kernel")
         if k.ndim != 2 or k.shape[1] != cfg.get("units", k.shape[1]):
             raise ModelError(f"Layer '{name}': kernel shape {k.shape} does not match the card (units {cfg.get('units')}).")
-        return Dense(name, k, w("bias"))
+        return Dense(name, k, w("bias") if cfg.get("use_bias", True) else None)
     if kind == "maxpool2d":
         return MaxPool2D(name, cfg.get("pool_size", 2), cfg.get("strides"), cfg.get("padding", "valid"))
     return {"relu": ReLU, "flatten": Flatten, "softmax": Softmax}[kind](name)

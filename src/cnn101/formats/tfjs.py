@@ -106,10 +106,10 @@ def _keras_layers(model: Sequential) -> list[dict]:
         if isinstance(layer, Conv2D):
             c.update(filters=int(layer.filters), kernel_size=list(layer.kernel_size), strides=list(layer.strides),
                      padding=layer.padding, data_format="channels_last", dilation_rate=[1, 1],
-                     activation="linear", use_bias=True)
+                     activation="linear", use_bias=layer.use_bias)
             cls = "Conv2D"
         elif isinstance(layer, Dense):
-            c.update(units=int(layer.units), activation="linear", use_bias=True)
+            c.update(units=int(layer.units), activation="linear", use_bias=layer.use_bias)
             cls = "Dense"
         elif isinstance(layer, MaxPool2D):
             c.update(pool_size=list(layer.pool_size), strides=list(layer.strides), padding=layer.padding,
