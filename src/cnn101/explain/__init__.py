@@ -1,0 +1,31 @@
+"""Explain: what every view shows, as plain data (dataclasses of NumPy arrays and floats).
+
+One source of numbers for the web page and the notebook, computed from a model and one image's trace,
+for any linear CNN (any kernel size, stride, padding, number of classes):
+
+    n = conv_neuron(trace, "conv_1_2", 3)      # kernels, single-channel results, bias, their sum
+    n.window(i, j, channel=0)                   # patch × kernel = products, their sum
+    n.whole(i, j)                               # Σ channels + bias (+ ReLU) = the neuron's value
+    relu_detail(trace, "relu_1_1", 0).at(i, j)  # max(0, x) = y
+    pool_channel(trace, "max_pool_1", 0).window(i, j)
+    flatten_class(trace, k)                     # x · W[:, k], Σ + bias = logit k
+    softmax_detail(trace)                       # exp(l_i) / Σ_j exp(l_j)
+    route(model, name).view                     # which view a click on a neuron of `name` opens
+"""
+from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
+from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
+from .geometry import WindowGeometry
+from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
+from .relu import ReluCell, ReluDetail, relu_detail
+from .routing import Route, route, routes
+from .softmax import SoftmaxDetail, SoftmaxTerm, softmax_detail
+
+__all__ = [
+    "WindowGeometry",
+    "ConvNeuron", "ConvWindow", "ConvWhole", "conv_neuron", "conv_window", "conv_whole", "single_channel_results",
+    "ReluDetail", "ReluCell", "relu_detail",
+    "PoolChannel", "PoolWindow", "pool_channel", "pool_window",
+    "FlattenMap", "DenseNeuron", "flatten_map", "dense_neuron", "flatten_class", "logits_layer",
+    "SoftmaxDetail", "SoftmaxTerm", "softmax_detail",
+    "Route", "route", "routes",
+]

@@ -1,0 +1,43 @@
+"""Small helpers shared by the explanation modules: find layers and read one image's arrays."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def single(trace) -> None:
+    """Refuse a batched trace: every explanation is about one image."""
+    if getattr(trace, "batched", False):
+        raise ValueError("Explanations need the trace of a single image; trace one image (H×W×C), not a batch.")
+
+
+def layer_of(model, name: str, kind: type, what: str):
+    """The layer called `name`, checked to be of type `kind` (its message names the layer and its kind)."""
+    layer = model.layer(name)
+    if not isinstance(layer, kind):
+        raise ValueError(f"Layer {name!r} is a {layer.kind} layer, not a {what} layer.")
+    return layer
+
+
+def next_layer(model, name: str):
+    """The layer right after `name`, or None."""
+    names = [lay.name for lay in model.layers]
+    i = names.index(name)
+    return model.layers[i + 1] if i + 1 < len(names) else None
+
+
+def symmetric(*arrays) -> tuple[float, float]:
+    """A range (−m, m) covering every finite value, so that zero sits in the middle (white)."""
+    m = 0.0
+    for a in arrays:
+        a = np.asarray(a, dtype=np.float64)
+        a = a[np.isfinite(a)]
+        if a.size:
+            m = max(m, float(np.abs(a).max()))
+    return -m, m
+
+
+def check_channel(c: int, n: int, what: str = "channel") -> int:
+    c = int(c)
+    if not 0 <= c < n:
+        raise IndexError(f"{what.capitalize()} {c} does not exist; there are {n} (0 to {n - 1}).")
+    return c
