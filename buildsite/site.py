@@ -37,6 +37,7 @@ class BuildOptions:
     data_explicit: bool = False
     pyodide_dist: Path | None = None
     examples_per_class: int = 4
+    weights: Path | None = None  # folder copied to dist/weights/ (default: the repo's weights/)
 
 
 @dataclass
@@ -124,7 +125,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in packages.items()})
     plan[wheel_rel] = wheel
-    plan.update(_tree(repo / "weights", "weights/"))
+    plan.update(_tree(opts.weights or repo / "weights", "weights/"))
     plan.update(example_plan)
     plan["examples/index.json"] = (json.dumps(example_index, indent=1, ensure_ascii=False) + "\n").encode()
     plan.update(manifest_files())
