@@ -5,6 +5,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,16 @@ def _h5_weights(h5_bytes: bytes) -> dict[str, list[np.ndarray]]:
         raise ModelError("Reading .keras files needs h5py (pip install h5py). "
                          "Or export the model to TF.js layers format, which needs nothing extra.") from None
     out: dict[str, list[np.ndarray]] = {}
-    with h5py.File(io.BytesIO(h5_bytes), "r") as f:
-        root = f["layers"] if "layers" in f else f
-        for key in root:
-            vars_ = root[key].get("vars")
-            if vars_ is None:
-                continue
-            out[key] = [np.asarray(vars_[str(i)], dtype=np.float32) for i in range(len(vars_))]
+    try:
+        with h5py.File(io.BytesIO(h5_bytes), "r") as f:
+            root = f["layers"] if "layers" in f else f
+            for key in root:
+                vars_ = root[key].get("vars")
+                if vars_ is None:
+                    continue
+                out[key] = [np.asarray(vars_[str(i)], dtype=np.float32) for i in range(len(vars_))]
+    except (OSError, KeyError, TypeError, AttributeError) as e:
+        raise ModelError(f"The weights inside this .keras file (model.weights.h5) are damaged ({e}).") from None
     return out
 
 
@@ -41,13 +45,19 @@ def _snake_case(name: str) -> str:
 def model_from_bytes(data: bytes, class_names=None) -> Sequential:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            missing = [n for n in ("config.json", "model.weights.h5") if n not in z.namelist()]
+            if missing:
+                raise ModelError(f"This .keras file lacks {' and '.join(missing)}; save it with Keras 3's "
+                                 "model.save('x.keras').")
             config = json.loads(z.read("config.json"))
             h5 = z.read("model.weights.h5")
             meta = json.loads(z.read("metadata.json")) if "metadata.json" in z.namelist() else {}
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, EOFError, zlib.error):
         raise ModelError("This .keras file is not a valid zip archive (truncated or not a Keras 3 file).") from None
-    except KeyError as e:
-        raise ModelError(f"This .keras file lacks {e}; save it with Keras 3's model.save('x.keras').") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelError(f"The config.json inside this .keras file is not valid JSON ({e}).") from None
+    if not isinstance(config, dict):
+        raise ModelError("The config.json inside this .keras file does not describe a Keras model.")
     configs, input_shape, name = sequential_layers(config)
     if input_shape is None:
         raise ModelError("The Keras model does not declare its input shape; build it with keras.Input(shape=...).")
