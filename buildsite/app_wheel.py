@@ -77,4 +77,12 @@ def build_app_wheel(repo: Path, cache: Path, is_shipped, log=print) -> tuple[Pat
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copy2(built[0], folder / built[0].name)
         wheels = sorted(folder.glob("cnn101-*.whl"))
+        _prune(folder.parent, keep=4)
     return wheels[0], _check_wheel(wheels[0], is_shipped)
+
+
+def _prune(parent: Path, keep: int) -> None:
+    """Keep the wheels of the last few source states (switching branches back is then instant)."""
+    olds = sorted((p for p in parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in olds[keep:]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def _tarball_files(tarball: Path, entries: list[LockEntry], cache: Path, version
     wanted = {e.file_name for e in entries}
     if not all((store / name).is_file() for name in wanted):
         log(f"pyodide-dist: reading {tarball.name} (a full distribution: this takes a while, once)")
+        if store.parent.is_dir():  # keep one unpacked distribution: the one in use
+            for old in store.parent.iterdir():
+                shutil.rmtree(old, ignore_errors=True)
         store.mkdir(parents=True, exist_ok=True)
         lock_bytes = None
         try:

@@ -1,0 +1,112 @@
+"""The build refuses wasm packages whose bytes differ from the official lock, whatever their source."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from conftest_build import REPO, built_site, options, quiet  # noqa: F401  (fixture)
+from buildsite import BuildError
+from buildsite.checks import check_site
+from buildsite.site import build
+
+NUMPY = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+
+
+def official_dist(site, folder):
+    """A folder laid out like an official Pyodide distribution, made from the verified files."""
+    folder.mkdir(parents=True)
+    for p in (site.out / "pyodide").iterdir():
+        (folder / p.name).write_bytes(p.read_bytes())
+    return folder
+
+
+def run_build(*args):
+    return subprocess.run([sys.executable, str(REPO / "build.py"), *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=600)
+
+
+def test_tampered_wheel_in_pyodide_dist_folder_is_refused(built_site, tmp_path):
+    fake = official_dist(built_site, tmp_path / "pyodide")
+    wheel = fake / NUMPY
+    wheel.write_bytes(wheel.read_bytes() + b"\0")  # one byte more: still a valid zip
+    out = tmp_path / "dist"
+    run = run_build("--pyodide-dist", str(fake), "--out", str(out), "--data", str(tmp_path / "none"))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert NUMPY in run.stderr and "do not match the official lock" in run.stderr
+    assert not out.exists()  # nothing written
+
+
+def test_tampered_wheel_in_tarball_is_refused(built_site, tmp_path):
+    fake = official_dist(built_site, tmp_path / "src" / "pyodide")
+    pillow = next(fake.glob("pillow-*.whl"))
+    pillow.write_bytes(pillow.read_bytes()[:-10] + b"0123456789")
+    tarball = tmp_path / "pyodide-0.27.7.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(fake, arcname="pyodide")
+    with pytest.raises(BuildError) as err:
+        build(options(tmp_path / "dist", pyodide_dist=tarball, data=None), log=quiet)
+    assert pillow.name in str(err.value)
+    assert not (tmp_path / "dist").exists()
+
+
+def test_missing_package_in_pyodide_dist_is_refused(built_site, tmp_path):
+    fake = official_dist(built_site, tmp_path / "pyodide")
+    (fake / "jedi-0.19.1-py2.py3-none-any.whl").unlink()
+    with pytest.raises(BuildError, match=r"jedi-0\.19\.1-py2\.py3-none-any\.whl: missing"):
+        build(options(tmp_path / "dist", pyodide_dist=fake, data=None), log=quiet)
+
+
+def test_official_dist_folder_and_tarball_build(built_site, tmp_path):
+    fake = official_dist(built_site, tmp_path / "rel" / "pyodide")
+    tarball = tmp_path / "pyodide-0.27.7.tar.bz2"
+    with tarfile.open(tarball, "w:bz2") as tar:
+        tar.add(fake, arcname="pyodide")
+    for source in (fake.parent, tarball):  # the unpacked release folder holds pyodide/
+        result = build(options(tmp_path / f"dist-{source.name}", pyodide_dist=source, data=None), log=quiet)
+        info = json.loads((result.out / "build-info.json").read_text())
+        assert str(source) in info["wasm_packages_from"]
+        for name in info["packages"]["app"]:
+            assert (result.out / "pyodide" / name).read_bytes() == (built_site.out / "pyodide" / name).read_bytes()
+
+
+def test_other_pyodide_version_is_refused(built_site, tmp_path):
+    fake = official_dist(built_site, tmp_path / "pyodide")
+    lock = json.loads((fake / "pyodide-lock.json").read_text())
+    lock["info"]["version"] = "0.26.4"
+    (fake / "pyodide-lock.json").write_text(json.dumps(lock))
+    with pytest.raises(BuildError, match="is Pyodide 0.26.4"):
+        build(options(tmp_path / "dist", pyodide_dist=fake, data=None), log=quiet)
+
+
+PAGE = '<script type="module" src="./pyscript/core.js"></script>\n'
+SITE = {"pyscript/core.js": b"", "pyodide/pyodide.mjs": b"", "wheels/cnn101-0.1.0-py3-none-any.whl": b""}
+
+
+@pytest.mark.parametrize("config, problem", [
+    (None, "without a config"),
+    ('{"packages": ["numpy"]}', '"interpreter" is None'),
+    ('{"interpreter": "0.27.7"}', "CDN"),
+    ('{"interpreter": "./pyodide/pyodide.mjs", "packages": ["scipy"]}', "micropip would fetch it from PyPI"),
+    ('{"interpreter": "./pyodide/pyodide.mjs", "packages": ["./wheels/other.whl"]}', "not in the site"),
+])
+def test_pyscript_configs_that_would_go_online_are_refused(config, problem):
+    attr = f" config='{config}'" if config else ""
+    page = PAGE + f'<script type="py"{attr}>import numpy</script>'
+    with pytest.raises(BuildError, match=problem):
+        check_site({"index.html": page.encode(), **SITE}, {"numpy", "pillow"})
+
+
+def test_outside_urls_in_our_files_are_refused_links_are_not():
+    ok = PAGE + ('<script type="py" config=\'{"interpreter": "./pyodide/pyodide.mjs", "packages": '
+                 '["numpy", "./wheels/cnn101-0.1.0-py3-none-any.whl"]}\'></script>'
+                 '<a href="https://poloclub.github.io/cnn-explainer/">CNN Explainer</a>')
+    theirs = check_site({"index.html": ok.encode(), **SITE,
+                         "pyscript/x.js": b"import('https://cdn.example/x.js')"}, {"numpy"})
+    assert theirs == {"pyscript/x.js": ["https://cdn.example/x.js"]}  # recorded, not refused
+    bad = ok + '<img src="https://example.org/cat.jpg">'
+    with pytest.raises(BuildError, match="outside URL https://example.org/cat.jpg"):
+        check_site({"index.html": bad.encode(), **SITE}, {"numpy"})
