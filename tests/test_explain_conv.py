@@ -178,5 +178,7 @@ def test_ranges_are_symmetric_and_cover_the_values(trace):
     lo, hi = n.kernel_range
     assert lo == -hi and hi == pytest.approx(float(np.abs(n.kernels).max()))
     lo, hi = n.result_range
-    assert lo == -hi and hi >= np.abs(n.results).max() and hi >= np.abs(n.pre_activation).max()
+    assert lo == -hi and hi == pytest.approx(float(np.abs(n.results).max()))
+    lo, hi = n.value_range
+    assert lo == -hi and hi >= np.abs(n.pre_activation).max() and hi >= np.abs(n.value).max()
     assert isinstance(WindowGeometry.of(conv, trace[n.source].shape).formula(), str)

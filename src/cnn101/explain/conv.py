@@ -98,8 +98,13 @@ class ConvNeuron:
 
     @property
     def result_range(self) -> tuple[float, float]:
-        """Symmetric colour range shared by the single-channel results and their sum."""
-        return symmetric(self.results, self.pre_activation)
+        """Symmetric colour range shared by the single-channel results."""
+        return symmetric(self.results)
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """Symmetric colour range of the neuron itself: its pre-activation and its ReLU output."""
+        return symmetric(self.pre_activation, self.output, *(() if self.activated is None else (self.activated,)))
 
     def window(self, i: int, j: int, channel: int) -> ConvWindow:
         """The detail view for one input channel at output (i, j)."""
