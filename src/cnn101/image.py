@@ -81,15 +81,17 @@ def to_rgb(img):
         img = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block should not stop an otherwise readable image
         pass
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode in ("P", "L", "RGB") and "transparency" in img.info):
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)
-    elif img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    elif img.mode.startswith("I") or img.mode == "F":
+        # 16-bit greys (opened as 'I;16', or 'I' by older Pillow): 65535 → 255, so an 8-bit
+        # image stored with 16 bits gives the same input; never stretched (a flat grey must stay grey).
         a = np.asarray(img, dtype=np.float64)
-        lo, hi = float(a.min()), float(a.max())
-        a = (a - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(a)
-        img = Image.fromarray(a.round().astype(np.uint8), "L")
+        if img.mode != "F":
+            a = a / 257
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
     return img.convert("RGB")
 
 
