@@ -1,0 +1,89 @@
+"""cnn101 in notebooks: objects that display themselves (static HTML/SVG, no JavaScript) and keep the
+numbers they show as attributes.
+
+    import cnn101, cnn101.notebook as nb
+    model = cnn101.load_model()
+    trace = model.trace(cnn101.load_image("cat.jpg", model))
+    nb.summary(model)                          # layers, shapes, parameters
+    nb.overview(trace, scope="unit")           # every neuron as a heatmap ('unit', 'module', 'global')
+    v = nb.conv_neuron(trace, "conv_1_2", 3)   # kernels, per-channel results, Σ + bias
+    v.kernels, v.results, v.bias               # … the same numbers as NumPy arrays
+    nb.conv_window(trace, "conv_1_2", 3, 10, 20, channel=0)   # patch × kernel = products, Σ
+    nb.conv_window(trace, "conv_1_2", 3, 10, 20)              # whole neuron: Σ channels + bias, ReLU
+    nb.relu(trace, "relu_1_1", 0, 5, 5); nb.pool_window(trace, "max_pool_1", 0, 3, 4)
+    nb.flatten(trace, k); nb.softmax(trace)
+"""
+from __future__ import annotations
+
+from .. import explain
+from .base import View
+from .conv import ConvNeuronView, ConvWholeView, ConvWindowView
+from .layers import FlattenView, PoolView, ReluView, SoftmaxView
+from .summary import Summary
+
+
+def summary(model) -> Summary:
+    """The model's layers, their settings, output shapes and parameter counts."""
+    return Summary(model)
+
+
+def overview(trace, scope: str = "unit"):
+    """Every layer's neurons as heatmaps, coloured with one range per unit, module or globally."""
+    from ..explain.overview import overview as _overview
+    from .overview_view import OverviewView
+
+    explain._common.single(trace)
+    return OverviewView(_overview(trace.model, trace), scope)
+
+
+def conv_neuron(trace, layer: str, neuron: int, at: tuple[int, int] | None = None) -> ConvNeuronView:
+    """Conv neuron `neuron` of `layer`: each input channel, its kernel and result; Σ + bias (sum written out at `at`)."""
+    return ConvNeuronView(explain.conv_neuron(trace, layer, neuron), at)
+
+
+def conv_window(trace, layer: str, neuron: int, i: int, j: int, channel: int | None = None):
+    """Output (i, j) of a conv neuron: for one input `channel`, the patch × kernel products and their sum;
+    with channel=None, the whole neuron (every channel, Σ + bias, ReLU)."""
+    n = explain.conv_neuron(trace, layer, neuron)
+    if channel is None:
+        return ConvWholeView(n.whole(i, j), n)
+    return ConvWindowView(n.window(i, j, channel), n)
+
+
+def relu(trace, layer: str, channel: int | None = None, *at: int) -> ReluView:
+    """A ReLU layer, one channel: max(0, x) = y (written out at position `at`, default the most negative x)."""
+    return ReluView(explain.relu_detail(trace, layer, channel), tuple(at) or None)
+
+
+def pool_window(trace, layer: str, channel: int, i: int, j: int) -> PoolView:
+    """A max-pooling window at output (i, j) of one channel: which cell is the maximum."""
+    ch = explain.pool_channel(trace, layer, channel)
+    return PoolView(ch.window(i, j), ch)
+
+
+def flatten(trace, k: int | None = None, top: int = 10) -> FlattenView:
+    """The flatten view of class k (default: the predicted class): values × weights, Σ + bias = logit."""
+    k = int(trace.predicted) if k is None else k
+    return FlattenView(explain.flatten_class(trace, k), top)
+
+
+def softmax(trace) -> SoftmaxView:
+    """Logits → exp → ÷ Σ → probabilities, for every class."""
+    return SoftmaxView(explain.softmax_detail(trace))
+
+
+def show(obj, **kwargs):
+    """Something to display: a Trace → its overview, a model → its summary, a view → itself."""
+    from ..engine import Sequential, Trace
+
+    if isinstance(obj, Trace):
+        return overview(obj, **kwargs)
+    if isinstance(obj, Sequential):
+        return summary(obj)
+    if isinstance(obj, View):
+        return obj
+    raise TypeError(f"cnn101.notebook.show() takes a trace, a model or a view, not a {type(obj).__name__}.")
+
+
+__all__ = ["View", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
+           "softmax", "show"]
