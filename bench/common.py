@@ -1,0 +1,81 @@
+"""Shared benchmark helpers: timing statistics, machine facts and the results file.
+
+Every bench script exposes `run(quick: bool = False) -> list[dict]` (rows) and a `main()` that prints them.
+A row: {"group", "name", "median", "p25", "p75", "n", "unit", ...extra}. Medians, never means: the machines are noisy.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def stats(samples: list[float], unit: str = "ms") -> dict:
+    """Median and quartiles of samples (already in `unit`)."""
+    s = sorted(samples)
+    q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0], s[0], s[0]]
+    return {"median": statistics.median(s), "p25": q[0], "p75": q[2], "min": s[0], "n": len(s), "unit": unit}
+
+
+def measure(fn, repeat: int = 50, warmup: int = 5) -> dict:
+    """Time fn() `repeat` times after `warmup` calls; statistics in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1e3)
+    return stats(samples)
+
+
+def row(group: str, name: str, st: dict, **extra) -> dict:
+    return {"group": group, "name": name, **st, **extra}
+
+
+def _version(cmd: list[str]) -> str | None:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info() -> dict:
+    import numpy
+
+    info = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "chromium": _version(["/usr/bin/chromium", "--version"]),
+        "node": _version(["node", "--version"]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+    try:
+        cpu = Path("/proc/cpuinfo").read_text()
+        info["cpu_model"] = next((ln.split(":", 1)[1].strip() for ln in cpu.splitlines() if ln.startswith("model name")), None)
+    except OSError:
+        pass
+    return info
+
+
+def print_rows(rows: list[dict]) -> None:
+    for r in rows:
+        if "median" in r:
+            print(f"{r['group']:<12} {r['name']:<58} {r['median']:>10.3f} {r.get('unit', 'ms'):<5} "
+                  f"(p25 {r['p25']:.3f}, p75 {r['p75']:.3f}, n={r['n']})")
+        else:
+            print(f"{r['group']:<12} {r['name']:<58} {r.get('value')} {r.get('unit', '')}")
+
+
+def save_json(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
