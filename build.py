@@ -10,6 +10,7 @@ The work is in buildsite/; this file is the command line only.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ sys.path.insert(0, str(REPO))
 from buildsite import BuildError  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "tiny-imagenet-10"
+ENV_DATA = os.environ.get("CNN101_DATA")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=REPO / "dist", help="site folder (default: dist/)")
     p.add_argument("--cache", type=Path, default=REPO / ".cache", help="download and build cache (default: .cache/)")
     p.add_argument("--data", type=Path, default=None,
-                   help=f"dataset folder with val/<class>/*.JPEG for the example images (default: {DEFAULT_DATA}, "
-                        "skipped when absent)")
+                   help="dataset folder with val/<class>/*.JPEG for the example images (default: $CNN101_DATA, "
+                        f"else {DEFAULT_DATA}, skipped when absent)")
     p.add_argument("--examples-per-class", type=int, default=4, metavar="N")
     p.add_argument("--pyodide-dist", type=Path, default=None, metavar="PATH",
                    help="official Pyodide 0.27.7 distribution (folder or .tar.bz2/.tar.gz) to take the wasm "
@@ -54,7 +56,8 @@ def run_build(args) -> None:
     t0 = time.perf_counter()
     result = build(BuildOptions(
         repo=REPO, out=args.out, cache=args.cache,
-        data=(args.data or DEFAULT_DATA).resolve(), data_explicit=args.data is not None,
+        data=Path(args.data or ENV_DATA or DEFAULT_DATA).resolve(),
+        data_explicit=bool(args.data or ENV_DATA),
         pyodide_dist=args.pyodide_dist, examples_per_class=args.examples_per_class))
     steps = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items())
     print(f"build: {result.out} ready in {time.perf_counter() - t0:.2f} s: {result.files} files, "
@@ -71,7 +74,7 @@ def main(argv=None) -> int:
         print(f"build: error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        from buildsite.server import make_server, url_of
+        from buildsite.server import make_server, url_of, warm_gzip
         if not (args.out / "index.html").is_file():
             print(f"serve: {args.out} has no index.html: build first.", file=sys.stderr)
             return 2
@@ -80,6 +83,7 @@ def main(argv=None) -> int:
         except OSError as exc:
             print(f"serve: cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port.", file=sys.stderr)
             return 2
+        warm_gzip(server)
         print(f"serving {args.out} at {url_of(server)}  (Ctrl-C to stop)", flush=True)
         try:
             server.serve_forever()

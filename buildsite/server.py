@@ -101,18 +101,28 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return None
         stat = os.stat(path)
         suffix = posixpath.splitext(path)[1].lower()
-        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-        if self.headers.get("If-None-Match") == etag:
+        accept = [a.split(";")[0].strip() for a in self.headers.get("Accept-Encoding", "").split(",")]
+        br_path = path + ".br"  # written by the build when the optional brotli package is installed
+        encoding = None
+        if suffix in COMPRESSIBLE and "br" in accept and os.path.isfile(br_path) \
+                and os.stat(br_path).st_mtime_ns >= stat.st_mtime_ns:
+            encoding = "br"
+        elif suffix in COMPRESSIBLE and stat.st_size >= _MIN_GZIP and "gzip" in accept:
+            encoding = "gzip"
+        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}{"-" + encoding if encoding else ""}"'
+        if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
+            if suffix in COMPRESSIBLE:
+                self.send_header("Vary", "Accept-Encoding")
             self.end_headers()
             return None
-        use_gzip = (suffix in COMPRESSIBLE and stat.st_size >= _MIN_GZIP
-                    and "gzip" in self.headers.get("Accept-Encoding", ""))
-        if use_gzip:
+        if encoding == "br":
+            f = open(br_path, "rb")
+            length = os.fstat(f.fileno()).st_size
+        elif encoding == "gzip":
             body = self.gzip_cache.get(path, stat)
-            f = io.BytesIO(body)
-            length = len(body)
+            f, length = io.BytesIO(body), len(body)
         else:
             f = open(path, "rb")
             length = stat.st_size
@@ -123,8 +133,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("ETag", etag)
         if suffix in COMPRESSIBLE:
             self.send_header("Vary", "Accept-Encoding")
-        if use_gzip:
-            self.send_header("Content-Encoding", "gzip")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         self.end_headers()
         return f
 
@@ -138,10 +148,24 @@ class SiteHandler(SimpleHTTPRequestHandler):
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8101, *, isolate: bool = False,
                 quiet: bool = False) -> ThreadingHTTPServer:
     """A server for `root` (port 0: any free port). Call serve_forever(); shutdown() to stop."""
-    handler = type("Handler", (SiteHandler,), {"isolate": isolate, "quiet": quiet, "gzip_cache": _GzipCache()})
+    cache = _GzipCache()
+    handler = type("Handler", (SiteHandler,), {"isolate": isolate, "quiet": quiet, "gzip_cache": cache})
     server = ThreadingHTTPServer((host, port), partial(handler, directory=str(Path(root).resolve())))
     server.daemon_threads = True
+    server.gzip_cache = cache
+    server.root = Path(root).resolve()
     return server
+
+
+def warm_gzip(server: ThreadingHTTPServer, min_bytes: int = 100_000) -> threading.Thread:
+    """Compress the big compressible files (the runtime) in the background, so no visitor waits for it."""
+    def run():
+        for p in sorted(server.root.rglob("*")):
+            if p.is_file() and p.suffix.lower() in COMPRESSIBLE and p.stat().st_size >= min_bytes:
+                server.gzip_cache.get(str(p), p.stat())
+    t = threading.Thread(target=run, name="cnn101-gzip", daemon=True)
+    t.start()
+    return t
 
 
 def url_of(server: ThreadingHTTPServer) -> str:

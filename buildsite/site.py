@@ -17,6 +17,7 @@ from .examples import choose_examples
 from .files import Source, source_sha256, source_size, sync_tree
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages
 from .pyodide_dist import dist_packages
+from .precompress import ENCODED_SUFFIX, brotli_copies
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
 from .service_worker import cache_version, render_sw
 from .webmanifest import manifest_files
@@ -137,6 +138,9 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
     plan["sw.js"] = render_sw(hashes, on_demand).encode()
     hashes["sw.js"] = source_sha256(plan["sw.js"])
+    encoded = brotli_copies(plan, hashes, opts.cache, log)  # transport encodings: not listed in sw.js
+    plan.update(encoded)
+    hashes.update({rel: source_sha256(src) for rel, src in encoded.items()})
     files = {rel: {"sha256": hashes[rel], "size": source_size(plan[rel])} for rel in sorted(plan)}
     info = {
         "cnn101_version": version,
@@ -147,7 +151,9 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
         "wasm_packages_verified_against": "npm pyodide@%s pyodide-lock.json (served unchanged as "
                                           "pyodide/pyodide-lock.json)" % PYODIDE_VERSION,
         "packages": {"app": sorted(app_files), "notebook_only": sorted(p.split("/", 1)[1] for p in on_demand)},
-        "service_worker_cache": cache_version({k: v for k, v in hashes.items() if k != "sw.js"}),
+        "service_worker_cache": cache_version({k: v for k, v in hashes.items()
+                                               if k != "sw.js" and k not in encoded}),
+        "brotli_copies": sorted(encoded),
         "examples": len(example_index["examples"]),
         "third_party_urls": third_party_urls,
         "total_bytes": sum(f["size"] for f in files.values()),

@@ -33,6 +33,8 @@ def site(tmp_path):
         "z.zip": b"PK",
         "manifest.webmanifest": b"{}",
         "sub/index.html": b"<p>sub</p>",
+        "big.js": b"let a = 1;\n" * 500,
+        "big.js.br": b"pretend-brotli",  # the build writes these when the brotli package is installed
     }
     for rel, data in files.items():
         (tmp_path / rel).write_bytes(data)
@@ -65,6 +67,17 @@ def test_gzip_when_accepted(site):
     assert headers["Content-Type"] == "application/wasm"
     status, headers, body = get(url + "p.whl", **{"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in headers and body == files["p.whl"]  # already compressed
+
+
+def test_brotli_copy_when_accepted(site):
+    url, files = site
+    status, headers, body = get(url + "big.js", **{"Accept-Encoding": "gzip, deflate, br"})
+    assert headers["Content-Encoding"] == "br" and body == files["big.js.br"]
+    assert headers["Content-Type"].startswith("text/javascript")
+    _, headers, body = get(url + "big.js", **{"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == files["big.js"]
+    status, _, _ = get(url + "big.js", **{"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})
+    assert status == 304
 
 
 def test_etag_revalidation_and_index(site):

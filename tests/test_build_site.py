@@ -27,6 +27,11 @@ def files_of(out):
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
 
 
+def assets_of(out):
+    """What sw.js must list: every file but itself, build-info.json and brotli copies (<asset>.br)."""
+    return {f for f in files_of(out) - {"sw.js", "build-info.json"} if not f.endswith(".br")}
+
+
 def sw_lists(out) -> tuple[dict, list]:
     text = (out / "sw.js").read_text()
     precache = json.loads(re.search(r"const PRECACHE = (\{.*?\n\});", text, re.S).group(1))
@@ -85,8 +90,7 @@ def test_build_info_lists_every_file(built_site):
 def test_service_worker_lists_every_asset(built_site):
     out = built_site.out
     precache, on_demand = sw_lists(out)
-    assets = files_of(out) - {"sw.js", "build-info.json"}
-    assert set(precache) - {"./"} | set(on_demand) == assets
+    assert set(precache) - {"./"} | set(on_demand) == assets_of(out)
     assert not set(precache) & set(on_demand)
     assert precache["./"] == precache["index.html"]
     for rel, integrity in precache.items():
@@ -148,7 +152,7 @@ def test_rebuild_is_incremental_and_cache_name_follows_assets(built_site, tmp_pa
     assert fewer.cache_name != first.cache_name and cache_name(out) == fewer.cache_name
     assert fewer.removed == 4 and fewer.written == 3  # index.json, sw.js, build-info.json
     precache, on_demand = sw_lists(out)
-    assert set(precache) - {"./"} | set(on_demand) == files_of(out) - {"sw.js", "build-info.json"}
+    assert set(precache) - {"./"} | set(on_demand) == assets_of(out)
     index = json.loads((out / "examples/index.json").read_text())
     assert [e["class_index"] for e in index["examples"]] == [0, 1]
 
