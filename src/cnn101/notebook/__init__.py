@@ -4,6 +4,7 @@ numbers they show as attributes.
     import cnn101, cnn101.notebook as nb
     model = cnn101.load_model()
     trace = model.trace(cnn101.load_image("cat.jpg", model))
+    nb.image(trace.input)                      # the picture the network sees
     nb.summary(model)                          # layers, shapes, parameters
     nb.overview(trace, scope="unit")           # every neuron as a heatmap ('unit', 'module', 'global')
     v = nb.conv_neuron(trace, "conv_1_2", 3)   # kernels, per-channel results, Σ + bias
@@ -19,7 +20,13 @@ from .. import explain
 from .base import View
 from .conv import ConvNeuronView, ConvWholeView, ConvWindowView
 from .layers import FlattenView, PoolView, ReluView, SoftmaxView
+from .picture import ImageView
 from .summary import Summary
+
+
+def image(x, box: int = 192) -> ImageView:
+    """An input image (H×W×3 floats in [0, 1]) enlarged, with its colour channels."""
+    return ImageView(x, box)
 
 
 def summary(model) -> Summary:
@@ -85,5 +92,5 @@ def show(obj, **kwargs):
     raise TypeError(f"cnn101.notebook.show() takes a trace, a model or a view, not a {type(obj).__name__}.")
 
 
-__all__ = ["View", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
+__all__ = ["View", "image", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
            "softmax", "show"]
