@@ -1,0 +1,24 @@
+"""docs/tutorial.md: every section has a stable anchor right before its heading, and every anchor the
+views link to exists."""
+import re
+from pathlib import Path
+
+from cnn101.explain.overview import TUTORIAL
+
+TEXT = (Path(__file__).resolve().parents[1] / "docs" / "tutorial.md").read_text(encoding="utf-8")
+TOPICS = ["what-is-a-cnn", "input", "convolution", "hyperparameters", "relu", "pooling", "flatten", "dense",
+          "softmax", "how-to-use"]
+
+
+def anchors():
+    return re.findall(r'^<a id="(tutorial-[a-z0-9-]+)"></a>\n## \S', TEXT, flags=re.M)
+
+
+def test_one_anchor_per_section_in_order():
+    assert anchors() == [f"tutorial-{t}" for t in TOPICS]
+    assert len(re.findall(r"^## ", TEXT, flags=re.M)) == len(TOPICS)
+
+
+def test_every_anchor_the_overview_links_to_exists():
+    for section in set(TUTORIAL.values()):
+        assert f"tutorial-{section}" in anchors(), section
