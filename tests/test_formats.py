@@ -20,6 +20,8 @@ from cnn101 import ModelError
 from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
 from cnn101.formats import native, tfjs
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras internals under NumPy 2
+
 
 def small_model(card=None) -> Sequential:
     rng = np.random.default_rng(3)
