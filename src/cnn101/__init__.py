@@ -12,4 +12,13 @@ from .formats import load_model
 from .image import load_image
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "load_image", "Sequential", "Trace", "Cnn101Error", "ImageError", "ModelError", "__version__"]
+
+
+def show(obj, **options):
+    """Rich display of a model, a trace or an image in a notebook (see cnn101.notebook)."""
+    from .notebook import show as _show
+
+    return _show(obj, **options)
+
+
+__all__ = ["show", "load_model", "load_image", "Sequential", "Trace", "Cnn101Error", "ImageError", "ModelError", "__version__"]
