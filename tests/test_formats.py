@@ -398,7 +398,9 @@ def test_keras_truncated_and_incomplete(keras_files, tmp_path):
         refused(tmp_path / "c.keras", *words)
 
 
-def test_keras_good_file_loads(keras_files):
+def test_keras_good_file_loads(keras_files, tmp_path):
+    (tmp_path / "only.keras").write_bytes((keras_files / "good.keras").read_bytes())
+    assert [layer.name for layer in cnn101.load_model(tmp_path).layers] == ["c", "f", "d"]  # a folder with a .keras
     m = cnn101.load_model(keras_files / "good.keras")
     assert [layer.name for layer in m.layers] == ["c", "f", "d"] and m.input_shape == (8, 8, 3)
     assert m.card["source_format"] == "keras" and m.card["keras_version"]

@@ -30,7 +30,7 @@ def load_model(path=None, class_names=None) -> Sequential:
         for candidate in ("model.json", f"{BUNDLED_NAME}.json"):
             if (p / candidate).exists():
                 return load_model(p / candidate, class_names)
-        cards = sorted(p.glob("*.json"))
+        cards = sorted(p.glob("*.json")) or sorted(p.glob("*.keras"))
         if not cards:
             raise ModelError(f"The folder {p} holds no model (no model.json, .json card or .keras).")
         p = cards[0]
