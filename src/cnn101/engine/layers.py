@@ -120,9 +120,15 @@ class Conv2D(Layer):
         self.kernel, self.bias = kernel, bias
         self.strides = _pair(strides, "strides", name)
         self.padding = _padding(padding, name)
-        kh, kw, cin, cout = kernel.shape
-        # (cin, kh·kw·cout): one matmul gives every tap's contribution at every input position.
-        self._taps = np.ascontiguousarray(kernel.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout))
+
+    @property
+    def _taps(self) -> np.ndarray:
+        """(cin, kh·kw·cout): one matmul gives every tap's contribution at every input position.
+
+        Derived from `kernel` on every call (a few µs), so an edited kernel takes effect at once.
+        """
+        kh, kw, cin, cout = self.kernel.shape
+        return np.ascontiguousarray(self.kernel.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout))
 
     @property
     def kernel_size(self) -> tuple[int, int]:
