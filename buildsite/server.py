@@ -69,6 +69,7 @@ class _GzipCache:
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the page fetches dozens of files
     extensions_map = {"": "application/octet-stream", **MIME_TYPES}
     isolate = False  # send COOP/COEP (needed only by PyScript workers with synchronous calls)
     quiet = False
