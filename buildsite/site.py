@@ -89,6 +89,30 @@ def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
     return (json.dumps(config, indent=2) + "\n").encode()
 
 
+def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_index, log) -> Source:
+    """index.html with the Overview of the first example drawn in by web/app/snapshot.py (the page's own
+    render code, run here on CPython), so the page shows it before Python is up; unchanged if it cannot."""
+    script, examples = web / "app" / "snapshot.py", example_index.get("examples", [])
+    if not script.is_file() or not examples:
+        return index
+    try:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("cnn101_web_snapshot", script)
+        snapshot = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(snapshot)
+        model = snapshot.site_model(weights)
+        if model is None:
+            log("prerender: no model in the wheel or weights/: the page starts without a snapshot")
+            return index
+        first = examples[0]
+        html = snapshot.prerender(index.read_text(encoding="utf-8"), model,
+                                  example_plan["examples/" + first["file"]], first["label"])
+        return html.encode("utf-8")
+    except Exception as exc:  # a snapshot is a nicety: never let it stop the build
+        log(f"prerender: skipped ({type(exc).__name__}: {exc})")
+        return index
+
+
 def build(opts: BuildOptions, log=print) -> BuildResult:
     repo, timer = opts.repo.resolve(), _Timer()
     npm = ensure_npm_packages(repo, log)
@@ -121,6 +145,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     wheel_rel = f"wheels/{wheel.name}"
     plan: dict[str, Source] = {}
     plan.update(_tree(web, ""))
+    plan["index.html"] = _prerendered(web, plan["index.html"], opts.weights or repo / "weights", example_plan,
+                                      example_index, log)
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})

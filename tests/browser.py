@@ -1,0 +1,128 @@
+"""Driving Debian's Chromium with PyPI playwright, offline: shared by every browser test.
+
+- `launch(playwright)`: headless /usr/bin/chromium (never `playwright install`), a fresh profile, the
+  flags that stop Chromium's own background traffic, and a host-resolver rule that makes every name but
+  localhost unresolvable (so nothing can leave even if a request escaped routing).
+- `guarded_context(browser)`: a context whose `route("**/*")` aborts and records every request not to
+  127.0.0.1/localhost; `context.outside` lists them (URLs) and `check_offline(context)` fails a test
+  that attempted any.
+- `serve(root)`: the site server (buildsite.server) on a free port, in a thread.
+- `screenshot(page, name)`: a PNG under test-artifacts/ (look at them).
+- `console_problems(page)`: page errors and console errors seen so far.
+
+The fixtures built on these live in conftest.py.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--no-pings",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+
+
+def chromium_available() -> bool:
+    return CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is not None
+
+
+def is_local(url: str) -> bool:
+    """True for URLs that stay on this machine (or never touch the network: data:, blob:, about:)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about", "chrome-extension", "chrome", "devtools"):
+        return True
+    return (parts.hostname or "") in LOCAL_HOSTS
+
+
+def launch(playwright, **kwargs):
+    """Headless Debian Chromium, fresh temporary profile."""
+    args = CHROMIUM_ARGS + list(kwargs.pop("args", []))
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args, **kwargs)
+
+
+def guarded_context(browser, **kwargs):
+    """A new context that aborts and records every request leaving localhost (`context.outside`)."""
+    kwargs.setdefault("viewport", {"width": 1366, "height": 900})
+    context = browser.new_context(**kwargs)
+    outside: list[str] = []
+    context.outside = outside
+
+    def route(r):
+        url = r.request.url
+        if is_local(url):
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort("blockedbyclient")
+
+    def seen(request):  # requests that did not pass through routing (e.g. from a service worker)
+        if not is_local(request.url) and request.url not in outside:
+            outside.append(request.url)
+
+    context.route("**/*", route)
+    context.on("request", seen)
+    return context
+
+
+def check_offline(context) -> None:
+    """Fail if anything tried to leave localhost during the test."""
+    outside = list(getattr(context, "outside", []))
+    assert not outside, f"{len(outside)} request(s) tried to leave localhost: {outside[:10]}"
+
+
+def track_console(page) -> list[str]:
+    """Start collecting page errors and console errors of `page`; returns the (growing) list."""
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.problems = problems
+    return problems
+
+
+def console_problems(page) -> list[str]:
+    return list(getattr(page, "problems", []))
+
+
+def serve(root: Path, **kwargs):
+    """Serve a built site from a thread on a free port: (server, base URL ending in '/')."""
+    from buildsite.server import start_in_thread
+
+    return start_in_thread(Path(root), **kwargs)
+
+
+def stop(server) -> None:
+    server.shutdown()
+    server.server_close()
+
+
+def artifact_path(name: str, suffix: str = ".png") -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "shot"
+    return ARTIFACTS / (safe if safe.endswith(suffix) else safe + suffix)
+
+
+def screenshot(page, name: str, full_page: bool = True, **kwargs) -> Path:
+    """Save a screenshot under test-artifacts/ and return its path."""
+    path = artifact_path(name)
+    page.screenshot(path=str(path), full_page=full_page, **kwargs)
+    return path

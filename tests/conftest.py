@@ -1,0 +1,144 @@
+"""Shared fixtures. Browser fixtures (see tests/browser.py for the helpers):
+
+  browser        session: headless Debian Chromium (skips the test when /usr/bin/chromium is missing)
+  context        a fresh context whose outside requests are aborted and recorded; the test FAILS at
+                 teardown if any was attempted (`context.outside` lists them)
+  page           a page of `context`, collecting console errors (`page.problems`); on failure a
+                 screenshot goes to test-artifacts/<test>.png
+  app_site       session: a built site (dist layout) with a model; uses the trained weights when they
+                 exist, else ships the reference Tiny VGG (tests only) as weights/tiny-vgg.{json,npz}
+  app_model      session: the same model, loaded in CPython (to compare the page with the engine)
+  app_url        session: app_site served on 127.0.0.1 (a free port), base URL ending in '/'
+  serve_site     factory: serve_site(root) -> (server, url), stopped at the end of the test
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import browser as _b
+
+REPO = _b.REPO
+DATA = REPO.parent / "shared" / "data" / "tiny-imagenet-10"
+REFERENCE = REPO.parent / "shared" / "reference" / "cnn-explainer"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+# --- browser ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def playwright_session():
+    if not _b.chromium_available():
+        pytest.skip(f"{_b.CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    b = _b.launch(playwright_session)
+    yield b
+    b.close()
+
+
+@pytest.fixture()
+def context(browser):
+    ctx = _b.guarded_context(browser)
+    yield ctx
+    ctx.close()
+    _b.check_offline(ctx)
+
+
+@pytest.fixture()
+def page(context, request):
+    p = context.new_page()
+    _b.track_console(p)
+    yield p
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and not p.is_closed():
+        try:
+            _b.screenshot(p, f"FAILED-{request.node.name}")
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass
+
+
+@pytest.fixture()
+def serve_site():
+    servers = []
+
+    def start(root, **kwargs):
+        server, url = _b.serve(root, **kwargs)
+        servers.append(server)
+        return server, url
+
+    yield start
+    for s in servers:
+        try:
+            _b.stop(s)
+        except Exception:
+            pass
+
+
+# --- the app's site -----------------------------------------------------------------------------------
+def _class_names() -> list[str] | None:
+    f = DATA / "class_dict_10.json"
+    if not f.is_file():
+        return None
+    d = json.loads(f.read_text())
+    return [v["class"].split(",")[0].strip() for _, v in sorted(d.items(), key=lambda kv: kv[1]["index"])]
+
+
+@pytest.fixture(scope="session")
+def _app_weights(tmp_path_factory):
+    """(weights folder to ship or None for the repo's, CPython model)."""
+    import cnn101
+
+    try:
+        return None, cnn101.load_model()  # the trained weights are in the wheel
+    except cnn101.ModelError:
+        pass
+    if (REPO / "weights" / "tiny-vgg.json").is_file():
+        return None, cnn101.load_model(REPO / "weights" / "tiny-vgg.json")
+    if not (REFERENCE / "model.json").is_file():
+        pytest.skip("no trained weights and no reference model to build a test site with")
+    folder = tmp_path_factory.mktemp("test-weights")
+    model = cnn101.load_model(REFERENCE / "model.json", class_names=_class_names())
+    model.save(folder / "tiny-vgg")
+    return folder, cnn101.load_model(folder / "tiny-vgg.json")
+
+
+@pytest.fixture(scope="session")
+def app_model(_app_weights):
+    return _app_weights[1]
+
+
+@pytest.fixture(scope="session")
+def app_site(_app_weights, tmp_path_factory) -> Path:
+    """A built site; CNN101_SITE=<folder> uses an existing build instead (it must hold a model)."""
+    given = os.environ.get("CNN101_SITE")
+    if given:
+        return Path(given)
+    from buildsite.site import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("app-site") / "dist"
+    build(BuildOptions(repo=REPO, out=out, cache=REPO / ".cache", data=DATA if DATA.is_dir() else None,
+                       weights=_app_weights[0]), log=lambda *a, **k: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def app_url(app_site):
+    server, url = _b.serve(app_site)
+    yield url
+    _b.stop(server)

@@ -1,0 +1,374 @@
+"""The web page in headless Chromium: the Overview, its numbers, hover, scopes, inputs, and offline use.
+
+Every test runs with outside requests aborted and recorded; any attempt fails the test. Screenshots go
+to test-artifacts/. The page is compared with the CPython engine on the same image: every heatmap's
+values (≤ 1e-5), the pixels painted on every canvas, and the displayed probabilities.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+
+import browser as _b
+import cnn101
+from cnn101.explain.overview import overview
+from cnn101.render import ACTIVATION, INPUT, heatmap
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+READY = 120_000  # ms: a cold Pyodide start on a busy 2-core machine
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def state(page) -> dict:
+    return json.loads(page.evaluate("cnn101_state()"))
+
+
+def columns(st: dict) -> dict[str, np.ndarray]:
+    return {c["name"]: np.frombuffer(base64.b64decode(c["values"]), "<f4").reshape(c["values_shape"])
+            for c in st["columns"]}
+
+
+def page_input(st: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(st["input"]), "<f4").reshape(st["model"]["input_shape"])
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    assert page.evaluate("document.documentElement.dataset.ready") == "1", page.text_content("#status")
+
+
+def wait_paints(page, before: int) -> None:
+    page.wait_for_function(f"window.cnn101_state && JSON.parse(cnn101_state()).paints > {before}", timeout=30_000)
+
+
+def examples(site) -> list[dict]:
+    return json.loads((site / "examples" / "index.json").read_text())["examples"]
+
+
+def assert_matches_engine(st: dict, model, x: np.ndarray) -> None:
+    """The page's input equals x, and every column's values equal the CPython trace of x (≤ 1e-5)."""
+    np.testing.assert_allclose(page_input(st), x, rtol=0, atol=1e-6)
+    ov = overview(model, model.trace(x))
+    got = columns(st)
+    assert list(got) == [c.name for c in ov.columns]
+    for col in ov.columns:
+        np.testing.assert_allclose(got[col.name], ov.values(col.index), rtol=0, atol=1e-5, err_msg=col.name)
+    np.testing.assert_allclose(st["probs"], ov.values(ov.columns[-1].index), rtol=0, atol=1e-5)
+
+
+def check_offline(context) -> None:
+    _b.check_offline(context)
+
+
+def make_image(tmp_path, name: str, size=None, fmt=None, source=None, **save):
+    """An image file made with Pillow from a dataset example (or a gradient if none)."""
+    from PIL import Image
+
+    img = Image.open(source).convert("RGB") if source else Image.fromarray(
+        np.linspace(0, 255, 64 * 64 * 3).reshape(64, 64, 3).astype(np.uint8))
+    if size:
+        img = img.resize(size, Image.Resampling.BICUBIC)
+    path = tmp_path / name
+    img.save(path, fmt, **save)
+    return path
+
+
+# --- one page for most tests (loading Pyodide takes seconds) ----------------------------------------
+@pytest.fixture(scope="module")
+def app(browser, app_url, app_site, app_model):
+    ctx = _b.guarded_context(browser)
+    page = ctx.new_page()
+    _b.track_console(page)
+    open_app(page, app_url)
+    yield page, ctx, app_site, app_model, app_url
+    ctx.close()
+    check_offline(ctx)
+
+
+@pytest.fixture()
+def live(app, request):
+    """The shared page; each test also checks that nothing left localhost during it."""
+    page, ctx, site, model, url = app
+    yield page, site, model, url
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        _b.screenshot(page, f"FAILED-{request.node.name}")
+    check_offline(ctx)
+
+
+def test_loads_and_paints_every_heatmap(live):
+    page, site, model, _ = live
+    st = state(page)
+    assert "Ready" in page.text_content("#status")
+    n = sum(c["neurons"] for c in st["columns"] if c["kind"] != "output")
+    assert page.locator("canvas.ov-neuron").count() == n
+    assert page.locator(".snapshot").count() == 0  # the live Overview replaced the build's snapshot
+    painted = page.evaluate("""() => [...document.querySelectorAll('canvas.ov-neuron')].map(c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let opaque = 0; for (let i = 3; i < d.length; i += 4) opaque += d[i] === 255; return opaque / (d.length / 4); })""")
+    assert min(painted) == 1.0  # every cell of every heatmap painted
+    assert page.locator(".ov-class").count() == len(model.class_names)
+    _b.screenshot(page, "overview-loaded", full_page=False)
+
+
+def test_values_and_pixels_match_the_cpython_engine(live):
+    page, site, model, _ = live
+    st = state(page)
+    ex = {e["id"]: e for e in examples(site)}[st["image"]]
+    x = cnn101.load_image(site / "examples" / ex["file"], model)
+    assert_matches_engine(st, model, x)
+    # the pixels on every canvas are exactly the render of the page's values with the shown range
+    shots = page.evaluate("""() => [...document.querySelectorAll('canvas.ov-neuron')].map(c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = ''; for (let i = 0; i < d.length; i++) s += String.fromCharCode(d[i]);
+        return [+c.dataset.col, +c.dataset.neuron, c.height, c.width, btoa(s)]; })""")
+    vals, meta = columns(st), {c["index"]: c for c in st["columns"]}
+    assert len(shots) == sum(c["neurons"] for c in st["columns"] if c["kind"] != "output")
+    for col, k, h, w, data in shots:
+        got = np.frombuffer(base64.b64decode(data), np.uint8).reshape(h, w, 4)
+        c = meta[col]
+        v = vals[c["name"]][k].reshape(h, w)
+        want = heatmap(v, *c["range"], INPUT if c["kind"] == "input" else ACTIVATION)
+        assert np.array_equal(got, want), (c["name"], k)
+
+
+def test_displayed_top_class_and_probabilities(live):
+    page, site, model, _ = live
+    st = state(page)
+    probs = model.trace(page_input(st)).probs
+    top = int(np.argmax(probs))
+    assert page.text_content(".ov-class.top .ov-name") == model.class_names[top]
+    shown = page.locator(".ov-class .ov-pct").all_text_contents()
+    assert shown == [f"{p:.1%}" for p in probs]
+    assert page.text_content("#prediction") == f"Prediction: {model.class_names[top]} ({probs[top]:.1%})"
+    widths = page.evaluate("[...document.querySelectorAll('.ov-fill')].map(e => parseFloat(e.style.width))")
+    np.testing.assert_allclose(widths, probs * 100, atol=0.006)
+
+
+def _hover(page, col: int, neuron: int, fx: float = 0.5, fy: float = 0.5):
+    sel = f'[data-col="{col}"][data-neuron="{neuron}"].ov-neuron, [data-col="{col}"][data-neuron="{neuron}"].ov-class'
+    box = page.locator(sel).first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    return box
+
+
+def test_hover_shows_incoming_edges_sources_and_the_value(live):
+    page, site, model, _ = live
+    st = state(page)
+    ov = overview(model, model.trace(page_input(st)))
+    conv = next(c for c in ov.columns if c.kind == "conv2d" and c.index > 1) if any(
+        c.kind == "conv2d" and c.index > 1 for c in ov.columns) else ov.columns[1]
+    h, w = conv.shape[:2]
+    _hover(page, conv.index, 2, fx=(3 + 0.5) / w, fy=(1 + 0.5) / h)  # the cell at row 1, column 3
+    value = ov.value_at(conv.index, 2, 1, 3)
+    info = page.text_content("#info")
+    assert f"{value:.4f}" in info and "row 1, column 3" in info and conv.name in info
+    incoming = ov.layout.edges_into(conv.index).incoming(2)
+    assert page.locator(".ov-neuron.source").count() == len(incoming)
+    assert page.locator(".ov-neuron.hover").count() == 1
+    assert page.get_attribute(".ov-edge-hi", "d").count("M") == len(incoming)
+    _b.screenshot(page, "overview-hover", full_page=False)
+    relu = next((c for c in ov.columns if c.kind == "relu"), None)
+    if relu is not None:
+        _hover(page, relu.index, 4)
+        assert page.locator(".ov-neuron.source").count() == 1
+        assert page.get_attribute(".ov-edge-hi", "d").count("M") == 1
+    out = ov.columns[-1]
+    _hover(page, out.index, 1)
+    assert f"{float(ov.values(out.index)[1]):.4f}" in page.text_content("#info")
+    assert page.locator(".ov-neuron.source").count() == ov.columns[-2].neurons
+    _hover(page, 0, 0, fx=0.5 / model.input_shape[1], fy=0.5 / model.input_shape[0])
+    assert f"pixel value {float(page_input(st)[0, 0, 0]):.4f}" in page.text_content("#info")
+    page.mouse.move(2, 2)
+    assert page.locator(".ov-neuron.source").count() == 0
+
+
+def test_scopes_detail_and_the_url(live):
+    page, site, model, _ = live
+    st = state(page)
+    ov = overview(model, model.trace(page_input(st)))
+    for scope in ("global", "module", "unit"):
+        before = state(page)["paints"]
+        page.check(f'input[name="scope"][value="{scope}"]')
+        wait_paints(page, before)
+        st = state(page)
+        for c in st["columns"]:
+            assert tuple(c["range"]) == pytest.approx(ov.range(c["index"], scope), abs=1e-6)
+        assert page.locator(".ov-legend").count() == len(ov.legends(scope))
+        if scope == "global":
+            page.check("#detail")
+            assert page.locator(".ov-legend").first.is_visible()
+            conv = ov.columns[1]
+            assert f"{conv.name}" in page.text_content(f'.ov-label[data-col="{conv.index}"] .full')
+            assert page.text_content(f'.ov-label[data-col="{conv.index}"] .shape') == str(tuple(conv.shape))
+            assert "scope=global" in page.url and "detail=1" in page.url
+            _b.screenshot(page, "overview-detail-global", full_page=False)
+    page.uncheck("#detail")
+    assert not page.locator(".ov-legend").first.is_visible()
+    assert "scope=" not in page.url and "detail" not in page.url
+
+
+def test_click_opens_the_next_level_and_escape_closes_it(live):
+    page, site, model, _ = live
+    box = _hover(page, 1, 0)
+    page.mouse.click(box["x"] + 3, box["y"] + 3)
+    page.wait_for_selector("#next-level:not([hidden])", timeout=5_000)
+    assert "coming next" in page.text_content("#next-title")
+    assert "level=2" in page.url and f"neuron={state(page)['columns'][1]['name']}.0" in page.url
+    _b.screenshot(page, "overview-next-level", full_page=False)
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#next-level") and "level=2" not in page.url
+    out = page.locator(".ov-class").nth(2)
+    out.click()
+    page.wait_for_selector("#next-level:not([hidden])", timeout=5_000)
+    assert "Flatten view" in page.text_content("#next-title")
+    page.mouse.click(5, page.locator("#stage-frame").bounding_box()["y"] + 5)  # empty space
+    assert not page.is_visible("#next-level")
+    label = page.locator(".ov-label").nth(1)
+    assert label.get_attribute("href").startswith("#tutorial-")
+    assert page.locator(label.get_attribute("href")).count() == 1
+
+
+def test_switching_images_repaints_everything(live):
+    page, site, model, _ = live
+    exs = examples(site)
+    if len(exs) < 2:
+        pytest.skip("the build has fewer than two examples")
+    current = state(page)["image"]
+    for ex in [e for e in exs if e["id"] != current][:: max(1, len(exs) // 3)][:3]:
+        before = state(page)["paints"]
+        page.click(f'button.example[data-id="{ex["id"]}"]')
+        wait_paints(page, before)
+        st = state(page)
+        assert st["image"] == ex["id"] and f"image={ex['id']}" in page.url
+        assert_matches_engine(st, model, cnn101.load_image(site / "examples" / ex["file"], model))
+        assert page.locator(f'button.example[data-id="{ex["id"]}"].selected').count() == 1
+    _b.screenshot(page, "overview-switched", full_page=False)
+
+
+def _upload(page, path) -> None:
+    before = state(page)["paints"]
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function(f"JSON.parse(cnn101_state()).paints > {before} || "
+                           "!document.getElementById('input-error').hidden", timeout=30_000)
+
+
+@pytest.mark.parametrize("name,size,fmt,save", [
+    ("photo.png", None, "PNG", {}),
+    ("photo.jpg", None, "JPEG", {"quality": 90}),
+    ("wide.jpg", (150, 96), "JPEG", {"quality": 85}),   # non-square: resized, then centre-cropped
+    ("tall.png", (70, 123), "PNG", {}),
+    ("tiny.png", (16, 16), "PNG", {}),                   # smaller than the input: upscaled
+    ("anim.gif", (80, 80), "GIF", {}),
+    ("photo.webp", (90, 90), "WEBP", {"quality": 90}),
+    ("photo.bmp", None, "BMP", {}),
+    ("photo.tiff", (64, 72), "TIFF", {}),
+])
+def test_upload_images_are_processed_like_cpython(live, tmp_path, name, size, fmt, save):
+    page, site, model, _ = live
+    exs = examples(site)
+    src = site / "examples" / exs[-1]["file"] if exs else None
+    path = make_image(tmp_path, name, size, fmt, src, **save)
+    _upload(page, path)
+    assert page.is_hidden("#input-error"), page.text_content("#input-error")
+    st = state(page)
+    assert st["label"] == name and st["image"] == ""
+    assert_matches_engine(st, model, cnn101.load_image(path, model))
+    if name == "wide.jpg":
+        _b.screenshot(page, "overview-upload-wide-jpeg", full_page=False)
+
+
+def test_bad_files_give_plain_errors_and_the_page_keeps_working(live, tmp_path):
+    page, site, model, _ = live
+    good = state(page)
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not an image\n" * 20)
+    _upload(page, text)
+    assert "not an image" in page.text_content("#input-error")
+    src = make_image(tmp_path, "whole.jpg", (120, 120), "JPEG", None, quality=95)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+    _upload(page, cut)
+    assert "truncated" in page.text_content("#input-error")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    _upload(page, empty)
+    assert "empty" in page.text_content("#input-error")
+    _b.screenshot(page, "overview-upload-error", full_page=False)
+    after = state(page)
+    assert after["paints"] == good["paints"] and after["input"] == good["input"]  # nothing changed
+    _upload(page, src)  # and the page still works
+    assert page.is_hidden("#input-error")
+    assert_matches_engine(state(page), model, cnn101.load_image(src, model))
+
+
+def test_load_by_address(live, tmp_path, serve_site):
+    page, site, model, url = live
+    exs = examples(site)
+    if not exs:
+        pytest.skip("no examples to load by address")
+    page.fill("#url-input", url + "examples/" + exs[0]["file"])
+    before = state(page)["paints"]
+    page.click("#url-load")
+    wait_paints(page, before)
+    assert page.is_hidden("#input-error")
+    assert_matches_engine(state(page), model, cnn101.load_image(site / "examples" / exs[0]["file"], model))
+    page.fill("#url-input", url + "examples/no-such-picture.jpg")
+    page.click("#url-load")
+    page.wait_for_selector("#input-error:not([hidden])")
+    assert "Nothing found" in page.text_content("#input-error")
+    # another origin that does not allow it (no CORS header): a plain message, not a crash
+    make_image(tmp_path, "elsewhere.png", None, "PNG")
+    _, other = serve_site(tmp_path)
+    page.fill("#url-input", other + "elsewhere.png")
+    page.click("#url-load")
+    page.wait_for_function("document.getElementById('input-error').textContent.includes('does not allow')")
+    page.fill("#url-input", "")
+    page.click("#url-load")
+    assert "Paste the address" in page.text_content("#input-error")
+
+
+def test_state_in_the_url_is_restored(page, app_url, app_site):
+    exs = examples(app_site)
+    image = exs[min(5, len(exs) - 1)]["id"] if exs else ""
+    q = f"?image={image}&scope=module&detail=1&neuron=max_pool_1.3&level=2"
+    open_app(page, app_url + q)
+    st = state(page)
+    assert st["scope"] == "module" and st["detail"] and st["image"] == image
+    assert page.is_checked('input[name="scope"][value="module"]') and page.is_checked("#detail")
+    names = [c["name"] for c in st["columns"]]
+    if "max_pool_1" in names:
+        assert st["level"] == 2 and page.is_visible("#next-level")
+    _b.screenshot(page, "overview-from-url", full_page=False)
+
+
+def test_snapshot_shows_before_python_is_up(page, app_url, app_site):
+    if "cnn101:prerender" in (app_site / "index.html").read_text():
+        pytest.skip("this build has no prerendered snapshot (no model or no examples at build time)")
+    page.goto(app_url, wait_until="domcontentloaded")
+    assert page.locator(".snapshot img.ov-neuron").count() > 0
+    assert page.evaluate("document.documentElement.dataset.ready") is None  # Python is not up yet
+    _b.screenshot(page, "overview-snapshot", full_page=False)
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    assert page.locator(".snapshot").count() == 0 and page.locator("canvas.ov-neuron").count() > 0
+
+
+def test_works_offline_after_one_visit(context, app_site, app_model, serve_site):
+    server, url = serve_site(app_site)
+    page = context.new_page()
+    open_app(page, url)
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installed: everything precached
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    _b.stop(server)  # the server is gone: only the service worker's cache is left
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    st = state(page)
+    ex = {e["id"]: e for e in examples(app_site)}.get(st["image"])
+    if ex:
+        assert_matches_engine(st, app_model, cnn101.load_image(app_site / "examples" / ex["file"], app_model))
+    assert page.locator("canvas.ov-neuron").count() > 0
+    _b.screenshot(page, "overview-offline", full_page=False)

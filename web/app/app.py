@@ -1,0 +1,159 @@
+"""The controller: holds the model, the current image's Overview and the State; wires the parts."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+from cnn101.explain.overview import layout, overview
+from pyscript import document, window
+
+from . import dom, views
+from .hover import HINT, Hover
+from .inputs import InputPanel
+from .overview_view import OverviewView
+from .state import SCOPES, State
+
+
+class App:
+    def __init__(self, model, examples):
+        self.model = model
+        self.layout = layout(model)
+        self.examples = examples
+        self.state = State.from_query(str(window.location.search))
+        self.view = OverviewView(dom.el("stage-frame"), self.layout)
+        self.hover = Hover(self)
+        self.inputs = InputPanel(model, examples, self.set_image)
+        self.ov = None
+        self.x = None
+        self.image_label = ""
+        self.switch_ms = None  # image chosen → every heatmap repainted (the last switch)
+
+    # --- start -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.inputs.mount()
+        self.hover.mount(dom.el("stage-frame"))
+        self._wire_controls()
+        ids = [e.id for e in self.examples]
+        first = self.state.image if self.state.image in ids else (ids[0] if ids else "")
+        if first:
+            await self.inputs.show_example(first)
+        else:
+            await self.set_image(np.full(self.model.input_shape, 0.5, np.float32), "grey", "")
+            self.inputs.error("No example images in this build: upload an image to begin.")
+        if self.state.selected and self.state.level == 2:
+            try:
+                col = self.layout.column(self.state.column)
+                if self.state.neuron < col.neurons:
+                    self.open(col.index, self.state.neuron)
+            except KeyError:
+                self._set_state(self.state.back())
+
+    def _wire_controls(self) -> None:
+        for radio in document.querySelectorAll('input[name="scope"]'):
+            radio.checked = radio.value == self.state.scope
+            dom.on(radio, "change", self._scope_changed)
+        dom.el("scope").disabled = False
+        detail = dom.el("detail")
+        detail.checked = self.state.detail
+        detail.disabled = False
+        dom.on(detail, "change", self._detail_changed)
+        dom.on(dom.el("next-close"), "click", lambda e: self.back())
+        dom.on(window, "resize", lambda e: self.view.fit())
+        dom.on(dom.el("stage-frame"), "click", self._label_clicked)
+        self._apply_detail()
+
+    # --- state ---------------------------------------------------------------------------------
+    def _set_state(self, state: State) -> None:
+        self.state = state
+        url = str(window.location.pathname) + state.to_query()
+        window.history.replaceState(None, "", url)
+
+    def _scope_changed(self, event) -> None:
+        scope = str(event.target.value)
+        if scope in SCOPES and scope != self.state.scope:
+            self._set_state(self.state.with_(scope=scope))
+            if self.ov is not None:
+                self.view.paint(self.ov, scope)
+
+    def _detail_changed(self, event) -> None:
+        self._set_state(self.state.with_(detail=bool(event.target.checked)))
+        self._apply_detail()
+
+    def _apply_detail(self) -> None:
+        dom.el("overview").classList.toggle("detail", self.state.detail)
+
+    def _label_clicked(self, event) -> None:
+        link = event.target.closest("a.ov-label")
+        if link is None:
+            return
+        event.preventDefault()  # keep the state in the URL; scroll to the tutorial section instead
+        target = document.getElementById(str(link.getAttribute("href"))[1:])
+        if target is not None:
+            target.scrollIntoView()
+
+    # --- images --------------------------------------------------------------------------------
+    async def set_image(self, x, label: str, image_id: str) -> None:
+        """Trace a preprocessed image and repaint everything (with a short fade)."""
+        t0 = dom.now()
+        first = self.ov is None
+        trace = self.model.trace(x)
+        self.ov = overview(self.model, trace, self.layout)
+        self.x = x
+        self.image_label = label
+        if first:
+            self.view.mount(self.ov, self.state.scope)  # replaces the build's snapshot, if any
+            for snap in document.querySelectorAll(".input-snapshot"):
+                snap.remove()
+        else:
+            self.view.fade()
+            self.view.paint(self.ov, self.state.scope)
+            self.view.unfade()
+        dom.paint(dom.el("input-canvas"), dom.rgb_to_rgba(x))
+        h, w = self.model.input_shape[:2]
+        dom.el("input-caption").textContent = f"{label} — the network's {h}×{w} input"
+        name, p = self.ov.top(1)[0]
+        dom.el("prediction").textContent = f"Prediction: {name} ({p:.1%})"
+        self.inputs.mark(image_id)
+        self._set_state(self.state.with_(image=image_id))
+        self.hover.current = None
+        self.view.highlight(None, None)
+        dom.el("info").textContent = HINT
+        self.switch_ms = dom.now() - t0
+
+    # --- levels ----------------------------------------------------------------------------------
+    def open(self, col: int, neuron: int) -> None:
+        column = self.layout.column(col)
+        self._set_state(self.state.open(column.name, neuron))
+        views.open_view(self, column, neuron)
+
+    def back(self) -> None:
+        if self.state.level > 1:
+            self._set_state(self.state.back())
+            views.close_view()
+
+    # --- for tests and benchmarks --------------------------------------------------------------
+    def snapshot(self) -> str:
+        """JSON of what the page shows: every column's values (base64 float32), ranges, probabilities."""
+        ov, scope = self.ov, self.state.scope
+        if ov is None:
+            return json.dumps({"ready": False})
+        cols = []
+        for col in self.layout.columns:
+            v = np.ascontiguousarray(ov.values(col.index), dtype="<f4")
+            cols.append({"index": col.index, "name": col.name, "kind": col.kind, "shape": list(col.shape),
+                         "neurons": col.neurons, "values_shape": list(v.shape), "range": list(ov.range(col.index, scope)),
+                         "values": base64.b64encode(v.tobytes()).decode("ascii")})
+        return json.dumps({
+            "ready": True, "query": self.state.to_query(), "image": self.state.image, "label": self.image_label,
+            "scope": scope, "detail": self.state.detail, "level": self.state.level,
+            "selected": list(self.state.selected) if self.state.selected else None,
+            "model": {"name": self.model.name, "input_shape": list(self.model.input_shape),
+                      "class_names": self.model.class_names},
+            "input": base64.b64encode(np.ascontiguousarray(self.x, "<f4").tobytes()).decode("ascii"),
+            "probs": [float(p) for p in ov.values(self.layout.columns[-1].index)],
+            "logits": [float(v) for v in ov.logits()],
+            "top": [[n, p] for n, p in ov.top(len(self.model.class_names))],
+            "columns": cols, "paints": self.view.paints, "paint_ms": self.view.last_paint_ms,
+            "switch_ms": self.switch_ms,
+        })

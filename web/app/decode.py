@@ -1,0 +1,51 @@
+"""Decoding uploaded and example images so that the page sees the same pixels as CPython.
+
+Pyodide 0.27.7's Pillow 10.2 is built with IJG libjpeg 9, whose chroma upsampling differs from the
+libjpeg-turbo of CPython's Pillow (the decoder the model was trained and tested with): the same JPEG
+decodes up to ±111 levels apart (median 2). Chromium decodes JPEGs with libjpeg-turbo and matches
+CPython's Pillow exactly. So for a JPEG, Pillow (in Pyodide) checks the file and reads its header and
+EXIF, the browser decodes the pixels (no colour management, no EXIF rotation), and `cnn101.load_image`
+does everything else (orientation, crop, resize, scaling) on that image. Other formats and anything the
+browser cannot decode go through Pillow alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+from cnn101.image import load_image, open_image
+from pyscript import window
+from pyscript.ffi import to_js
+
+_BITMAP_OPTIONS = {"colorSpaceConversion": "none", "premultiplyAlpha": "none", "imageOrientation": "none"}
+
+
+async def browser_pixels(data: bytes, size: tuple[int, int]) -> np.ndarray | None:
+    """RGBA uint8 (H, W, 4) decoded by the browser, or None if it cannot (or the size disagrees)."""
+    try:
+        blob = window.Blob.new([to_js(data)], to_js({"type": "image/jpeg"}, dict_converter=window.Object.fromEntries))
+        bitmap = await window.createImageBitmap(blob, to_js(_BITMAP_OPTIONS, dict_converter=window.Object.fromEntries))
+        w, h = int(bitmap.width), int(bitmap.height)
+        if (w, h) != tuple(size):
+            bitmap.close()
+            return None
+        canvas = window.OffscreenCanvas.new(w, h)
+        ctx = canvas.getContext("2d")
+        ctx.drawImage(bitmap, 0, 0)
+        bitmap.close()
+        pixels = ctx.getImageData(0, 0, w, h).data.to_bytes()
+    except Exception:
+        return None
+    return np.frombuffer(pixels, np.uint8).reshape(h, w, 4)
+
+
+async def load(data: bytes, model) -> np.ndarray:
+    """bytes of any image → the model's input, exactly as `cnn101.load_image` gives on CPython."""
+    img = open_image(data)  # checks the file (not an image, truncated, too large) and decodes it
+    if img.format == "JPEG" and img.mode in ("RGB", "L"):
+        rgba = await browser_pixels(data, img.size)
+        if rgba is not None:
+            from PIL import Image
+
+            info = dict(img.info)  # keeps the EXIF block: load_image still applies the orientation
+            img = Image.fromarray(np.ascontiguousarray(rgba[..., 0] if img.mode == "L" else rgba[..., :3]))
+            img.info.update(info)
+    return load_image(img, model)

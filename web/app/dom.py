@@ -1,0 +1,83 @@
+"""Small browser helpers: find elements, listen to events, paint RGBA buffers onto canvases.
+
+The only place (with main.py) that knows how Python values cross into JavaScript. A heatmap crosses once:
+a whole NumPy RGBA buffer becomes one Uint8ClampedArray, wrapped in ImageData, put on its canvas.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyscript import document, window
+from pyscript.ffi import create_proxy, to_js
+
+_keep = []  # event-handler proxies live as long as the page
+
+
+def el(element_id: str):
+    return document.getElementById(element_id)
+
+
+def on(target, event: str, handler) -> None:
+    proxy = create_proxy(handler)
+    _keep.append(proxy)
+    target.addEventListener(event, proxy)
+
+
+def now() -> float:
+    return float(window.performance.now())
+
+
+def js_bytes(buffer: np.ndarray):
+    """A JS Uint8ClampedArray holding a copy of a uint8 NumPy buffer (one crossing)."""
+    u8 = to_js(np.ascontiguousarray(buffer, dtype=np.uint8).reshape(-1))  # Uint8Array copy
+    return window.Uint8ClampedArray.new(u8.buffer, u8.byteOffset, u8.length)
+
+
+def paint(canvas, rgba: np.ndarray) -> None:
+    """Put an (H, W, 4) uint8 buffer on a canvas of the same size."""
+    h, w = int(rgba.shape[0]), int(rgba.shape[1])
+    if int(canvas.width) != w or int(canvas.height) != h:
+        canvas.width, canvas.height = w, h
+    canvas.getContext("2d").putImageData(window.ImageData.new(js_bytes(rgba), w, h), 0, 0)
+
+
+def paint_many(canvases, rgba: np.ndarray) -> None:
+    """Paint neuron k of an (n, H, W, 4) buffer on canvases[k]: one buffer crossing for the whole column."""
+    n, h, w = (int(d) for d in rgba.shape[:3])
+    data = js_bytes(rgba)
+    size = h * w * 4
+    for k in range(n):
+        c = canvases[k]
+        part = window.Uint8ClampedArray.new(data.buffer, data.byteOffset + k * size, size)
+        c.getContext("2d").putImageData(window.ImageData.new(part, w, h), 0, 0)
+
+
+def rgb_to_rgba(x: np.ndarray) -> np.ndarray:
+    """A float H×W×3 image in [0, 1] → H×W×4 uint8 for a canvas."""
+    h, w = x.shape[:2]
+    out = np.empty((h, w, 4), np.uint8)
+    out[..., :3] = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+    out[..., 3] = 255
+    return out
+
+
+def show(element, visible: bool) -> None:
+    element.hidden = not visible
+
+
+def once(fn):
+    """A proxy for a one-shot callback (requestAnimationFrame, setTimeout) that frees itself."""
+    holder = []
+
+    def call(*args):
+        try:
+            fn(*args)
+        finally:
+            holder[0].destroy()
+
+    proxy = create_proxy(call)
+    holder.append(proxy)
+    return proxy
+
+
+def document_root():
+    return document

@@ -1,0 +1,176 @@
+"""The input panel: example images, file upload and load-by-address; every image goes through
+`cnn101.load_image` (the one preprocessing function), and every failure becomes a plain message."""
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+
+import cnn101
+from cnn101.image import MAX_BYTES
+from pyscript import window
+
+from . import decode, dom
+
+EXAMPLES = "./examples/"
+
+
+class Example:
+    def __init__(self, item: dict):
+        self.id = str(item["id"])
+        self.file = str(item["file"])
+        self.label = str(item.get("label", self.id))
+        self.class_index = item.get("class_index")
+
+    @property
+    def url(self) -> str:
+        return EXAMPLES + self.file
+
+
+async def load_examples() -> tuple[list[Example], list[str]]:
+    """(examples, class labels in output order) from examples/index.json; empty when the site has none."""
+    try:
+        response = await window.fetch(EXAMPLES + "index.json")
+        if not response.ok:
+            return [], []
+        index = json.loads(await response.text())
+    except Exception:
+        return [], []
+    examples = [Example(item) for item in index.get("examples", []) if "id" in item and "file" in item]
+    classes = [str(c.get("label")) for c in sorted(index.get("classes", []), key=lambda c: c.get("index", 0))]
+    return examples, classes
+
+
+def plain_error(exc: Exception) -> str:
+    """The message a learner sees for a failed image."""
+    if isinstance(exc, cnn101.ImageError):
+        return str(exc)
+    return f"This image could not be used ({type(exc).__name__}: {exc}). Try another one."
+
+
+class InputPanel:
+    """Wires the panel's controls; `on_image(x, label, image_id)` receives each preprocessed image."""
+
+    def __init__(self, model, examples: list[Example], on_image):
+        self.model = model
+        self.examples = {e.id: e for e in examples}
+        self.order = examples
+        self.on_image = on_image
+        self.error_el = dom.el("input-error")
+        self.busy = False
+
+    # --- panel ---------------------------------------------------------------------------------
+    def mount(self) -> None:
+        strip = dom.el("examples")
+        if not self.order:
+            strip.innerHTML = '<p class="no-examples">No example images in this build: upload one.</p>'
+        else:
+            strip.innerHTML = "".join(
+                f'<button type="button" class="example" role="option" data-id="{html.escape(e.id)}" '
+                f'title="{html.escape(e.label)}" aria-label="example: {html.escape(e.label)}">'
+                f'<img src="{html.escape(e.url)}" alt="" width="40" height="40" loading="lazy"></button>'
+                for e in self.order)
+        dom.on(strip, "click", self._example_clicked)
+        dom.on(dom.el("upload"), "change", self._file_chosen)
+        dom.on(dom.el("url-form"), "submit", self._url_submitted)
+        panel = dom.el("input-panel")
+        dom.on(panel, "dragover", lambda e: e.preventDefault())
+        dom.on(panel, "drop", self._dropped)
+        for name in ("upload", "url-input", "url-load"):
+            dom.el(name).disabled = False
+
+    def mark(self, image_id: str) -> None:
+        for b in dom.el("examples").querySelectorAll("button.example"):
+            selected = b.dataset.id == image_id
+            b.classList.toggle("selected", selected)
+            b.setAttribute("aria-selected", "true" if selected else "false")
+
+    def error(self, message: str | None) -> None:
+        self.error_el.textContent = message or ""
+        dom.show(self.error_el, bool(message))
+
+    # --- sources -------------------------------------------------------------------------------
+    async def _use(self, data: bytes, label: str, image_id: str) -> bool:
+        try:
+            x = await decode.load(data, self.model)
+        except Exception as exc:  # every failure leaves the current image and a message
+            self.error(plain_error(exc))
+            return False
+        self.error(None)
+        await self.on_image(x, label, image_id)
+        return True
+
+    async def show_example(self, image_id: str) -> bool:
+        ex = self.examples.get(image_id)
+        if ex is None:
+            self.error(f"There is no example called '{image_id}'.")
+            return False
+        data = await self._fetch_bytes(ex.url)
+        if data is None:
+            return False
+        return await self._use(data, ex.label, ex.id)
+
+    async def _example_clicked(self, event) -> None:
+        button = event.target.closest("button.example")
+        if button:
+            await self.show_example(str(button.dataset.id))
+
+    async def _use_file(self, file) -> None:
+        if file is None:
+            return
+        if int(file.size) > MAX_BYTES:
+            self.error(f"{file.name} is larger than {MAX_BYTES // 2**20} MB; choose a smaller image.")
+            return
+        buf = await file.arrayBuffer()
+        await self._use(buf.to_bytes(), str(file.name), "")
+
+    async def _file_chosen(self, event) -> None:
+        files = event.target.files
+        await self._use_file(files.item(0) if files.length else None)
+        event.target.value = ""  # choosing the same file again fires 'change' again
+
+    def _dropped(self, event) -> None:
+        event.preventDefault()  # synchronously: an async handler would run after the browser opened the file
+        files = event.dataTransfer.files if event.dataTransfer else None
+        asyncio.ensure_future(self._use_file(files.item(0) if files and files.length else None))
+
+    def _url_submitted(self, event) -> None:
+        event.preventDefault()  # synchronously, or the form would reload the page
+        asyncio.ensure_future(self._load_url())
+
+    async def _load_url(self) -> None:
+        text = str(dom.el("url-input").value).strip()
+        if not text:
+            self.error("Paste the address of an image first.")
+            return
+        try:
+            url = str(window.URL.new(text, window.location.href).href)
+        except Exception:
+            self.error("That is not a web address; it should start with https:// and name an image file.")
+            return
+        if not url.startswith(("http:", "https:", "data:", "blob:")):
+            self.error("Only web addresses (http or https) can be loaded.")
+            return
+        data = await self._fetch_bytes(url)
+        if data is not None:
+            await self._use(data, url.rsplit("/", 1)[-1][:60] or "image", "")
+
+    async def _fetch_bytes(self, url: str) -> bytes | None:
+        try:
+            response = await window.fetch(url)
+        except Exception:
+            self.error("The image could not be loaded: the site does not allow loading its images from another "
+                       "page, or it cannot be reached. Save the image and upload the file instead.")
+            return None
+        if int(response.status) == 404:
+            self.error("Nothing found at that address (HTTP 404): check the address.")
+            return None
+        if not response.ok:
+            self.error(f"The server refused the image (HTTP {int(response.status)}).")
+            return None
+        size = response.headers.get("content-length")
+        if size and str(size).isdigit() and int(str(size)) > MAX_BYTES:
+            self.error(f"The image is larger than {MAX_BYTES // 2**20} MB; choose a smaller image.")
+            return None
+        buf = await response.arrayBuffer()
+        return buf.to_bytes()

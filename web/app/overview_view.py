@@ -1,0 +1,109 @@
+"""The Overview on the page: its markup (from cnn101.render.overview, the same code that made the
+prerendered snapshot), painting every heatmap from whole NumPy buffers, bars, legends and highlights."""
+from __future__ import annotations
+
+from cnn101.render.overview import edge_path, format_value, geometry, heatmaps, legends_html, overview_html
+from pyscript import window
+
+from . import dom
+
+
+class OverviewView:
+    def __init__(self, frame, lay):
+        self.frame = frame  # the element holding the stage
+        self.layout = lay
+        self.geo = geometry(lay)
+        self.stage = None
+        self.canvases = {}  # column index -> list of canvases
+        self.rows = {}  # output neuron -> its row element
+        self.hi_path = None
+        self.marked = []  # elements with highlight classes
+        self.paints = 0
+        self.last_paint_ms = 0.0
+
+    def mount(self, ov, scope: str) -> None:
+        """Replace whatever the frame holds (the snapshot) with live canvases, then paint."""
+        self.frame.innerHTML = overview_html(ov, self.geo, scope, images="canvas")
+        self.stage = self.frame.querySelector(".ov-stage")
+        self.canvases = {}
+        for c in self.stage.querySelectorAll("canvas.ov-neuron"):
+            self.canvases.setdefault(int(c.dataset.col), []).append(c)
+        out = self.layout.columns[-1].index
+        self.rows = {int(r.dataset.neuron): r for r in self.stage.querySelectorAll(f'.ov-class[data-col="{out}"]')}
+        self.hi_path = self.stage.querySelector(".ov-edge-hi")
+        self.fit()
+        self.paint(ov, scope)
+
+    def fit(self) -> None:
+        """Scale the stage down to the window's width (it never grows beyond its natural size)."""
+        if self.stage is None:
+            return
+        width = float(self.frame.clientWidth) or self.geo.width
+        s = min(1.0, width / self.geo.width)
+        self.stage.style.transform = f"scale({s:.4f})" if s < 1 else ""
+        self.frame.style.height = f"{self.geo.height * s:.0f}px"
+
+    def paint(self, ov, scope: str) -> None:
+        """Repaint every heatmap, the probability bars and the legends for this Overview and scope."""
+        t0 = dom.now()
+        for col in self.layout.columns:
+            if col.kind == "output":
+                continue
+            dom.paint_many(self.canvases[col.index], heatmaps(ov, col, scope))
+        probs = ov.values(self.layout.columns[-1].index)
+        top = int(probs.argmax())
+        for k, row in self.rows.items():
+            p = float(probs[k])
+            row.querySelector(".ov-fill").style.width = f"{p * 100:.2f}%"
+            row.querySelector(".ov-pct").textContent = f"{p:.1%}"
+            row.classList.toggle("top", k == top)
+            row.setAttribute("aria-label", f"{self.layout.columns[-1].neuron_labels[k]}: {p:.1%}")
+        self.stage.querySelector(".ov-legends").innerHTML = legends_html(ov, self.geo, scope)
+        self.stage.dataset.scope = scope
+        self.paints += 1
+        self.last_paint_ms = dom.now() - t0
+
+    def fade(self) -> None:
+        """Dim now; `unfade` (after the repaint) brings the stage back with a short CSS transition."""
+        self.stage.classList.add("dim")
+
+    def unfade(self) -> None:
+        stage = self.stage
+        window.requestAnimationFrame(dom.once(lambda *_: stage.classList.remove("dim")))
+
+    # --- hover highlight ---------------------------------------------------------------------
+    def highlight(self, col: int | None, neuron: int | None) -> None:
+        """Mark a neuron, its incoming edges and its source neurons (None clears)."""
+        for e in self.marked:
+            e.classList.remove("hover", "source")
+        self.marked = []
+        if col is None or self.stage is None:
+            self.hi_path.setAttribute("d", "")
+            self.stage and self.stage.classList.remove("hovering")
+            return
+        self.stage.classList.add("hovering")
+        me = self._element(col, neuron)
+        if me is not None:
+            me.classList.add("hover")
+            self.marked.append(me)
+        edges = self.layout.edges_into(col)
+        if edges is None:
+            self.hi_path.setAttribute("d", "")
+            return
+        self.hi_path.setAttribute("d", edge_path(self.geo, edges, [neuron]))
+        for i in edges.incoming(neuron):
+            src = self._element(edges.source, i)
+            if src is not None:
+                src.classList.add("source")
+                self.marked.append(src)
+
+    def _element(self, col: int, neuron: int):
+        if col in self.canvases:
+            return self.canvases[col][neuron]
+        return self.rows.get(neuron) if col == self.layout.columns[-1].index else None
+
+    def element_of(self, col: int, neuron: int):
+        return self._element(col, neuron)
+
+
+__all__ = ["OverviewView", "format_value"]

@@ -1,0 +1,60 @@
+"""The page's first frame, made at build time on CPython: the Overview of the default example, drawn by
+the same render code the live page uses, so a learner sees the network at once while Python starts.
+
+Used by the build (buildsite/site.py); never imported in the browser.
+
+    html = prerender(index_html, model, image_bytes, label)
+"""
+from __future__ import annotations
+
+import html as _html
+
+import numpy as np
+
+import cnn101
+from cnn101.explain.overview import overview
+from cnn101.render.overview import overview_html
+from cnn101.render.png import data_uri
+
+MARK = "<!--cnn101:prerender-->"  # inside the Overview's frame
+MARK_INPUT = "<!--cnn101:prerender-input-->"  # next to the input canvas
+MARK_CAPTION = "<!--cnn101:prerender-caption-->"
+MARK_PREDICTION = "<!--cnn101:prerender-prediction-->"
+
+
+def site_model(weights_dir=None):
+    """The model the page will show: the wheel's weights, else the first model card in weights_dir."""
+    try:
+        return cnn101.load_model()
+    except cnn101.ModelError:
+        pass
+    if weights_dir is None or not weights_dir.is_dir():
+        return None
+    cards = sorted((p for p in weights_dir.glob("*.json") if p.with_suffix(".npz").is_file()),
+                   key=lambda p: (p.stem != "tiny-vgg", p.name))
+    if cards:
+        return cnn101.load_model(cards[0])
+    if (weights_dir / "model.json").is_file():
+        return cnn101.load_model(weights_dir / "model.json")
+    return None
+
+
+def prerender(index_html: str, model, image, label: str) -> str:
+    """index.html with the snapshot in place of its markers (unchanged if it has none)."""
+    if MARK not in index_html:
+        return index_html
+    x = cnn101.load_image(image, model)
+    ov = overview(model, model.trace(x))
+    stage = overview_html(ov, scope="unit", images="png")
+    rgb = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+    h, w = model.input_shape[:2]
+    name, p = ov.top(1)[0]
+    parts = {
+        MARK: f'<div class="snapshot">{stage}</div>',
+        MARK_INPUT: f'<img class="input-snapshot" src="{data_uri(rgb)}" alt="" width="{w}" height="{h}">',
+        MARK_CAPTION: f"{_html.escape(label)} — the network's {h}×{w} input",
+        MARK_PREDICTION: f"Prediction: {_html.escape(name)} ({p:.1%})",
+    }
+    for mark, text in parts.items():
+        index_html = index_html.replace(mark, text, 1)
+    return index_html

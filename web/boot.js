@@ -1,0 +1,26 @@
+// The tiny boot shim: register the service worker and show a quiet progress line while Python starts.
+// Everything else is Python (app/main.py), run by PyScript.
+"use strict";
+(() => {
+  if ("serviceWorker" in navigator && location.protocol !== "file:") {
+    navigator.serviceWorker.register("./sw.js").catch(() => {});
+  }
+  const t0 = performance.now();
+  let bytes = 0, stage = "Starting Python in your browser";
+  const show = () => {
+    const el = document.getElementById("status");
+    if (!el || document.documentElement.dataset.ready) return;
+    const mb = bytes > 0 ? ` — ${(bytes / 1e6).toFixed(1)} MB loaded` : "";
+    el.textContent = `${stage}…${mb} (${((performance.now() - t0) / 1000).toFixed(1)} s)`;
+  };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bytes += e.encodedBodySize || e.transferSize || 0;
+      show();
+    }).observe({ type: "resource", buffered: true });
+  } catch (e) { /* old browser: no byte count */ }
+  addEventListener("py:progress", (e) => { if (typeof e.detail === "string") { stage = e.detail; show(); } });
+  const timer = setInterval(() => {
+    if (document.documentElement.dataset.ready) clearInterval(timer); else show();
+  }, 250);
+})();
