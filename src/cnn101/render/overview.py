@@ -32,7 +32,7 @@ GAP_ALL = 64  # horizontal room for 'all' edges
 GAP_ONE = 38  # ... and for one-to-one edges
 BAR = 84  # output bar length
 OUTPUT_TEXT = 118  # room for a class name and its percentage
-MARGIN = 40  # the first and last labels are wider than their columns
+MARGIN = 56  # room left of the input column for its channel captions
 
 
 @dataclass(frozen=True)
@@ -235,6 +235,9 @@ def overview_html(ov, geo: Geometry | None = None, scope: str = "unit", images: 
                 body.append(f'<img {common} alt="" src="{_png_uri(rgba[k])}">')
             else:
                 body.append(f'<canvas {common} width="{n_w}" height="{n_h}"></canvas>')
+            if col.kind == "input":  # the channel's name beside it: red, green, blue
+                body.append(f'<span class="ov-caption" style="left:{_f(box.x - 52)}px;top:{_f(box.mid_y - 7)}px">'
+                            f'{_html.escape(col.neuron_labels[k])}</span>')
     legends = f'<div class="ov-legends">{legends_html(ov, geo, scope)}</div>'
     return (f'<div class="ov-stage" data-scope="{scope}" style="width:{_f(geo.width)}px;height:{_f(geo.height)}px">'
             + "".join(svg) + "".join(body) + legends + "</div>")
