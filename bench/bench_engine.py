@@ -185,6 +185,14 @@ def _wheel_current(wheel: Path) -> bool:
                    for f in ("layers.py", "model.py"))
 
 
+def _loadavg() -> str | None:
+    """The machine is shared: the load when the bench started says how much to trust the figures."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return None
+
+
 def run(quick: bool = False, keras: bool = True, pyodide: bool = True) -> dict:
     repeat = 60 if quick else 300
     model, source = bench_model()
@@ -194,7 +202,8 @@ def run(quick: bool = False, keras: bool = True, pyodide: bool = True) -> dict:
     if one:
         rows.insert(1, one)
     doc = {"what": "full trace of Tiny VGG, 64×64×3, every layer's output kept; times in ms (median, p25, p75)",
-           "model": source, "param_count": model.param_count, "targets_ms": TARGETS_MS, "machine": machine_info()}
+           "model": source, "param_count": model.param_count, "targets_ms": TARGETS_MS, "machine": machine_info(),
+           "loadavg_at_start": _loadavg()}
     if keras:
         krows, doc["keras"] = keras_rows(model, x, repeat)
         rows += krows
