@@ -63,8 +63,13 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
         try:
-            rows = importlib.import_module(SUITES[name]).run(quick=args.quick)
-            doc["suites"][name] = {"rows": rows, "seconds": time.perf_counter() - t0}
+            result = importlib.import_module(SUITES[name]).run(quick=args.quick)
+            extra = {}
+            if isinstance(result, dict):  # a suite may return {"rows": [...], ...details}
+                extra = {k: v for k, v in result.items() if k not in ("rows", "machine")}
+                result = result["rows"]
+            rows = result
+            doc["suites"][name] = {"rows": rows, "seconds": time.perf_counter() - t0, **extra}
             print_rows(rows)
         except BaseException as e:  # record, continue with the others, fail at the end
             if isinstance(e, KeyboardInterrupt):
