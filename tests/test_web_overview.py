@@ -65,7 +65,7 @@ def check_offline(context) -> None:
     _b.check_offline(context)
 
 
-def make_image(tmp_path, name: str, size=None, fmt=None, source=None, **save):
+def make_image(tmp_path, name: str, size=None, fmt=None, source=None, mode=None, orientation=None, **save):
     """An image file made with Pillow from a dataset example (or a gradient if none)."""
     from PIL import Image
 
@@ -73,6 +73,17 @@ def make_image(tmp_path, name: str, size=None, fmt=None, source=None, **save):
         np.linspace(0, 255, 64 * 64 * 3).reshape(64, 64, 3).astype(np.uint8))
     if size:
         img = img.resize(size, Image.Resampling.BICUBIC)
+    if mode == "RGBA":  # a transparent left half: composited on white
+        a = np.full(img.size[::-1], 255, np.uint8)
+        a[:, : img.size[0] // 2] = 60
+        img = img.convert("RGBA")
+        img.putalpha(Image.fromarray(a))
+    elif mode:
+        img = img.convert(mode)
+    if orientation:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        save["exif"] = exif.tobytes()
     path = tmp_path / name
     img.save(path, fmt, **save)
     return path
@@ -247,18 +258,24 @@ def test_switching_images_repaints_everything(live):
         assert st["image"] == ex["id"] and f"image={ex['id']}" in page.url
         assert_matches_engine(st, model, cnn101.load_image(site / "examples" / ex["file"], model))
         assert page.locator(f'button.example[data-id="{ex["id"]}"].selected').count() == 1
+    page.wait_for_timeout(400)  # let the fade finish
     _b.screenshot(page, "overview-switched", full_page=False)
 
 
 def _upload(page, path) -> None:
-    before = state(page)["paints"]
+    """Choose a file and wait until the page has shown it or refused it."""
+    before = state(page)["attempts"]
     page.set_input_files("#upload", str(path))
-    page.wait_for_function(f"JSON.parse(cnn101_state()).paints > {before} || "
-                           "!document.getElementById('input-error').hidden", timeout=30_000)
+    page.wait_for_function(f"JSON.parse(cnn101_state()).attempts > {before}", timeout=30_000)
 
 
 @pytest.mark.parametrize("name,size,fmt,save", [
     ("photo.png", None, "PNG", {}),
+    ("rotated.jpg", (120, 80), "JPEG", {"quality": 92, "orientation": 6}),  # EXIF: shown turned upright
+    ("upside-down.jpg", (100, 90), "JPEG", {"quality": 92, "orientation": 3}),
+    ("grey.jpg", (90, 90), "JPEG", {"mode": "L"}),
+    ("alpha.png", (64, 64), "PNG", {"mode": "RGBA"}),
+    ("cmyk.jpg", (70, 70), "JPEG", {"mode": "CMYK"}),
     ("photo.jpg", None, "JPEG", {"quality": 90}),
     ("wide.jpg", (150, 96), "JPEG", {"quality": 85}),   # non-square: resized, then centre-cropped
     ("tall.png", (70, 123), "PNG", {}),
@@ -279,6 +296,7 @@ def test_upload_images_are_processed_like_cpython(live, tmp_path, name, size, fm
     assert st["label"] == name and st["image"] == ""
     assert_matches_engine(st, model, cnn101.load_image(path, model))
     if name == "wide.jpg":
+        page.wait_for_timeout(400)
         _b.screenshot(page, "overview-upload-wide-jpeg", full_page=False)
 
 
@@ -329,7 +347,7 @@ def test_load_by_address(live, tmp_path, serve_site):
     page.wait_for_function("document.getElementById('input-error').textContent.includes('does not allow')")
     page.fill("#url-input", "")
     page.click("#url-load")
-    assert "Paste the address" in page.text_content("#input-error")
+    page.wait_for_function("document.getElementById('input-error').textContent.includes('Paste the address')")
 
 
 def test_state_in_the_url_is_restored(page, app_url, app_site):

@@ -2,9 +2,15 @@
 // Everything else is Python (app/main.py), run by PyScript.
 "use strict";
 (() => {
-  if ("serviceWorker" in navigator && location.protocol !== "file:") {
-    navigator.serviceWorker.register("./sw.js").catch(() => {});
-  }
+  // The service worker precaches the whole site (≈ 20 MB): register it once the page is up, so that its
+  // downloads do not compete with the runtime's on a first visit (later visits are served by it anyway).
+  const register = () => {
+    if ("serviceWorker" in navigator && location.protocol !== "file:") {
+      navigator.serviceWorker.register("./sw.js").catch(() => {});
+    }
+  };
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) register();  // already installed: update check
+  else addEventListener("cnn101:ready", register, { once: true });
   const t0 = performance.now();
   let bytes = 0, stage = "Starting Python in your browser";
   const show = () => {

@@ -97,8 +97,12 @@ class App:
         """Trace a preprocessed image and repaint everything (with a short fade)."""
         t0 = dom.now()
         first = self.ov is None
+        if first:
+            dom.mark("first-image")
         trace = self.model.trace(x)
         self.ov = overview(self.model, trace, self.layout)
+        if first:
+            dom.mark("first-trace")
         self.x = x
         self.image_label = label
         if first:
@@ -155,5 +159,7 @@ class App:
             "logits": [float(v) for v in ov.logits()],
             "top": [[n, p] for n, p in ov.top(len(self.model.class_names))],
             "columns": cols, "paints": self.view.paints, "paint_ms": self.view.last_paint_ms,
-            "switch_ms": self.switch_ms,
+            "paint_end": self.view.last_paint_end,
+            "switch_ms": self.switch_ms, "attempts": self.inputs.attempts,
+            "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
         })

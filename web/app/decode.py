@@ -3,10 +3,11 @@
 Pyodide 0.27.7's Pillow 10.2 is built with IJG libjpeg 9, whose chroma upsampling differs from the
 libjpeg-turbo of CPython's Pillow (the decoder the model was trained and tested with): the same JPEG
 decodes up to ±111 levels apart (median 2). Chromium decodes JPEGs with libjpeg-turbo and matches
-CPython's Pillow exactly. So for a JPEG, Pillow (in Pyodide) checks the file and reads its header and
-EXIF, the browser decodes the pixels (no colour management, no EXIF rotation), and `cnn101.load_image`
-does everything else (orientation, crop, resize, scaling) on that image. Other formats and anything the
-browser cannot decode go through Pillow alone.
+CPython's Pillow exactly. So for a JPEG, Pillow (in Pyodide) checks and decodes the file as usual, the
+browser decodes it too (no colour management; EXIF orientation applied, as browsers always do), and if
+the two are the same picture (same size, mean difference of a few levels) the browser's pixels are
+used; `cnn101.load_image` then does everything else (crop, resize, scaling). Other formats, and anything
+the browser cannot decode, go through Pillow alone.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from cnn101.image import load_image, open_image
 from pyscript import window
 from pyscript.ffi import to_js
 
-_BITMAP_OPTIONS = {"colorSpaceConversion": "none", "premultiplyAlpha": "none", "imageOrientation": "none"}
+_BITMAP_OPTIONS = {"colorSpaceConversion": "none", "premultiplyAlpha": "none", "imageOrientation": "from-image"}
+SAME_PICTURE = 4.0  # mean |difference| in levels between the two decoders' outputs of one JPEG
 
 
 async def browser_pixels(data: bytes, size: tuple[int, int]) -> np.ndarray | None:
@@ -41,11 +43,13 @@ async def load(data: bytes, model) -> np.ndarray:
     """bytes of any image → the model's input, exactly as `cnn101.load_image` gives on CPython."""
     img = open_image(data)  # checks the file (not an image, truncated, too large) and decodes it
     if img.format == "JPEG" and img.mode in ("RGB", "L"):
-        rgba = await browser_pixels(data, img.size)
-        if rgba is not None:
-            from PIL import Image
+        from PIL import Image, ImageOps
 
-            info = dict(img.info)  # keeps the EXIF block: load_image still applies the orientation
-            img = Image.fromarray(np.ascontiguousarray(rgba[..., 0] if img.mode == "L" else rgba[..., :3]))
-            img.info.update(info)
+        upright = ImageOps.exif_transpose(img)  # what load_image would orient it to
+        rgba = await browser_pixels(data, upright.size)
+        if rgba is not None:
+            px = np.ascontiguousarray(rgba[..., 0] if img.mode == "L" else rgba[..., :3])
+            ref = np.asarray(upright)
+            if float(np.abs(px.astype(np.int16) - ref).mean()) <= SAME_PICTURE:
+                img = Image.fromarray(px)  # upright already: no EXIF left to apply
     return load_image(img, model)

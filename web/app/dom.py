@@ -22,6 +22,11 @@ def on(target, event: str, handler) -> None:
     target.addEventListener(event, proxy)
 
 
+def mark(name: str) -> None:
+    """A performance mark 'cnn101:<name>' (start-up phases, for benchmarks)."""
+    window.performance.mark("cnn101:" + name)
+
+
 def now() -> float:
     return float(window.performance.now())
 

@@ -57,7 +57,7 @@ class InputPanel:
         self.order = examples
         self.on_image = on_image
         self.error_el = dom.el("input-error")
-        self.busy = False
+        self.attempts = 0  # images tried (shown or refused): lets tests wait for an outcome
 
     # --- panel ---------------------------------------------------------------------------------
     def mount(self) -> None:
@@ -88,6 +88,8 @@ class InputPanel:
     def error(self, message: str | None) -> None:
         self.error_el.textContent = message or ""
         dom.show(self.error_el, bool(message))
+        if message:
+            self.attempts += 1
 
     # --- sources -------------------------------------------------------------------------------
     async def _use(self, data: bytes, label: str, image_id: str) -> bool:
@@ -98,6 +100,7 @@ class InputPanel:
             return False
         self.error(None)
         await self.on_image(x, label, image_id)
+        self.attempts += 1
         return True
 
     async def show_example(self, image_id: str) -> bool:
@@ -108,6 +111,7 @@ class InputPanel:
         data = await self._fetch_bytes(ex.url)
         if data is None:
             return False
+        dom.mark("example-bytes")
         return await self._use(data, ex.label, ex.id)
 
     async def _example_clicked(self, event) -> None:

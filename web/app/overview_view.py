@@ -20,10 +20,13 @@ class OverviewView:
         self.marked = []  # elements with highlight classes
         self.paints = 0
         self.last_paint_ms = 0.0
+        self.last_paint_end = 0.0  # performance.now() when the last repaint finished
 
     def mount(self, ov, scope: str) -> None:
         """Replace whatever the frame holds (the snapshot) with live canvases, then paint."""
-        self.frame.innerHTML = overview_html(ov, self.geo, scope, images="canvas")
+        markup = overview_html(ov, self.geo, scope, images="canvas")
+        dom.mark("markup")
+        self.frame.innerHTML = markup
         self.stage = self.frame.querySelector(".ov-stage")
         self.canvases = {}
         for c in self.stage.querySelectorAll("canvas.ov-neuron"):
@@ -32,6 +35,7 @@ class OverviewView:
         self.rows = {int(r.dataset.neuron): r for r in self.stage.querySelectorAll(f'.ov-class[data-col="{out}"]')}
         self.hi_path = self.stage.querySelector(".ov-edge-hi")
         self.fit()
+        dom.mark("mounted")
         self.paint(ov, scope)
 
     def fit(self) -> None:
@@ -61,7 +65,8 @@ class OverviewView:
         self.stage.querySelector(".ov-legends").innerHTML = legends_html(ov, self.geo, scope)
         self.stage.dataset.scope = scope
         self.paints += 1
-        self.last_paint_ms = dom.now() - t0
+        self.last_paint_end = dom.now()
+        self.last_paint_ms = self.last_paint_end - t0
 
     def fade(self) -> None:
         """Dim now; `unfade` (after the repaint) brings the stage back with a short CSS transition."""

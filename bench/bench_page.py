@@ -1,0 +1,253 @@
+"""The web page in headless Chromium: cold start, reload with the service worker, image switch, bytes.
+
+    .venv/bin/python bench/bench_page.py            # 5 cold starts (+ SW reloads), 12 image switches
+    .venv/bin/python bench/bench_page.py --quick    # 1 and 3, to check the harness
+    .venv/bin/python bench/bench_page.py --site dist   # an existing build (it must hold a model)
+
+Prints medians and writes bench/results-page.json. Targets on this machine (issue 4): cold ≤ 4 s, warm
+(SW reload) ≤ 1.5 s, image switch ≤ 100 ms, first visit ≤ 10 MB compressed. Times are from navigation
+start (performance.now() in the page) to the live Overview painted (Python up, every heatmap drawn);
+"snapshot shown" is the first contentful paint, when the build's prerendered Overview appears.
+Bytes: what the server actually sent (gzip on the fly for text and wasm), and the raw / gzip -9 /
+brotli -q 11 sizes of the distinct files fetched (brotli via Node's zlib).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from common import machine_info, print_rows, row, save_json, stats  # noqa: E402
+
+RESULTS = HERE / "results-page.json"
+TARGETS = {"cold_ms": 4000, "warm_ms": 1500, "switch_ms": 100, "first_visit_compressed_mb": 10}
+READY = 180_000
+DATA = ROOT.parent / "shared" / "data" / "tiny-imagenet-10"
+REFERENCE = ROOT.parent / "shared" / "reference" / "cnn-explainer"
+
+
+# --- the site ------------------------------------------------------------------------------------
+def build_site(out: Path) -> tuple[Path, str]:
+    """A built site with a model: the trained weights if present, else the reference Tiny VGG."""
+    import cnn101
+    from buildsite.site import BuildOptions, build
+
+    weights, source = None, "trained weights"
+    try:
+        cnn101.load_model()
+    except cnn101.ModelError:
+        if not (ROOT / "weights" / "tiny-vgg.json").is_file():
+            weights = out.parent / "bench-weights"
+            weights.mkdir(parents=True, exist_ok=True)
+            cnn101.load_model(REFERENCE / "model.json").save(weights / "tiny-vgg")
+            source = "reference Tiny VGG (no trained weights yet)"
+    build(BuildOptions(repo=ROOT, out=out, cache=ROOT / ".cache", data=DATA if DATA.is_dir() else None,
+                       weights=weights), log=lambda *a, **k: None)
+    return out, source
+
+
+class CountingServer:
+    """buildsite.server's server for `root`, counting the body bytes it sends per path."""
+
+    def __init__(self, root: Path):
+        from buildsite.server import make_server, url_of
+
+        self.server = make_server(root, port=0, quiet=True)
+        base = self.server.RequestHandlerClass
+        sent = self.sent = []
+        lock = threading.Lock()
+
+        class Counting(base.func):
+            def copyfile(self, source, outputfile):
+                data = source.read()
+                outputfile.write(data)
+                with lock:
+                    sent.append((self.path.split("?")[0], len(data)))
+
+        self.server.RequestHandlerClass = partial(Counting, **base.keywords)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = url_of(self.server)
+
+    def take(self) -> list[tuple[str, int]]:
+        out = list(self.sent)
+        self.sent.clear()
+        return out
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def compressed_sizes(root: Path, paths: set[str]) -> dict:
+    """Raw, gzip -9 and brotli sizes of the distinct files fetched."""
+    files = [root / p.lstrip("/") for p in sorted(paths)]
+    files = [f / "index.html" if f.is_dir() else f for f in files]
+    files = [f for f in files if f.is_file()]
+    raw = sum(f.stat().st_size for f in files)
+    gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    br = None
+    node = shutil.which("node")
+    if node:
+        script = ("const z=require('zlib'),fs=require('fs');let t=0;for(const f of JSON.parse(process.argv[1]))"
+                  "t+=z.brotliCompressSync(fs.readFileSync(f),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length;"
+                  "console.log(t)")
+        r = subprocess.run([node, "-e", script, json.dumps([str(f) for f in files])], capture_output=True, text=True)
+        br = int(r.stdout.strip()) if r.returncode == 0 else None
+    return {"files": len(files), "raw": raw, "gzip9": gz, "brotli11": br}
+
+
+# --- the page ------------------------------------------------------------------------------------
+def state(page) -> dict:
+    return json.loads(page.evaluate("cnn101_state()"))
+
+
+def ready_ms(page) -> float:
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    return float(page.evaluate("document.documentElement.dataset.readyMs"))
+
+
+def fcp_ms(page) -> float | None:
+    v = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
+    return float(v) if v is not None else None
+
+
+def visit(browser, server: CountingServer, site: Path) -> dict:
+    """One cold visit in a fresh context, then a reload served by the service worker."""
+    import browser as b
+
+    ctx = b.guarded_context(browser)
+    page = ctx.new_page()
+    server.take()
+    page.goto(server.url)
+    cold = ready_ms(page)
+    fcp = fcp_ms(page)
+    page_files = server.take()  # fetched by the page itself up to the live Overview
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    time.sleep(0.5)
+    sw_files = server.take()  # what the service worker's precache added
+    page.reload()
+    warm = ready_ms(page)
+    warm_fcp = fcp_ms(page)
+    after = server.take()
+    ctx.close()
+    b.check_offline(ctx)
+    return {"cold_ms": cold, "cold_fcp_ms": fcp, "warm_ms": warm, "warm_fcp_ms": warm_fcp,
+            "page_bytes": sum(n for _, n in page_files), "page_paths": sorted({p for p, _ in page_files}),
+            "sw_bytes": sum(n for _, n in sw_files), "sw_paths": sorted({p for p, _ in sw_files}),
+            "reload_bytes_from_server": sum(n for _, n in after)}
+
+
+def switches(browser, server: CountingServer, site: Path, n: int) -> tuple[list[float], list[float]]:
+    """Image switches: click → every heatmap repainted (page clock), and trace+paint inside Python."""
+    import browser as b
+
+    ids = [e["id"] for e in json.loads((site / "examples" / "index.json").read_text())["examples"]]
+    if len(ids) < 2:
+        return [], []
+    ctx = b.guarded_context(browser)
+    page = ctx.new_page()
+    page.goto(server.url)
+    ready_ms(page)
+    end_to_end, inside = [], []
+    for i in range(n + 2):
+        target = ids[(i + 1) % len(ids)]
+        before = state(page)["paints"]
+        t0 = page.evaluate(f"""() => {{ const t = performance.now();
+            document.querySelector('button.example[data-id="{target}"]').click(); return t; }}""")
+        page.wait_for_function(f"JSON.parse(cnn101_state()).paints > {before}", timeout=30_000, polling=5)
+        st = state(page)
+        if i >= 2:  # the first two warm up caches
+            end_to_end.append(st["paint_end"] - t0)
+            inside.append(st["switch_ms"])
+    ctx.close()
+    b.check_offline(ctx)
+    return end_to_end, inside
+
+
+def run(quick: bool = False, site: Path | None = None) -> list[dict]:
+    return measure(quick, site)["rows"]
+
+
+def measure(quick: bool = False, site: Path | None = None) -> dict:
+    import browser as b
+    from playwright.sync_api import sync_playwright
+
+    tmp = None
+    if site is None:
+        tmp = Path(tempfile.mkdtemp(prefix="cnn101-bench-page-"))
+        site, source = build_site(tmp / "dist")
+    else:
+        source = f"given site {site}"
+    server = CountingServer(site)
+    visits, n_switch = (1, 3) if quick else (5, 12)
+    try:
+        with sync_playwright() as pw:
+            browser = b.launch(pw)
+            runs = [visit(browser, server, site) for _ in range(visits)]
+            e2e, inside = switches(browser, server, site, n_switch)
+            browser.close()
+    finally:
+        server.stop()
+    first = runs[0]
+    fetched = set(first["page_paths"]) | set(first["sw_paths"])
+    sizes_all = compressed_sizes(site, fetched)
+    sizes_page = compressed_sizes(site, set(first["page_paths"]))
+    rows = [
+        row("page", "cold start → live Overview painted", stats([r["cold_ms"] for r in runs]), target_ms=TARGETS["cold_ms"]),
+        row("page", "cold start → prerendered snapshot shown (FCP)",
+            stats([r["cold_fcp_ms"] for r in runs if r["cold_fcp_ms"] is not None] or [float("nan")])),
+        row("page", "reload with service worker → live Overview", stats([r["warm_ms"] for r in runs]),
+            target_ms=TARGETS["warm_ms"]),
+        row("page", "image switch: click → all heatmaps repainted", stats(e2e or [float("nan")]),
+            target_ms=TARGETS["switch_ms"]),
+        row("page", "image switch: trace + paint inside Python", stats(inside or [float("nan")])),
+        {"group": "page", "name": "first visit: bytes sent by the server (page + SW precache)",
+         "value": round((first["page_bytes"] + first["sw_bytes"]) / 1e6, 2), "unit": "MB"},
+        {"group": "page", "name": "first visit: distinct files fetched, raw", "value": round(sizes_all["raw"] / 1e6, 2),
+         "unit": "MB", "files": sizes_all["files"]},
+        {"group": "page", "name": "first visit: same files, gzip -9", "value": round(sizes_all["gzip9"] / 1e6, 2), "unit": "MB"},
+        {"group": "page", "name": "first visit: same files, brotli -q 11",
+         "value": round(sizes_all["brotli11"] / 1e6, 2) if sizes_all["brotli11"] else None, "unit": "MB",
+         "target_mb": TARGETS["first_visit_compressed_mb"]},
+        {"group": "page", "name": "page alone (before the SW precache): raw / brotli",
+         "value": f"{sizes_page['raw'] / 1e6:.2f} / {(sizes_page['brotli11'] or 0) / 1e6:.2f}", "unit": "MB"},
+        {"group": "page", "name": "reload with SW: bytes from the server",
+         "value": max(r["reload_bytes_from_server"] for r in runs), "unit": "B"},
+    ]
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"what": "cnn101 web page in headless Debian Chromium, served from localhost", "model": source,
+            "targets": TARGETS, "machine": machine_info(), "rows": rows,
+            "raw": {"visits": runs, "switch_end_to_end_ms": e2e, "switch_inside_ms": inside,
+                    "sizes_all": sizes_all, "sizes_page": sizes_page}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one visit, three switches")
+    ap.add_argument("--site", type=Path, help="an existing built site (default: build one into a temp folder)")
+    a = ap.parse_args()
+    t0 = time.time()
+    doc = measure(a.quick, a.site)
+    print(f"model: {doc['model']}")
+    print_rows(doc["rows"])
+    save_json(RESULTS, doc)
+    print(f"wrote {RESULTS.relative_to(ROOT)} in {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
