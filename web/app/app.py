@@ -161,5 +161,6 @@ class App:
             "columns": cols, "paints": self.view.paints, "paint_ms": self.view.last_paint_ms,
             "paint_end": self.view.last_paint_end,
             "switch_ms": self.switch_ms, "attempts": self.inputs.attempts,
+            "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
         })

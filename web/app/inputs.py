@@ -58,6 +58,7 @@ class InputPanel:
         self.on_image = on_image
         self.error_el = dom.el("input-error")
         self.attempts = 0  # images tried (shown or refused): lets tests wait for an outcome
+        self.prepared = {}  # example id -> its preprocessed input (examples never change)
 
     # --- panel ---------------------------------------------------------------------------------
     def mount(self) -> None:
@@ -98,6 +99,8 @@ class InputPanel:
         except Exception as exc:  # every failure leaves the current image and a message
             self.error(plain_error(exc))
             return False
+        if image_id:
+            self.prepared[image_id] = x
         self.error(None)
         await self.on_image(x, label, image_id)
         self.attempts += 1
@@ -108,11 +111,31 @@ class InputPanel:
         if ex is None:
             self.error(f"There is no example called '{image_id}'.")
             return False
+        if ex.id in self.prepared:  # decoded before: straight to the network
+            self.error(None)
+            await self.on_image(self.prepared[ex.id], ex.label, ex.id)
+            self.attempts += 1
+            return True
         data = await self._fetch_bytes(ex.url)
         if data is None:
             return False
         dom.mark("example-bytes")
         return await self._use(data, ex.label, ex.id)
+
+    async def prepare_examples(self) -> None:
+        """Decode every example in the background (one at a time, yielding in between), so that a click
+        on any of them only has to run the network and repaint."""
+        for ex in self.order:
+            if ex.id in self.prepared:
+                continue
+            try:
+                response = await window.fetch(ex.url)
+                if response.ok:
+                    buf = await response.arrayBuffer()
+                    self.prepared[ex.id] = await decode.load(buf.to_bytes(), self.model)
+            except Exception:
+                pass  # a click on it will fetch it again and explain what is wrong
+            await asyncio.sleep(0.02)
 
     async def _example_clicked(self, event) -> None:
         button = event.target.closest("button.example")

@@ -2,6 +2,8 @@
 
 Phases are marked with performance.mark('cnn101:…') so benchmarks can see where start-up time goes.
 """
+import asyncio
+
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
@@ -43,6 +45,7 @@ async def main():
     root.dataset.readyMs = f"{float(window.performance.now()):.1f}"  # since navigation start (benchmarks)
     root.dataset.ready = "1"
     window.dispatchEvent(window.Event.new("cnn101:ready"))
+    asyncio.ensure_future(app.inputs.prepare_examples())
 
 
 await main()  # noqa: F704 (PyScript runs this script with top-level await)
