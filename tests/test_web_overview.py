@@ -350,6 +350,28 @@ def test_load_by_address(live, tmp_path, serve_site):
     page.wait_for_function("document.getElementById('input-error').textContent.includes('Paste the address')")
 
 
+def test_narrow_window_scales_the_overview_to_fit(live):
+    page, site, model, _ = live
+    size = page.viewport_size
+    try:
+        page.set_viewport_size({"width": 800, "height": 1000})
+        page.wait_for_function("document.querySelector('.ov-stage').style.transform.startsWith('scale(')")
+        frame = page.locator("#stage-frame").bounding_box()
+        stage = page.locator(".ov-stage").bounding_box()  # the transformed box
+        assert stage["x"] + stage["width"] <= frame["x"] + frame["width"] + 1
+        # hovering still finds the right cell in the scaled stage
+        st = state(page)
+        ov = overview(model, model.trace(page_input(st)))
+        col = ov.columns[1]
+        h, w = col.shape[:2]
+        _hover(page, col.index, 0, fx=(w - 0.5) / w, fy=0.5 / h)
+        assert f"row 0, column {w - 1}:" in page.text_content("#info")
+        _b.screenshot(page, "overview-narrow", full_page=False)
+    finally:
+        page.set_viewport_size(size)
+    page.wait_for_function("document.querySelector('.ov-stage').style.transform === ''")
+
+
 def test_state_in_the_url_is_restored(page, app_url, app_site):
     exs = examples(app_site)
     image = exs[min(5, len(exs) - 1)]["id"] if exs else ""
@@ -390,3 +412,25 @@ def test_works_offline_after_one_visit(context, app_site, app_model, serve_site)
         assert_matches_engine(st, app_model, cnn101.load_image(app_site / "examples" / ex["file"], app_model))
     assert page.locator("canvas.ov-neuron").count() > 0
     _b.screenshot(page, "overview-offline", full_page=False)
+
+
+def test_without_a_model_the_page_says_so(page, serve_site, tmp_path):
+    """A site built with no weights anywhere: a plain message instead of a broken page."""
+    try:
+        cnn101.load_model()
+        pytest.skip("the wheel ships trained weights: a site without a model cannot be built")
+    except cnn101.ModelError:
+        pass
+    from buildsite.site import BuildOptions, build
+
+    empty = tmp_path / "no-weights"
+    empty.mkdir()
+    out = tmp_path / "dist"
+    build(BuildOptions(repo=_b.REPO, out=out, cache=_b.REPO / ".cache", data=None, weights=empty),
+          log=lambda *a, **k: None)
+    _, url = serve_site(out)
+    page.goto(url)
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    assert page.evaluate("document.documentElement.dataset.ready") == "error"
+    assert "No trained model" in page.text_content("#status")
+    _b.screenshot(page, "overview-no-model", full_page=False)

@@ -25,7 +25,9 @@
       show();
     }).observe({ type: "resource", buffered: true });
   } catch (e) { /* old browser: no byte count */ }
-  addEventListener("py:progress", (e) => { if (typeof e.detail === "string") { stage = e.detail; show(); } });
+  // PyScript's own progress steps, in plain words
+  const STAGES = { "Loading Pyodide": "Starting Python in your browser", "Loaded Pyodide": "Loading the engine" };
+  addEventListener("py:progress", (e) => { if (STAGES[e.detail]) { stage = STAGES[e.detail]; show(); } });
   const timer = setInterval(() => {
     if (document.documentElement.dataset.ready) clearInterval(timer); else show();
   }, 250);

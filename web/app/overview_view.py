@@ -46,6 +46,7 @@ class OverviewView:
         s = min(1.0, width / self.geo.width)
         self.stage.style.transform = f"scale({s:.4f})" if s < 1 else ""
         self.frame.style.height = f"{self.geo.height * s:.0f}px"
+        self.frame.style.overflowX = "hidden" if s < 1 else ""  # the scaled stage fits; no scroll bar
 
     def paint(self, ov, scope: str) -> None:
         """Repaint every heatmap, the probability bars and the legends for this Overview and scope."""
