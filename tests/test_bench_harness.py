@@ -1,0 +1,48 @@
+"""The benchmark command runs end to end in quick mode, so it cannot rot (figures are not checked)."""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+@pytest.mark.slow
+def test_bench_run_quick_writes_every_suite(tmp_path):
+    import run as bench_run
+
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert set(doc["suites"]) == set(bench_run.SUITES)
+    for name, suite in doc["suites"].items():
+        assert "error" not in suite, f"{name}: {suite.get('error')}"
+        timed = [r for r in suite["rows"] if "median" in r]
+        assert timed, f"{name} produced no timed rows"
+        assert all(math.isfinite(r["median"]) and r["median"] > 0 for r in timed if r["name"] != "cold start → prerendered snapshot shown (FCP)"), name
+    md = out.with_suffix(".md").read_text()
+    for name in bench_run.SUITES:
+        assert f"## {name}" in md
+    for r in doc["suites"]["browser"]["rows"]:  # the engines agree on the model's output
+        if "max_abs_diff_probs" in r:
+            assert r["max_abs_diff_probs"] < 1e-4, r
+
+
+def test_markdown_table_lists_rows():
+    import run as bench_run
+
+    doc = {"quick": True, "machine": {"cpus": 2},
+           "suites": {"x": {"seconds": 1.0, "rows": [{"group": "g", "name": "thing", "median": 1.5, "p25": 1.0,
+                                                      "p75": 2.0, "n": 3, "unit": "ms"},
+                                                     {"group": "g", "name": "size", "value": 9.8, "unit": "MB"}]},
+                      "y": {"seconds": 0.5, "error": "Traceback: boom"}}}
+    md = bench_run.to_markdown(doc)
+    assert "| thing | 1.500 ms | 1.000–2.000 | 3 |" in md
+    assert "| size | 9.8 MB |" in md
+    assert "boom" in md
