@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from cnn101.dataset import DISPLAY_NAMES
+
 from . import BuildError
 from .files import sha256_file
 
@@ -23,7 +25,7 @@ def _classes(data: Path) -> list[dict]:
     if class_dict.is_file():
         d = json.loads(class_dict.read_text())
         items = sorted(d.items(), key=lambda kv: kv[1]["index"])
-        return [{"index": v["index"], "wnid": wnid, "label": v["class"].split(",")[0].strip(),
+        return [{"index": v["index"], "wnid": wnid, "label": DISPLAY_NAMES.get(wnid, v["class"].split(",")[0].strip()),
                  "description": v["class"]} for wnid, v in items]
     wnids = sorted(p.name for p in (data / "val").iterdir() if p.is_dir())
     return [{"index": i, "wnid": w, "label": w, "description": w} for i, w in enumerate(wnids)]
