@@ -9,6 +9,7 @@ from cnn101.explain.overview import layout, overview
 from pyscript import document, window
 
 from . import dom, views
+from . import relu_detail  # noqa: F401  (the detail views register their openers in views.OPENERS)
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .overview_view import OverviewView
@@ -41,13 +42,19 @@ class App:
         else:
             await self.set_image(np.full(self.model.input_shape, 0.5, np.float32), "grey", "")
             self.inputs.error("No example images in this build: upload an image to begin.")
-        if self.state.selected and self.state.level == 2:
-            try:
-                col = self.layout.column(self.state.column)
-                if self.state.neuron < col.neurons:
-                    self.open(col.index, self.state.neuron)
-            except KeyError:
-                self._set_state(self.state.back())
+        if self.state.selected and self.state.level >= 2:
+            self._reopen(self.state)
+
+    def _reopen(self, want: State) -> None:
+        """Open the views `want` describes (from the URL, or again after the image changed)."""
+        try:
+            col = self.layout.column(want.column)
+        except KeyError:
+            self._set_state(self.state.with_(column="", neuron=-1, level=1, part="", at=()))
+            return
+        if want.neuron < col.neurons:
+            self.open(col.index, want.neuron)
+            views.restore(want)
 
     def _wire_controls(self) -> None:
         for radio in document.querySelectorAll('input[name="scope"]'):
@@ -124,12 +131,22 @@ class App:
         self.view.highlight(None, None)
         dom.el("info").textContent = HINT
         self.switch_ms = dom.now() - t0
+        if views.STACK:  # the open views show the new image's numbers
+            self._reopen(self.state)
 
     # --- levels ----------------------------------------------------------------------------------
     def open(self, col: int, neuron: int) -> None:
         column = self.layout.column(col)
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
+
+    def deeper(self, part: str) -> None:
+        """A level-2 view opens its `part` (level 3); that view pushes itself on views.STACK."""
+        self._set_state(self.state.deeper(part))
+
+    def update(self, **changes) -> None:
+        """Change the state (e.g. at=, speed=) and the URL."""
+        self._set_state(self.state.with_(**changes))
 
     def back(self) -> None:
         if self.state.level > 1:

@@ -1,6 +1,10 @@
 """The page's state: one object that round-trips through the URL's query string.
 
-    ?image=koala-2&scope=module&detail=1&neuron=conv_1_1.3&level=2
+    ?image=koala-2&scope=module&detail=1&neuron=conv_1_1.3&level=3&part=0&at=4.7&speed=2
+
+Levels: 1 the Overview, 2 the clicked neuron's view (convolutional / flatten view, or a ReLU / pool detail
+view), 3 a view opened from inside level 2 (`part` says which: an input channel, 'softmax'). `at` is the
+window position of the open detail view (output row, col; or a class index), `speed` the animation speed.
 
 Plain Python (no browser imports), so it is tested on CPython too. Values that are not valid fall back to
 the defaults, so a hand-edited or stale URL never breaks the page.
@@ -20,7 +24,10 @@ class State:
     detail: bool = False  # full names, shapes and legends
     column: str = ""  # selected neuron's column name ("" = none)
     neuron: int = -1  # selected neuron's index in its column
-    level: int = 1  # 1 = the Overview; 2 = the selected neuron's next view
+    level: int = 1  # 1 = the Overview; 2 = the selected neuron's next view; 3 = a view opened inside it
+    part: str = ""  # what the level-3 view shows of the level-2 view (e.g. an input channel, 'softmax')
+    at: tuple = ()  # window position of the open detail view (ints), () = its start
+    speed: float = 1.0  # animation speed (1 = the default step time)
 
     @property
     def selected(self) -> tuple[str, int] | None:
@@ -31,13 +38,17 @@ class State:
 
     def open(self, column: str, neuron: int) -> "State":
         """Select a neuron and go one level down."""
-        return replace(self, column=column, neuron=int(neuron), level=2)
+        return replace(self, column=column, neuron=int(neuron), level=2, part="", at=())
+
+    def deeper(self, part: str) -> "State":
+        """From a level-2 view one level further down, to its `part` (e.g. an input channel, 'softmax')."""
+        return replace(self, level=3, part=str(part), at=())
 
     def back(self) -> "State":
         """One level up (Esc, or a click on empty space)."""
         if self.level > 1:
             return replace(self, level=self.level - 1, column="" if self.level == 2 else self.column,
-                           neuron=-1 if self.level == 2 else self.neuron)
+                           neuron=-1 if self.level == 2 else self.neuron, part="", at=())
         return self
 
     def to_query(self) -> str:
@@ -53,6 +64,12 @@ class State:
             q["neuron"] = f"{self.column}.{self.neuron}"
             if self.level != 1:
                 q["level"] = str(self.level)
+            if self.level == 3 and self.part:
+                q["part"] = self.part
+            if self.level >= 2 and self.at:
+                q["at"] = ".".join(str(int(v)) for v in self.at)
+        if self.speed != 1.0:
+            q["speed"] = f"{self.speed:g}"
         return "?" + urlencode(q) if q else ""
 
     @classmethod
@@ -68,6 +85,18 @@ class State:
             s = replace(s, detail=True)
         column, _, neuron = q.get("neuron", "").rpartition(".")
         if column and neuron.isdigit():
-            level = q.get("level", "1")
-            s = replace(s, column=column, neuron=int(neuron), level=2 if level == "2" else 1)
+            level = {"2": 2, "3": 3}.get(q.get("level", "1"), 1)
+            part = q.get("part", "")
+            if level == 3 and not (part and len(part) <= 40 and part.replace("_", "").isalnum()):
+                level = 2  # a level-3 view needs to know which part it shows
+            s = replace(s, column=column, neuron=int(neuron), level=level, part=part if level == 3 else "")
+            at = q.get("at", "").split(".")
+            if s.level >= 2 and 0 < len(at) <= 4 and all(v.isdigit() and len(v) <= 6 for v in at):
+                s = replace(s, at=tuple(int(v) for v in at))
+        try:
+            speed = float(q.get("speed", "1"))
+        except ValueError:
+            speed = 1.0
+        if 1 / 64 <= speed <= 64:
+            s = replace(s, speed=speed)
         return s
