@@ -1,0 +1,294 @@
+"""The floating detail panel shared by every detail view (ReLU, max pooling, softmax, convolution):
+markup from cnn101.render.detail, play/pause, single steps, speed, close, the tutorial link, hover a cell
+→ the window moves there and pauses, arrow keys move the window, a live region for screen readers.
+
+A view subclasses DetailView (what to draw, what step k shows); the panel owns the DOM glue and the clock:
+
+    class ReluView(DetailView):
+        kind, title, tutorial = "relu", "ReLU", "tutorial-relu"
+        def body_html(self): ...               # matrices (render.detail.Matrix.svg) and an equation slot
+        def bind(self, root): ...               # find the elements show() updates
+        def show(self, k): ...                  # step k: move windows (Matrix.box), fill the equation
+        def step_at(self, grid, row, col): ...  # the step a hovered cell of matrix `grid` leads to
+    panel = DetailPanel(app, ReluView(...)); views.push(panel)
+
+Autoplay: one requestAnimationFrame callback per frame reads the elapsed time (render.detail.Player);
+only a frame where the step changes touches the DOM (a handful of attribute sets and one innerHTML).
+`prefers-reduced-motion`: the panel opens paused and moves without transitions (steps are instant).
+"""
+from __future__ import annotations
+
+from cnn101.render.detail import SPEEDS, Player, arrow_move, panel_html, speed_index, speed_label
+from pyscript import document, window
+from pyscript.ffi import create_proxy, to_js
+
+from . import dom
+
+
+class DetailView:
+    """What a detail view shows. Override the methods; `grid` is the (rows, cols) layout of its steps
+    (arrow keys move on it), `steps` = rows · cols."""
+
+    kind = "detail"  # short name: the panel's id is 'dp-<kind>'
+    title = "Detail"
+    subtitle = ""
+    tutorial = "tutorial-usage"
+    description = ""  # one or two sentences for screen readers (aria-describedby)
+    grid = (1, 1)
+
+    @property
+    def steps(self) -> int:
+        return int(self.grid[0]) * int(self.grid[1])
+
+    def body_html(self) -> str:
+        return ""
+
+    def bind(self, root) -> None:
+        """Called once after the markup is in the page: find the elements `show` updates."""
+
+    def show(self, k: int) -> None:
+        """Draw step k (move windows, fill the equation)."""
+
+    def step_at(self, grid: str, row: int, col: int) -> int | None:
+        """The step that hovering cell (row, col) of matrix `grid` leads to (None: no change)."""
+        return None
+
+    def say(self, k: int) -> str:
+        """Step k in words (for the live region), e.g. 'row 3, column 4: max(0, −0.21) = 0'."""
+        return ""
+
+    def at(self, k: int) -> tuple:
+        """Step k as the state's window position (kept in the URL)."""
+        return divmod(int(k), int(self.grid[1]))
+
+    def index_of(self, at: tuple) -> int | None:
+        """The step of a window position from the URL (None if it does not fit)."""
+        rows, cols = self.grid
+        if len(at) == 2 and 0 <= at[0] < rows and 0 <= at[1] < cols:
+            return int(at[0]) * int(cols) + int(at[1])
+        return None
+
+    def data(self) -> dict:
+        """Anything a test or benchmark wants to read (JSON-able)."""
+        return {}
+
+
+def reduced_motion() -> bool:
+    try:
+        return bool(window.matchMedia("(prefers-reduced-motion: reduce)").matches)
+    except Exception:
+        return False
+
+
+def host():
+    """The layer the panels float in (created on first use, inside <main>)."""
+    layer = dom.el("views-layer")
+    if layer is None:
+        layer = document.createElement("div")
+        layer.id = "views-layer"
+        layer.className = "views-layer"
+        document.querySelector("main").appendChild(layer)
+    return layer
+
+
+class DetailPanel:
+    """One open detail view in its floating panel. Close with .close() (views.close_view does)."""
+
+    def __init__(self, app, view: DetailView, parent=None, start: int = 0):
+        self.app = app
+        self.view = view
+        self.panel_id = f"dp-{view.kind}"
+        speed = float(getattr(app.state, "speed", 1.0) or 1.0)
+        self.player = Player(view.steps, playing=view.steps > 1 and not reduced_motion(),
+                             speed=SPEEDS[speed_index(speed)])
+        self.player.go(start)
+        self.closed = False
+        self.frames = 0  # rAF callbacks run (benchmarks)
+        self.step_count = 0  # steps drawn
+        self._proxies = []
+        self._looping = False
+        self._opener = document.activeElement  # focus goes back there on close
+        old = dom.el(self.panel_id)
+        if old is not None:
+            old.remove()
+        html = panel_html(self.panel_id, view.title, view.tutorial, view.body_html(), view.description,
+                          view.subtitle, view.steps, self.player.speed, self.player.playing)
+        (parent or host()).insertAdjacentHTML("beforeend", html)
+        self.root = dom.el(self.panel_id)
+        self._frame_proxy = self._proxy(self._frame)
+        self._wire()
+        view.bind(self.root)
+        self._draw()
+        self.root.focus(to_js({"preventScroll": True}))
+        self.root.scrollIntoView(to_js({"block": "nearest"}))
+        if self.player.playing:
+            self._loop()
+
+    # --- wiring ---------------------------------------------------------------------------------------
+    def _proxy(self, fn):
+        p = create_proxy(fn)
+        self._proxies.append(p)
+        return p
+
+    def _on(self, target, event: str, fn) -> None:
+        if target is not None:
+            target.addEventListener(event, self._proxy(fn))
+
+    def _q(self, selector: str):
+        return self.root.querySelector(selector)
+
+    def _wire(self) -> None:
+        self._on(self._q(".dp-close"), "click", lambda e: self.app.back())
+        self._on(self._q(".dp-play"), "click", lambda e: self.toggle())
+        self._on(self._q(".dp-prev"), "click", lambda e: self.step(-1))
+        self._on(self._q(".dp-next"), "click", lambda e: self.step(1))
+        self._on(self._q(".dp-speed"), "input", self._speed_input)
+        self._on(self._q(".dp-tutorial"), "click", self._tutorial)
+        self._on(self.root, "pointermove", self._pointer)
+        self._on(self.root, "pointerdown", self._pointer)  # a tap does what a hover does
+        self._on(self.root, "click", lambda e: e.stopPropagation())  # clicks inside are not "empty space"
+
+    # --- controls ----------------------------------------------------------------------------------------
+    def toggle(self) -> None:
+        if self.player.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        if self.closed or self.player.n <= 1:
+            return
+        self.player.play(None)
+        self._controls()
+        self._loop()
+
+    def pause(self) -> None:
+        if self.player.playing:
+            self.player.pause()
+            self._controls()
+            self._remember()
+
+    def step(self, by: int) -> None:
+        """One step back or forward (pauses)."""
+        self.go(self.player.index + by, say=True)
+
+    def go(self, index: int, say: bool = False) -> None:
+        """Show step `index` now and pause there."""
+        self.pause()
+        self.player.go(index)
+        self._draw()
+        self._remember()
+        if say:
+            self._say()
+
+    def go_to(self, at: tuple) -> None:
+        """Move the window to a state position (from the URL)."""
+        k = self.view.index_of(tuple(at))
+        if k is not None:
+            self.go(k)
+
+    def set_speed(self, speed: float) -> None:
+        k = speed_index(speed)
+        self.player.speed = SPEEDS[k]
+        slider = self._q(".dp-speed")
+        if slider is not None:
+            slider.value = str(k)
+            slider.setAttribute("aria-valuetext", speed_label(SPEEDS[k]))
+            self._q(".dp-speed-out").textContent = speed_label(SPEEDS[k])
+        self.app.update(speed=SPEEDS[k])
+
+    def _speed_input(self, event) -> None:
+        self.set_speed(SPEEDS[int(event.target.value)])
+
+    def _tutorial(self, event) -> None:
+        """Scroll to the tutorial section without changing the URL (it holds the state)."""
+        event.preventDefault()
+        target = dom.el(self.view.tutorial)
+        if target is not None:
+            target.scrollIntoView()
+
+    def key(self, event) -> bool:
+        """Arrow keys move the window (and pause), Home/End jump; True if the key was used."""
+        k = str(event.key)
+        if k in ("ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"):
+            rows, cols = self.view.grid
+            self.go(arrow_move(self.player.index, k, int(rows), int(cols)), say=True)
+            return True
+        return False
+
+    def _pointer(self, event) -> None:
+        svg = event.target.closest("svg.dp-matrix") if hasattr(event.target, "closest") else None
+        if svg is None:
+            return
+        rect = svg.getBoundingClientRect()
+        width = float(svg.getAttribute("width") or 0)
+        if float(rect.width) <= 0 or width <= 0:
+            return
+        scale = float(rect.width) / width
+        x = (float(event.clientX) - float(rect.left)) / scale - float(svg.dataset.x0)
+        y = (float(event.clientY) - float(rect.top)) / scale - float(svg.dataset.y0)
+        p = float(svg.dataset.pitch)
+        rows, cols = int(svg.dataset.rows), int(svg.dataset.cols)
+        r, c = min(rows - 1, max(0, int(y // p))), min(cols - 1, max(0, int(x // p)))
+        k = self.view.step_at(str(svg.dataset.grid), r, c)
+        if k is not None and (k != self.player.index or self.player.playing):
+            self.go(k, say=True)
+
+    # --- drawing and the clock ------------------------------------------------------------------------
+    def _draw(self) -> None:
+        k = self.player.index
+        self.view.show(k)
+        self.step_count += 1
+        pos = self._q(".dp-pos")
+        if pos is not None:
+            pos.textContent = f"step {k + 1} of {self.player.n}"
+
+    def _controls(self) -> None:
+        button = self._q(".dp-play")
+        if button is not None:
+            button.textContent = "Pause" if self.player.playing else "Play"
+            button.setAttribute("aria-pressed", "true" if self.player.playing else "false")
+
+    def _say(self) -> None:
+        live = self._q(".dp-live")
+        if live is not None:
+            live.textContent = self.view.say(self.player.index)
+
+    def _remember(self) -> None:
+        if self.player.n > 1:
+            self.app.update(at=tuple(int(v) for v in self.view.at(self.player.index)))
+
+    def _loop(self) -> None:
+        if not self._looping and not self.closed:
+            self._looping = True
+            window.requestAnimationFrame(self._frame_proxy)
+
+    def _frame(self, t) -> None:
+        self._looping = False
+        if self.closed or not self.player.playing:
+            return
+        self.frames += 1
+        if self.player.advance(float(t)):
+            self._draw()
+        self._looping = True
+        window.requestAnimationFrame(self._frame_proxy)
+
+    # --- closing --------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.player.pause()
+        had_focus = self.root.contains(document.activeElement)
+        self.root.remove()
+        if had_focus and self._opener is not None and bool(self._opener.isConnected):
+            self._opener.focus(to_js({"preventScroll": True}))
+        # rAF may still hold the frame proxy for one frame: free the proxies after it
+        proxies, self._proxies = self._proxies, []
+        window.setTimeout(dom.once(lambda *_: [p.destroy() for p in proxies]), 100)
+
+    def state(self) -> dict:
+        """What the panel shows, for tests and benchmarks."""
+        return {"id": self.panel_id, "kind": self.view.kind, "index": self.player.index, "steps": self.player.n,
+                "playing": self.player.playing, "speed": self.player.speed, "frames": self.frames,
+                "drawn": self.step_count, "at": list(self.view.at(self.player.index)), **self.view.data()}
