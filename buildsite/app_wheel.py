@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -19,12 +20,13 @@ _SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 
 def _source_files(repo: Path) -> list[Path]:
     files = [repo / n for n in PROJECT_FILES if (repo / n).is_file()]
-    for p in sorted((repo / "src").rglob("*")):
-        rel = p.relative_to(repo)
-        if p.is_file() and not _SKIP_PARTS & set(rel.parts) and not any(
-                part.endswith(".egg-info") for part in rel.parts) and p.suffix != ".pyc":
-            files.append(p)
-    return files
+    # os.walk with followlinks: src/cnn101/weights is a symlink to the repo's weights/ (Path.rglob does
+    # not descend into symlinked folders before Python 3.13, and the wheel would ship without weights).
+    found = []
+    for folder, dirs, names in os.walk(repo / "src", followlinks=True):
+        dirs[:] = [d for d in dirs if d not in _SKIP_PARTS and not d.endswith(".egg-info")]
+        found += [Path(folder) / n for n in names if not n.endswith(".pyc")]
+    return files + sorted(found)
 
 
 def source_key(repo: Path) -> str:
