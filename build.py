@@ -4,6 +4,7 @@
     .venv/bin/python build.py                  # build (or update) dist/
     .venv/bin/python build.py serve            # build if needed, serve on http://127.0.0.1:8101/
     .venv/bin/python build.py --pyodide-dist ~/pyodide-0.27.7.tar.bz2   # wasm wheels from an official release
+    .venv/bin/python build.py --no-lite        # without the JupyterLite notebook site (dist/lite/)
 
 The work is in buildsite/; this file is the command line only.
 """
@@ -37,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pyodide-dist", type=Path, default=None, metavar="PATH",
                    help="official Pyodide 0.27.7 distribution (folder or .tar.bz2/.tar.gz) to take the wasm "
                         "packages from instead of the pinned PyPI carrier; verified against the same lock")
+    p.add_argument("--no-lite", action="store_true",
+                   help="skip the JupyterLite notebook site in lite/ (faster; the app does not need it)")
+    p.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                   help="the notebook site's contents (default: notebooks/)")
     s = p.add_argument_group("serve")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8101)
@@ -58,7 +63,8 @@ def run_build(args) -> None:
         repo=REPO, out=args.out, cache=args.cache,
         data=Path(args.data or ENV_DATA or DEFAULT_DATA).resolve(),
         data_explicit=bool(args.data or ENV_DATA),
-        pyodide_dist=args.pyodide_dist, examples_per_class=args.examples_per_class))
+        pyodide_dist=args.pyodide_dist, examples_per_class=args.examples_per_class,
+        lite=not args.no_lite, notebooks=args.notebooks))
     steps = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items())
     print(f"build: {result.out} ready in {time.perf_counter() - t0:.2f} s: {result.files} files, "
           f"{result.total_bytes / 1e6:.1f} MB, {result.written} written, {result.removed} removed; "

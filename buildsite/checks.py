@@ -15,7 +15,8 @@ TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".css", ".json", ".webmanifest"
 URL_RE = re.compile(r"""https?://[^\s"'`()<>\\]+""")
 #: Not fetched: XML namespaces and the like.
 HARMLESS_URL = re.compile(r"^https?://www\.w3\.org/")
-THIRD_PARTY = ("pyodide/", "pyscript/")
+#: Not ours: their URLs are recorded, not refused (JupyterLite's own config is checked by lite.py).
+THIRD_PARTY = ("pyodide/", "pyscript/", "lite/")
 LOCAL_PREFIXES = ("./", "../", "/")
 
 

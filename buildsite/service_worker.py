@@ -78,6 +78,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) return;
+  // The notebook site (lite/) has its own service worker; leave its requests to the browser.
+  if (url.pathname.startsWith(SCOPE + "lite/")) return;
   event.respondWith(respond(request, url));
 });
 

@@ -15,6 +15,7 @@ from .app_wheel import build_app_wheel
 from .checks import check_site
 from .examples import choose_examples
 from .files import Source, source_sha256, source_size, sync_tree
+from .lite import is_lite, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages
 from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, brotli_copies
@@ -39,6 +40,8 @@ class BuildOptions:
     pyodide_dist: Path | None = None
     examples_per_class: int = 4
     weights: Path | None = None  # folder copied to dist/weights/ (default: the repo's weights/)
+    lite: bool = False           # the JupyterLite notebook site in lite/ (build.py: on unless --no-lite)
+    notebooks: Path | None = None  # the notebook site's contents (default: the repo's notebooks/)
 
 
 @dataclass
@@ -156,13 +159,20 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update(example_plan)
     plan["examples/index.json"] = (json.dumps(example_index, indent=1, ensure_ascii=False) + "\n").encode()
     plan.update(manifest_files())
+    if opts.lite:
+        timer.lap("plan")
+        plan.update(lite_files(repo, opts.cache, wheel, version, npm.lock_path, opts.notebooks, log))
+        timer.lap("lite")
     third_party_urls = check_site(plan, shipped)
     timer.lap("plan + checks")
 
     hashes = {rel: source_sha256(src) for rel, src in plan.items()}
     app_files = {e.file_name for e in app_entries}
     on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
-    plan["sw.js"] = render_sw(hashes, on_demand).encode()
+    # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
+    # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
+    # every app visitor download the app again under a new cache name.
+    plan["sw.js"] = render_sw({k: v for k, v in hashes.items() if not is_lite(k)}, on_demand).encode()
     hashes["sw.js"] = source_sha256(plan["sw.js"])
     encoded = brotli_copies(plan, hashes, opts.cache, log)  # transport encodings: not listed in sw.js
     plan.update(encoded)
@@ -178,7 +188,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
                                           "pyodide/pyodide-lock.json)" % PYODIDE_VERSION,
         "packages": {"app": sorted(app_files), "notebook_only": sorted(p.split("/", 1)[1] for p in on_demand)},
         "service_worker_cache": cache_version({k: v for k, v in hashes.items()
-                                               if k != "sw.js" and k not in encoded}),
+                                               if k != "sw.js" and k not in encoded and not is_lite(k)}),
+        "notebook": notebook_url() if opts.lite else None,
         "brotli_copies": sorted(encoded),
         "examples": len(example_index["examples"]),
         "third_party_urls": third_party_urls,

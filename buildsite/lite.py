@@ -1,0 +1,246 @@
+"""The JupyterLite site in dist/lite/: the tutorial notebook on the site's own verified Pyodide.
+
+Built with `jupyter lite build` (jupyterlite-core 0.6.4 + jupyterlite-pyodide-kernel 0.6.1) in a work
+folder under the cache, and kept there by a key of all its inputs, so a rebuild with nothing changed
+runs no JupyterLite at all. The kernel uses the site's Pyodide files in dist/pyodide/ (no second copy):
+
+- `pyodideUrl` is "./../pyodide/pyodide.js". JupyterLite prefixes a value starting with "./" with the
+  path of the folder of the jupyter-lite.json that holds it (dist/lite/), whatever the page, so this is
+  <site>/pyodide/pyodide.js under any sub-path. A plain "../pyodide/pyodide.js" is NOT rewritten and the
+  kernel resolves it against the page (lite/lab/index.html), i.e. lite/pyodide/: wrong.
+- `disablePyPIFallback`: piplite never asks PyPI.
+- `loadPyodideOptions.lockFileURL` = the lite folder's cnn101-pyodide-lock.json: the official lock,
+  unchanged but for one added entry for our wheel (file_name "../wheels/<ours>.whl", relative to
+  pyodide/, i.e. the app's own copy), so a bare `import cnn101` loads it (the kernel runs Pyodide's
+  loadPackagesFromImports on each cell). The official pyodide/pyodide-lock.json is still served unchanged.
+- `--piplite-wheels`: comm 0.2.2 (the kernel hangs without it; pinned by sha256) and our wheel (so
+  `%pip install cnn101` works too).
+
+JupyterLite caches its steps in .jupyterlite.doit.db next to the config: with the output deleted, a
+stale db silently dropped pyodideUrl once and the kernel went to the CDN. The db and the output are
+deleted before every build, and the built config is checked (`check_config`) before it is used.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from . import BuildError
+from .files import Source, sha256_file
+
+JUPYTERLITE_CORE = "0.6.4"
+PYODIDE_KERNEL = "0.6.1"
+COMM_REQUIREMENT = "comm==0.2.2"
+COMM_FILE = "comm-0.2.2-py3-none-any.whl"
+COMM_SHA256 = "e6fb86cb70ff661ee8c9c14e7d36d6de3b4066f1441be4063df9c5009f0a64d3"
+
+PREFIX = "lite/"
+KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
+PYODIDE_URL = "./../pyodide/pyodide.js"   # see the module docstring
+LOCK_NAME = "cnn101-pyodide-lock.json"
+DB_NAME = ".jupyterlite.doit.db"
+#: The notebook a visitor is sent to (relative to the site root; see notebook_url()).
+TUTORIAL = "cnn101-tutorial.ipynb"
+#: Not shipped: source maps (45 MB of the 61 MB JupyterLite writes) and JupyterLite's build state.
+_SKIP_SUFFIXES = (".map",)
+_SKIP_NAMES = {DB_NAME}
+
+
+def notebook_url(name: str = TUTORIAL) -> str:
+    """The link from the app's page (site root) to a notebook opened in JupyterLab."""
+    return f"./lite/lab/index.html?path={name}"
+
+
+def lite_config() -> dict:
+    settings = {
+        "pyodideUrl": PYODIDE_URL,
+        "disablePyPIFallback": True,
+        "loadPyodideOptions": {"lockFileURL": "./" + LOCK_NAME},
+    }
+    return {"jupyter-lite-schema-version": 0,
+            "jupyter-config-data": {
+                "appName": "cnn101 notebooks",
+                "litePluginSettings": {KERNEL_PLUGIN: settings},
+                # JupyterLab attaches only the cells in view by default ("full"): the browser's find
+                # (Ctrl+F) then misses most of the tutorial, and so would a test reading the outputs.
+                # "none" attaches every cell (fine for a tutorial-sized notebook); "defer" threw a
+                # TypeError in JupyterLab's table of contents (cellInViewportChanged) on load.
+                "settingsOverrides": {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}},
+            }}
+
+
+def check_versions() -> None:
+    """Stop unless the pinned JupyterLite packages are the ones installed."""
+    want = {"jupyterlite-core": JUPYTERLITE_CORE, "jupyterlite-pyodide-kernel": PYODIDE_KERNEL}
+    for name, version in want.items():
+        try:
+            got = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            got = None
+        if got != version:
+            raise BuildError(f"the notebook site needs {name}=={version} (found {got or 'none'}): run "
+                             "`bash scripts/setup.sh dev`, or build with --no-lite.")
+
+
+def download_comm(cache: Path, log=print) -> Path:
+    """comm 0.2.2 from PyPI with pip, pinned by sha256 (the kernel needs it; no lock has it)."""
+    folder = cache / "lite-wheels"
+    path = folder / COMM_FILE
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        req = folder / "requirements.txt"
+        req.write_text(f"{COMM_REQUIREMENT} --hash=sha256:{COMM_SHA256}\n")
+        log(f"lite: downloading {COMM_REQUIREMENT} with pip")
+        run = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                              "--require-hashes", "-r", str(req), "-d", str(folder), "-q"],
+                             capture_output=True, text=True)
+        if run.returncode != 0 or not path.is_file():
+            raise BuildError(f"could not download {COMM_REQUIREMENT} from PyPI with pip:\n"
+                             f"{run.stderr.strip()[-1500:]}\nCheck the network, or build with --no-lite.")
+    got = sha256_file(path)
+    if got != COMM_SHA256:
+        raise BuildError(f"{path} has sha256 {got}, not the pinned {COMM_SHA256}: delete it and build again.")
+    return path
+
+
+def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:
+    """The official lock plus an entry for our wheel, for the notebook kernel only."""
+    lock = json.loads(official_lock.read_bytes())
+    if "cnn101" in lock["packages"]:
+        raise BuildError(f"{official_lock} already has a 'cnn101' entry: is it the official lock?")
+    lock["packages"]["cnn101"] = {
+        "name": "cnn101", "version": version,
+        "file_name": f"../wheels/{wheel.name}",  # resolved against pyodide/ (the indexURL)
+        "install_dir": "site", "sha256": sha256_file(wheel), "package_type": "package",
+        "imports": ["cnn101"], "depends": ["numpy"], "unvendored_tests": False,
+    }
+    return (json.dumps(lock, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+
+def _contents(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise BuildError(f"{folder} is missing: the notebook site needs the notebooks.")
+    files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*"))
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+    if not any(n.endswith(".ipynb") for n in files):
+        raise BuildError(f"{folder} holds no notebook (.ipynb).")
+    return files
+
+
+def _key(config: bytes, contents: dict[str, Path], wheels: list[Path]) -> str:
+    h = hashlib.sha256()
+    h.update(f"jupyterlite-core {JUPYTERLITE_CORE} pyodide-kernel {PYODIDE_KERNEL} py {sys.version_info[:2]}\n"
+             .encode())
+    h.update(config)
+    for rel, p in contents.items():
+        h.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
+    for w in wheels:
+        h.update(w.name.encode() + b"\0" + sha256_file(w).encode())
+    return h.hexdigest()[:16]
+
+
+def check_config(config_path: Path) -> None:
+    """Stop unless the built jupyter-lite.json sends the kernel to the site's own Pyodide and never to PyPI."""
+    try:
+        data = json.loads(config_path.read_text())
+        settings = data["jupyter-config-data"]["litePluginSettings"][KERNEL_PLUGIN]
+    except (OSError, ValueError, KeyError) as exc:
+        raise BuildError(f"the built {config_path} has no Pyodide kernel settings ({exc!r}): "
+                         "the kernel would load Pyodide from a CDN.") from None
+    problems = []
+    if settings.get("pyodideUrl") != PYODIDE_URL:
+        problems.append(f"pyodideUrl is {settings.get('pyodideUrl')!r}, not {PYODIDE_URL!r}")
+    if settings.get("disablePyPIFallback") is not True:
+        problems.append("disablePyPIFallback is not true")
+    if settings.get("loadPyodideOptions", {}).get("lockFileURL") != "./" + LOCK_NAME:
+        problems.append("loadPyodideOptions.lockFileURL is not our lock")
+    for url in settings.get("pipliteUrls", []):
+        if not url.startswith("./"):
+            problems.append(f"piplite index {url!r} is not local")
+    if problems:
+        raise BuildError(f"the built {config_path} would not work offline: " + "; ".join(problems) +
+                         f". A stale {DB_NAME}? Delete .cache/lite and build again.")
+
+
+def jupyter_lite_build(work: Path, out: Path, contents: Path, wheels: list[Path], config: bytes, log=print) -> None:
+    """`jupyter lite build` with `work` as its lite dir, into `out`; stale state of an earlier run removed."""
+    # JupyterLite keeps its task state in <lite dir>/.jupyterlite.doit.db: with the output gone, a stale
+    # db makes it skip steps, and the built config silently loses pyodideUrl. Start from nothing.
+    work.mkdir(parents=True, exist_ok=True)
+    (work / DB_NAME).unlink(missing_ok=True)
+    shutil.rmtree(work / ".cache", ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    (work / "jupyter-lite.json").write_bytes(config)
+    cmd = [sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(work),
+           "--output-dir", str(out), "--contents", str(contents)]
+    for w in wheels:
+        cmd += ["--piplite-wheels", str(w)]
+    log("lite: jupyter lite build (once per change of the notebooks or wheels)")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    run = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env)
+    if run.returncode != 0 or not (out / "jupyter-lite.json").is_file():
+        raise BuildError(f"`jupyter lite build` failed ({run.returncode}):\n"
+                         f"{(run.stdout + run.stderr).strip()[-3000:]}")
+
+
+def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock: Path,
+               contents: Path | None = None, log=print) -> dict[str, Source]:
+    """'lite/<rel>' -> source for the whole notebook site, built (or taken from the cache) and checked."""
+    check_versions()
+    contents = contents or repo / "notebooks"
+    files = _contents(contents)
+    comm = download_comm(cache, log)
+    wheels = [comm, wheel]
+    config = (json.dumps(lite_config(), indent=2, sort_keys=True) + "\n").encode()
+    root = cache / "lite"
+    key = _key(config, files, wheels)
+    out = root / key
+    if not (out / ".complete").is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        # A private folder per build: two builds at once (tests, another engineer) never share state.
+        with tempfile.TemporaryDirectory(dir=root, prefix="tmp-") as tmp:
+            staging = Path(tmp) / "contents"  # JupyterLite sees exactly the files hashed into the key
+            for rel, p in files.items():
+                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(p, staging / rel)
+            built = Path(tmp) / "out"
+            jupyter_lite_build(Path(tmp) / "work", built, staging, wheels, config, log)
+            check_config(built / "jupyter-lite.json")
+            (built / ".complete").write_text(key)
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                os.replace(built, out)
+            except OSError:
+                if not (out / ".complete").is_file():  # not a concurrent build's finished copy
+                    raise
+        _prune(root, keep=3)
+    check_config(out / "jupyter-lite.json")
+    plan: dict[str, Source] = {}
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out).as_posix()
+        if p.is_file() and p.name != ".complete" and p.name not in _SKIP_NAMES \
+                and not rel.endswith(_SKIP_SUFFIXES):
+            plan[PREFIX + rel] = p
+    plan[PREFIX + LOCK_NAME] = kernel_lock(official_lock, wheel, version)
+    missing = [n for n in files if n.endswith(".ipynb") and PREFIX + "files/" + n not in plan]
+    if missing:
+        raise BuildError(f"the JupyterLite build lacks the notebooks {missing}.")
+    return plan
+
+
+def _prune(root: Path, keep: int) -> None:
+    builds = sorted((p for p in root.iterdir() if p.is_dir() and (p / ".complete").is_file()),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in builds[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def is_lite(rel: str) -> bool:
+    return PurePosixPath(rel).parts[:1] == ("lite",)
