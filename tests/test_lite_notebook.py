@@ -1,0 +1,283 @@
+"""The JupyterLite notebook site (dist/lite/): its build, and the tutorial run in headless Chromium.
+
+The browser test opens the tutorial in JupyterLab, runs every cell (menu Run → Run All Cells) on the
+site's own Pyodide, and checks the outputs: no error, the engine's prediction for the notebook's example
+image, rendered heatmaps; every request outside localhost is aborted and fails the test.
+
+Until the trained weights exist (weights/tiny-vgg.json, shipped inside our wheel), the site is built
+with a copy of the notebook that loads the reference Tiny VGG from a file next to it
+(`cnn101.load_model("tiny-vgg.json")`, read through JupyterLite's drive); with the weights, the
+notebook runs exactly as committed, bare `cnn101.load_model()` and all.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from buildsite import BuildError
+from buildsite import lite
+from buildsite.site import BuildOptions, build
+
+import browser as b
+from conftest import DATA, REPO
+
+NOTEBOOK = REPO / "notebooks" / lite.TUTORIAL
+LOAD = "cnn101.load_model()"
+RUN_TIMEOUT_MS = 600_000  # a cold kernel and every cell on a shared 2-core machine; not a speed check
+
+
+def quiet(*_a, **_k):
+    pass
+
+
+def cell_tagged(nb: dict, tag: str) -> dict:
+    cells = [c for c in nb["cells"] if tag in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, tag
+    return cells[0]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.fixture(scope="module")
+def lite_contents(_app_weights, tmp_path_factory) -> Path:
+    """The notebooks the site is built with: the repo's, or a copy loading a test model (see above)."""
+    folder, _model = _app_weights
+    if folder is None:
+        return REPO / "notebooks"
+    out = tmp_path_factory.mktemp("lite-contents")
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    cell = cell_tagged(nb, "model")
+    assert LOAD in source(cell)
+    cell["source"] = source(cell).replace(LOAD, 'cnn101.load_model("tiny-vgg.json")')
+    (out / NOTEBOOK.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    for f in folder.iterdir():
+        shutil.copy2(f, out / f.name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def lite_site(_app_weights, lite_contents, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lite-site") / "dist"
+    result = build(BuildOptions(repo=REPO, out=out, cache=REPO / ".cache", data=DATA if DATA.is_dir() else None,
+                                weights=_app_weights[0], lite=True, notebooks=lite_contents), log=quiet)
+    return result
+
+
+@pytest.fixture(scope="module")
+def lite_url(lite_site):
+    server, url = b.serve(lite_site.out)
+    yield url
+    b.stop(server)
+
+
+# --- the built site -------------------------------------------------------------------------------------
+def kernel_settings(out: Path) -> dict:
+    config = json.loads((out / "lite" / "jupyter-lite.json").read_text())
+    return config["jupyter-config-data"]["litePluginSettings"][lite.KERNEL_PLUGIN]
+
+
+def test_config_points_the_kernel_at_the_sites_own_pyodide(lite_site):
+    out = lite_site.out
+    settings = kernel_settings(out)
+    assert settings["pyodideUrl"] == "./../pyodide/pyodide.js"
+    # JupyterLite prefixes "./" with the folder of the jupyter-lite.json holding it: lite/ -> pyodide/
+    assert (out / "lite" / ".." / "pyodide" / "pyodide.js").resolve() == (out / "pyodide" / "pyodide.js").resolve()
+    assert (out / "pyodide" / "pyodide.js").is_file()
+    assert settings["disablePyPIFallback"] is True
+    assert all(u.startswith("./") for u in settings["pipliteUrls"])
+    assert settings["loadPyodideOptions"]["lockFileURL"] == "./" + lite.LOCK_NAME
+
+
+def test_kernel_lock_is_the_official_one_plus_our_wheel(lite_site):
+    out = lite_site.out
+    official = json.loads((out / "pyodide" / "pyodide-lock.json").read_text())
+    assert (out / "pyodide" / "pyodide-lock.json").read_bytes() == \
+        (REPO / "node_modules/pyodide/pyodide-lock.json").read_bytes()  # the app's lock is untouched
+    ours = json.loads((out / "lite" / lite.LOCK_NAME).read_text())
+    assert ours["info"] == official["info"]
+    assert set(ours["packages"]) == set(official["packages"]) | {"cnn101"}
+    assert all(ours["packages"][k] == v for k, v in official["packages"].items())
+    entry = ours["packages"]["cnn101"]
+    wheel = (out / "pyodide" / entry["file_name"]).resolve()  # file names resolve against pyodide/
+    assert wheel == (out / lite_site.wheel).resolve()
+    assert entry["sha256"] == __import__("hashlib").sha256(wheel.read_bytes()).hexdigest()
+    assert entry["imports"] == ["cnn101"] and entry["depends"] == ["numpy"]
+
+
+def test_piplite_index_has_comm_and_our_wheel(lite_site):
+    out = lite_site.out
+    index = json.loads((out / "lite" / "pypi" / "all.json").read_text())
+    assert set(index) == {"comm", "cnn101"}
+    assert list(index["comm"]["releases"]) == ["0.2.2"]
+    comm = out / "lite" / "pypi" / lite.COMM_FILE
+    assert __import__("hashlib").sha256(comm.read_bytes()).hexdigest() == lite.COMM_SHA256
+    assert (out / "lite" / "files" / lite.TUTORIAL).is_file()
+
+
+def test_lite_is_outside_the_apps_service_worker(lite_site):
+    out = lite_site.out
+    sw = (out / "sw.js").read_text()
+    precache = json.loads(re.search(r"const PRECACHE = (\{.*?\n\});", sw, re.S).group(1))
+    on_demand = json.loads(re.search(r"const ON_DEMAND = new Set\((\[.*?\])\);", sw, re.S).group(1))
+    assert precache and on_demand
+    # neither precached nor cached on demand: JupyterLite's own service worker runs lite/
+    assert not [p for p in [*precache, *on_demand] if p.startswith("lite/")]
+    assert 'if (url.pathname.startsWith(SCOPE + "lite/")) return;' in sw
+    assert not list((out / "lite").rglob("*.map"))
+    info = json.loads((out / "build-info.json").read_text())
+    assert info["notebook"] == "./lite/lab/index.html?path=cnn101-tutorial.ipynb"
+    assert (out / "lite" / "lab" / "index.html").is_file()
+
+
+def test_bundled_weights_are_in_our_wheel_when_they_exist(lite_site):
+    import zipfile
+
+    names = zipfile.ZipFile(lite_site.out / lite_site.wheel).namelist()
+    if not (REPO / "weights" / "tiny-vgg.json").is_file():
+        pytest.skip("no trained weights yet (weights/tiny-vgg.json)")
+    assert "cnn101/weights/tiny-vgg.json" in names and "cnn101/weights/tiny-vgg.npz" in names
+
+
+# --- build reproducibility ------------------------------------------------------------------------------
+def _comm_into(cache: Path) -> None:
+    have = REPO / ".cache" / "lite-wheels" / lite.COMM_FILE
+    if have.is_file():  # no second download
+        (cache / "lite-wheels").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(have, cache / "lite-wheels" / lite.COMM_FILE)
+
+
+@pytest.mark.slow
+def test_a_stale_doit_db_does_not_leak_into_the_build(lite_site, tmp_path):
+    cache = tmp_path / "cache"
+    _comm_into(cache)
+    wheel = lite_site.out / lite_site.wheel
+    lock = REPO / "node_modules/pyodide/pyodide-lock.json"
+    args = (REPO, cache, wheel, "0.1.0", lock, REPO / "notebooks")
+    plan = lite.lite_files(*args, log=quiet)
+    assert json.loads(Path(plan["lite/jupyter-lite.json"]).read_text())  # built
+
+    # The hazard is real: JupyterLite's own build, re-run in the same lite dir after its output was
+    # deleted, trusts its .jupyterlite.doit.db and writes a config without our pyodideUrl.
+    work, out = tmp_path / "plain", tmp_path / "plain-out"
+    lite.jupyter_lite_build(work, out, REPO / "notebooks", [cache / "lite-wheels" / lite.COMM_FILE],
+                            (json.dumps(lite.lite_config()) + "\n").encode(), log=quiet)
+    assert (work / lite.DB_NAME).is_file()
+    shutil.rmtree(out)
+    subprocess.run([sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(work), "--output-dir",
+                    str(out), "--contents", str(REPO / "notebooks")], cwd=work, capture_output=True, check=True)
+    stale = json.loads((out / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    assert "pyodideUrl" not in stale.get("litePluginSettings", {}).get(lite.KERNEL_PLUGIN, {})
+    with pytest.raises(BuildError, match="pyodideUrl"):
+        lite.check_config(out / "jupyter-lite.json")
+
+    # Ours: the cached output deleted and stale dbs planted wherever a lite dir could be: still right.
+    for folder in (cache / "lite", cache / "lite" / "work"):
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(work / lite.DB_NAME, folder / lite.DB_NAME)
+    for built in (cache / "lite").iterdir():
+        if (built / ".complete").is_file():
+            shutil.rmtree(built)
+    plan = lite.lite_files(*args, log=quiet)
+    config = Path(plan["lite/jupyter-lite.json"])
+    lite.check_config(config)
+    assert json.loads(config.read_text())["jupyter-config-data"]["litePluginSettings"][lite.KERNEL_PLUGIN][
+        "pyodideUrl"] == lite.PYODIDE_URL
+
+
+def test_check_config_refuses_a_config_without_the_local_pyodide(tmp_path):
+    good = lite.lite_config()
+    settings = good["jupyter-config-data"]["litePluginSettings"][lite.KERNEL_PLUGIN]
+    path = tmp_path / "jupyter-lite.json"
+    path.write_text(json.dumps(good))
+    lite.check_config(path)
+    for key, value in [("pyodideUrl", "https://cdn.example/pyodide/v0.27.6/full/pyodide.js"),
+                       ("pyodideUrl", "../pyodide/pyodide.js"), ("disablePyPIFallback", False)]:
+        bad = json.loads(json.dumps(good))
+        bad["jupyter-config-data"]["litePluginSettings"][lite.KERNEL_PLUGIN][key] = value
+        path.write_text(json.dumps(bad))
+        with pytest.raises(BuildError):
+            lite.check_config(path)
+    del settings["pyodideUrl"]
+    path.write_text(json.dumps(good))
+    with pytest.raises(BuildError, match="pyodideUrl"):
+        lite.check_config(path)
+
+
+# --- the tutorial in the browser -------------------------------------------------------------------------
+def expected_prediction(contents: Path, model) -> str:
+    """What the engine predicts, in CPython, for the image the notebook draws."""
+    nb = json.loads((contents / NOTEBOOK.name).read_text(encoding="utf-8"))
+    scope = {"model": model}
+    exec("import numpy as np\n" + source(cell_tagged(nb, "image")).replace("nb.image(x)", ""), scope)
+    return model.class_names[int(model.trace(scope["x"]).predicted)]
+
+
+KERNEL_IDLE = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
+    .some(e => /\\|\\s*Idle\\s*$/.test(e.textContent))"""
+ALL_RUN = """(n) => {
+  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')];
+  return prompts.length === n && prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
+}"""
+CELL_OUTPUTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map(c => ({
+  source: c.querySelector('.jp-InputArea-editor').textContent,
+  text: [...c.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'),
+  errors: [...c.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+            .map(o => o.innerText),
+  pngs: [...c.querySelectorAll('.jp-OutputArea-output img, .jp-OutputArea-output svg image')]
+          .filter(i => (i.getAttribute('src') || i.getAttribute('href') || '').startsWith('data:image/png')).length,
+  svgs: c.querySelectorAll('.jp-OutputArea-output svg').length,
+}))"""
+
+
+def open_tutorial(page, url: str) -> None:
+    page.goto(url + lite.notebook_url().removeprefix("./"))
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+    page.wait_for_function(KERNEL_IDLE, timeout=RUN_TIMEOUT_MS)
+
+
+def run_all(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_model):
+    code_cells = sum(c["cell_type"] == "code"
+                     for c in json.loads((lite_contents / NOTEBOOK.name).read_text(encoding="utf-8"))["cells"])
+    open_tutorial(page, lite_url)
+    run_all(page)
+    page.wait_for_function(ALL_RUN, arg=code_cells, timeout=RUN_TIMEOUT_MS, polling=1000)
+    page.wait_for_function(KERNEL_IDLE, timeout=RUN_TIMEOUT_MS)
+    b.screenshot(page, "lite-tutorial-run", full_page=False)
+    cells = page.evaluate(CELL_OUTPUTS)
+    assert len(cells) == code_cells
+
+    for c in cells:
+        assert not c["errors"] or not any(re.search(r"Traceback|Error\b", e) for e in c["errors"]), \
+            (c["source"][:200], c["errors"])
+    predicted = [c for c in cells if 'print("predicted:"' in c["source"]]
+    assert len(predicted) == 1
+    assert f"predicted: {expected_prediction(lite_contents, app_model)}" in predicted[0]["text"]
+    overview = [c for c in cells if 'nb.overview(trace, scope="unit")' in c["source"]]
+    assert overview and overview[0]["pngs"] >= 3, overview  # heatmaps, as PNG images in the HTML output
+    conv = [c for c in cells if "nb.conv_neuron(" in c["source"]]
+    assert conv and conv[0]["svgs"] >= 1 and conv[0]["pngs"] >= 1
+    by_hand = [c for c in cells if "by_hand = " in c["source"]][0]["text"]
+    values = [float(v) for v in re.findall(r"(?:by hand|engine):\s+(-?\d+\.\d+)", by_hand)]
+    assert len(values) == 2 and abs(values[0] - values[1]) < 1e-4
+
+    # The link back to the app: left to the browser, resolved against the lab page to the site root.
+    link = page.locator(".jp-RenderedMarkdown a", has_text="Open the cnn101 app")
+    assert link.count() == 1
+    assert link.evaluate("a => a.href") == lite_url + "index.html#%"
+    problems = [p for p in b.console_problems(page) if p.startswith("pageerror")]
+    assert not problems, problems
