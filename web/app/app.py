@@ -9,7 +9,7 @@ from cnn101.explain.overview import layout, overview
 from pyscript import document, window
 
 from . import dom, views
-from . import relu_detail  # noqa: F401  (the detail views register their openers in views.OPENERS)
+from . import flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .overview_view import OverviewView

@@ -34,6 +34,11 @@ def open_view(app, column, neuron: int) -> None:
     if opener is not None:
         opener(app, column, neuron)
         return
+    placeholder(column, neuron)
+
+
+def placeholder(column, neuron: int) -> None:
+    """The plain 'coming next' panel for a kind no view handles yet."""
     title, what = NEXT.get(column.kind, ("Detail view", "how this neuron's value is computed"))
     who = column.neuron_labels[neuron]
     dom.el("next-title").textContent = f"{column.name}, {who}: {title} coming next"
