@@ -22,7 +22,7 @@ from cnn101.render.detail import SPEEDS, Player, arrow_move, panel_html, speed_i
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
-from . import dom
+from . import dom, keyboard
 
 
 class DetailView:
@@ -73,6 +73,15 @@ class DetailView:
         return {}
 
 
+def place(rect, box) -> None:
+    """Put an SVG window rect on (x, y, w, h) (from Matrix.box)."""
+    x, y, w, h = box
+    rect.setAttribute("x", f"{x:g}")
+    rect.setAttribute("y", f"{y:g}")
+    rect.setAttribute("width", f"{w:g}")
+    rect.setAttribute("height", f"{h:g}")
+
+
 def reduced_motion() -> bool:
     try:
         return bool(window.matchMedia("(prefers-reduced-motion: reduce)").matches)
@@ -94,8 +103,9 @@ def host():
 class DetailPanel:
     """One open detail view in its floating panel. Close with .close() (views.close_view does)."""
 
-    def __init__(self, app, view: DetailView, parent=None, start: int = 0):
+    def __init__(self, app, view: DetailView, parent=None, start: int = 0, on_close=None):
         self.app = app
+        self.on_close = on_close  # called after the panel closed (e.g. the view under it updates)
         self.view = view
         self.panel_id = f"dp-{view.kind}"
         speed = float(getattr(app.state, "speed", 1.0) or 1.0)
@@ -121,6 +131,8 @@ class DetailPanel:
         self._draw()
         self.root.focus(to_js({"preventScroll": True}))
         self.root.scrollIntoView(to_js({"block": "nearest"}))
+        keyboard.announce(f"{view.title} view opened. {view.subtitle}. Arrow keys move the window; "
+                          "Esc goes back.")
         if self.player.playing:
             self._loop()
 
@@ -217,7 +229,15 @@ class DetailPanel:
         return False
 
     def _pointer(self, event) -> None:
-        svg = event.target.closest("svg.dp-matrix") if hasattr(event.target, "closest") else None
+        if not hasattr(event.target, "closest"):
+            return
+        node = event.target.closest("[data-step]")  # an element standing for one step (e.g. a class row)
+        if node is not None:
+            k = int(node.dataset.step)
+            if k != self.player.index or self.player.playing:
+                self.go(k, say=True)
+            return
+        svg = event.target.closest("svg.dp-matrix")
         if svg is None:
             return
         rect = svg.getBoundingClientRect()
@@ -281,11 +301,14 @@ class DetailPanel:
         self.player.pause()
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
+        keyboard.announce(f"{self.view.title} view closed.")
         if had_focus and self._opener is not None and bool(self._opener.isConnected):
             self._opener.focus(to_js({"preventScroll": True}))
         # rAF may still hold the frame proxy for one frame: free the proxies after it
         proxies, self._proxies = self._proxies, []
         window.setTimeout(dom.once(lambda *_: [p.destroy() for p in proxies]), 100)
+        if self.on_close is not None:
+            self.on_close()
 
     def state(self) -> dict:
         """What the panel shows, for tests and benchmarks."""

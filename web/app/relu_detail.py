@@ -6,16 +6,7 @@ from cnn101.render.detail import Matrix, cell, figure, op, word
 from cnn101.render.svg import fmt
 
 from . import views
-from .detail_panel import DetailPanel, DetailView
-
-
-def place(rect, box) -> None:
-    """Put an SVG window rect on (x, y, w, h)."""
-    x, y, w, h = box
-    rect.setAttribute("x", f"{x:g}")
-    rect.setAttribute("y", f"{y:g}")
-    rect.setAttribute("width", f"{w:g}")
-    rect.setAttribute("height", f"{h:g}")
+from .detail_panel import DetailPanel, DetailView, place
 
 
 class ReluView(DetailView):

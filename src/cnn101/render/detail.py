@@ -24,6 +24,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 NUMBERS_FROM = 30.0  # px per cell from which a matrix prints its numbers in the cells
 WINDOW_STROKE = "#1d2733"
 OUTPUT_STROKE = "#e07a1f"
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def speed_index(speed: float) -> int:
@@ -157,12 +158,27 @@ class Matrix:
         return "".join(out)
 
 
+def sig(v, digits: int = 4) -> str:
+    """A number that may be huge or tiny (e.g. exp of a logit) with `digits` significant digits."""
+    v = float(v)
+    if not math.isfinite(v):
+        return fmt(v)
+    if v != 0 and (abs(v) >= 10 ** digits or abs(v) < 1e-3):
+        m, e = f"{v:.{digits - 1}e}".split("e")
+        return f"{m}×10{str(int(e)).translate(SUPERSCRIPT)}"
+    return f"{v:.{digits}g}"
+
+
 # --- equation pieces ---------------------------------------------------------------------------------
 def cell(value: float, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits: int = 3, name: str = "",
-         padded: bool = False, marked: bool = False, extra: str = "") -> str:
-    """One number on its colour (text black or white for contrast), with its exact value in data-value."""
+         padded: bool = False, marked: bool = False, extra: str = "", text: str | None = None,
+         plain: bool = False) -> str:
+    """One number on its colour (text black or white for contrast), with its exact value in data-value.
+    `text` replaces the printed number (e.g. `sig(v)`); `plain` draws it on light grey, not a colour."""
     v = float(value)
-    if padded:
+    if plain:
+        bg, fg = "#eef1f4", "#1d2733"
+    elif padded:
         bg, fg = PADDING_BG, "#495057"
     else:
         rgb = cmap(normalize(np.array([v if math.isfinite(v) else 0.0]), lo, hi))[0]
@@ -170,7 +186,7 @@ def cell(value: float, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits
     cls = "dp-cell" + (" pad" if padded else "") + (" mark" if marked else "") + (f" {extra}" if extra else "")
     tip = ("padding: " if padded else "") + fmt(v, 6)
     return (f'<span class="{cls}" data-name="{esc(name)}" data-value="{v!r}" title="{esc(tip)}" '
-            f'style="background:{bg};color:{fg}">{esc(fmt(v, digits))}</span>')
+            f'style="background:{bg};color:{fg}">{esc(fmt(v, digits) if text is None else text)}</span>')
 
 
 def cells(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits: int = 3, name: str = "",
@@ -281,6 +297,10 @@ def arrow_move(index: int, key: str, rows: int, cols: int) -> int:
     """The step an arrow key leads to on a rows×cols grid of steps (row-major): left/right by one column,
     up/down by one row, clamped at the edges; Home/End to the first/last step."""
     n = rows * cols
+    if cols == 1 and key in ("ArrowLeft", "ArrowRight"):  # a single column: left/right step too
+        key = "ArrowUp" if key == "ArrowLeft" else "ArrowDown"
+    elif rows == 1 and key in ("ArrowUp", "ArrowDown"):
+        key = "ArrowLeft" if key == "ArrowUp" else "ArrowRight"
     r, c = divmod(int(index), cols)
     if key == "ArrowLeft":
         c = max(0, c - 1)

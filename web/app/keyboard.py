@@ -1,0 +1,71 @@
+"""Keyboard and screen readers across the page.
+
+- Tab order: the input controls, the view options, then the Overview's neurons column by column (they are
+  focusable buttons), then the open view's controls; a view takes the focus when it opens and gives it
+  back to the neuron that opened it when it closes.
+- Enter (or Space) on a focused neuron opens its view (hover.py); Esc goes back one level (hover.py).
+- Arrow keys / Home / End move the window of the innermost open detail view (unless the focus is in a
+  text field or on a slider, which use the arrows themselves).
+- `announce(text)`: a polite live region (#view-status) says which view is open; the detail panels'
+  own live regions say the value at the window after a hover, a step or an arrow key; the Overview's
+  info line (#info) is live too.
+"""
+from __future__ import annotations
+
+from pyscript import document
+
+from . import dom, views
+
+MOVES = ("ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End")
+_installed = []
+
+
+def _status():
+    el = dom.el("view-status")
+    if el is None:
+        el = document.createElement("p")
+        el.id = "view-status"
+        el.className = "sr-only"
+        el.setAttribute("role", "status")
+        el.setAttribute("aria-live", "polite")
+        document.body.appendChild(el)
+    return el
+
+
+def announce(text: str) -> None:
+    """Tell screen readers what just happened (a view opened or closed)."""
+    _status().textContent = text
+
+
+def _uses_arrows(target) -> bool:
+    if target is None or not hasattr(target, "tagName"):
+        return False
+    tag = str(target.tagName).lower()
+    if tag in ("textarea", "select"):
+        return True
+    if tag == "input":
+        return str(target.type) in ("text", "range", "number", "search", "url", "email")
+    return False
+
+
+def _keydown(event) -> None:
+    if event.key not in MOVES or event.altKey or event.ctrlKey or event.metaKey:
+        return
+    if _uses_arrows(event.target) or not views.STACK:
+        return
+    top = views.STACK[-1]
+    handler = getattr(top, "key", None)
+    if handler is not None and handler(event):
+        event.preventDefault()
+
+
+def install() -> None:
+    """Listen once for the whole page."""
+    if _installed:
+        return
+    _installed.append(True)
+    _status()
+    dom.on(document, "keydown", _keydown)
+
+
+install()
