@@ -21,6 +21,7 @@ from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, brotli_copies
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
 from .service_worker import cache_version, render_sw
+from .tutorial import with_tutorial
 from .webmanifest import manifest_files
 from .wheels import CARRIER_REQUIREMENT, CARRIER_SHA256, carrier_packages
 
@@ -150,6 +151,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update(_tree(web, ""))
     plan["index.html"] = _prerendered(web, plan["index.html"], opts.weights or repo / "weights", example_plan,
                                       example_index, log)
+    plan["index.html"] = with_tutorial(plan["index.html"], repo / "docs" / "tutorial.md")
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
