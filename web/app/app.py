@@ -10,6 +10,7 @@ from pyscript import document, window
 
 from . import dom, views
 from . import flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
+from . import conv_view  # noqa: F401
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .overview_view import OverviewView
