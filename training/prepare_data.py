@@ -14,7 +14,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import shutil
 import sys
 import zipfile
@@ -190,8 +189,9 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", type=Path, default=Path("tiny-imagenet-200.zip"),
                    help="the official tiny-imagenet-200.zip, or the folder it unpacks to (default: ./tiny-imagenet-200.zip)")
-    p.add_argument("--out", type=Path, default=Path(os.environ.get("CNN101_DATA", "data/tiny-imagenet-10")),
-                   help="where to write the tiny-imagenet-10 folder (default: $CNN101_DATA or data/tiny-imagenet-10)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="where to write the tiny-imagenet-10 folder (outside the repository: the images must "
+                        "never be committed); then train with --data DIR or CNN101_DATA=DIR")
     p.add_argument("--force", action="store_true", help="rebuild an existing folder")
     a = p.parse_args(argv)
     try:

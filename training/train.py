@@ -32,8 +32,8 @@ class Config:
     weight_decay: float = 1e-4       # decoupled (AdamW / SGD); ignored by adam
     schedule: str = "cosine"         # constant | cosine (to 0, after `warmup` epochs of linear warm-up)
     warmup: int = 2
-    label_smoothing: float = 0.1
-    augment: Augment = field(default_factory=lambda: Augment(flip=True, shift=4))
+    label_smoothing: float = 0.0
+    augment: Augment = field(default_factory=lambda: Augment(flip=True, shift=6))
     classes: list[int] | None = None  # limit to these class indices (tiny CI runs)
     per_class: int | None = None      # limit to the first N images per class in every split
 
