@@ -112,6 +112,9 @@ def test_engine_matches_keras_layer_by_layer_on_real_images(model):
     assert set(pairs) == {layer.name for layer in model.layers}
     for ours, keras_name in pairs.items():
         assert trace[ours].shape == theirs[keras_name].shape, ours
+        # ≤ 1e-5 for activations of order 1; relative to the largest value beyond that (the logits reach ≈ 50,
+        # where one float32 ulp is 4e-6; measured: 7.6e-6 on the logits, ≤ 2.4e-6 everywhere else).
         err = float(np.max(np.abs(trace[ours] - theirs[keras_name])))
-        assert err <= 1e-5, f"{ours}: engine and Keras differ by {err:.2e}"
+        scale = max(1.0, float(np.max(np.abs(theirs[keras_name]))))
+        assert err <= 1e-5 * scale, f"{ours}: engine and Keras differ by {err:.2e} (largest value {scale:.3g})"
     np.testing.assert_array_equal(trace.predicted, theirs["output"].argmax(1))
