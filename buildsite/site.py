@@ -93,7 +93,8 @@ def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
     return (json.dumps(config, indent=2) + "\n").encode()
 
 
-def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_index, log) -> Source:
+def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_index, log,
+                 prefer_site: bool = False) -> Source:
     """index.html with the Overview of the first example drawn in by web/app/snapshot.py (the page's own
     render code, run here on CPython), so the page shows it before Python is up; unchanged if it cannot."""
     script, examples = web / "app" / "snapshot.py", example_index.get("examples", [])
@@ -104,7 +105,7 @@ def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_in
         spec = importlib.util.spec_from_file_location("cnn101_web_snapshot", script)
         snapshot = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(snapshot)
-        model = snapshot.site_model(weights)
+        model = snapshot.site_model(weights, prefer_site)
         if model is None:
             log("prerender: no model in the wheel or weights/: the page starts without a snapshot")
             return index
@@ -115,6 +116,17 @@ def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_in
     except Exception as exc:  # a snapshot is a nicety: never let it stop the build
         log(f"prerender: skipped ({type(exc).__name__}: {exc})")
         return index
+
+
+def _site_model_file(weights: Path | None) -> str | None:
+    """'weights/<card>' of the model in an explicitly given weights folder (None: the wheel's model)."""
+    if weights is None or not weights.is_dir():
+        return None
+    cards = sorted((p for p in weights.glob("*.json") if p.with_suffix(".npz").is_file()),
+                   key=lambda p: (p.stem != "tiny-vgg", p.name))  # as web/app/snapshot.py site_card
+    if cards:
+        return "weights/" + cards[0].name
+    return "weights/model.json" if (weights / "model.json").is_file() else None
 
 
 def build(opts: BuildOptions, log=print) -> BuildResult:
@@ -150,7 +162,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan: dict[str, Source] = {}
     plan.update(_tree(web, ""))
     plan["index.html"] = _prerendered(web, plan["index.html"], opts.weights or repo / "weights", example_plan,
-                                      example_index, log)
+                                      example_index, log, prefer_site=opts.weights is not None)
     plan["index.html"] = with_tutorial(plan["index.html"], repo / "docs" / "tutorial.md")
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
@@ -192,6 +204,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
         "service_worker_cache": cache_version({k: v for k, v in hashes.items()
                                                if k != "sw.js" and k not in encoded and not is_lite(k)}),
         "notebook": notebook_url() if opts.lite else None,
+        # a build given its own weights folder shows that model, not the one bundled in the wheel
+        "model": _site_model_file(opts.weights),
         "brotli_copies": sorted(encoded),
         "examples": len(example_index["examples"]),
         "third_party_urls": third_party_urls,

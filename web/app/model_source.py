@@ -1,6 +1,7 @@
 """Where the page's model comes from: the weights bundled in our wheel, else model files in the site.
 
-Order: `cnn101.load_model()` (the wheel's weights); else model files the build put in weights/ (listed in
+Order: the model build-info.json names (a site built with its own weights folder: `"model"`); else
+`cnn101.load_model()` (the wheel's weights); else model files the build put in weights/ (listed in
 build-info.json): a `<name>.json` card + `<name>.npz` (our format, tiny-vgg first) or a TF.js `model.json`
 with its shards, fetched from the site. Class names missing from a model file are taken from the examples' index when
 the counts match. Nothing here assumes a particular architecture.
@@ -57,19 +58,28 @@ async def _fetch_tfjs() -> Path | None:
 
 async def load_model(class_names_hint: list[str] | None = None):
     """The model to show, or raise ModelError with a message for the page."""
-    try:
-        return cnn101.load_model()
-    except cnn101.ModelError:
-        pass  # no weights in the wheel yet: look for model files in the site
-    files = set()
-    info = await _get("./build-info.json")
-    if info:
+    info = {}
+    raw = await _get("./build-info.json")
+    if raw:
         try:
-            files = {f[len("weights/"):] for f in json.loads(info).get("files", {}) if f.startswith("weights/")}
-        except (ValueError, AttributeError):
-            pass
+            info = json.loads(raw)
+        except ValueError:
+            info = {}
+    chosen = info.get("model") if isinstance(info, dict) else None  # the build was given its own model
+    if not chosen:
+        try:
+            return cnn101.load_model()
+        except cnn101.ModelError:
+            pass  # no weights in the wheel yet: look for model files in the site
+    files = set()
+    try:
+        files = {f[len("weights/"):] for f in info.get("files", {}) if f.startswith("weights/")}
+    except AttributeError:
+        pass
     stems = sorted((f[:-5] for f in files if f.endswith(".json") and f[:-5] + ".npz" in files),
                    key=lambda s: (s != "tiny-vgg", s))
+    if chosen and chosen.startswith("weights/") and chosen.endswith(".json") and chosen != "weights/model.json":
+        stems = [chosen[len("weights/"):-5]]
     path = None
     for stem in stems:
         path = await _fetch_native(stem)

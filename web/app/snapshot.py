@@ -22,21 +22,29 @@ MARK_CAPTION = "<!--cnn101:prerender-caption-->"
 MARK_PREDICTION = "<!--cnn101:prerender-prediction-->"
 
 
-def site_model(weights_dir=None):
-    """The model the page will show: the wheel's weights, else the first model card in weights_dir."""
-    try:
-        return cnn101.load_model()
-    except cnn101.ModelError:
-        pass
+def site_card(weights_dir):
+    """The model file a weights folder holds: a `<name>.json` card with its .npz (tiny-vgg first), else a
+    TF.js model.json; None if there is none."""
     if weights_dir is None or not weights_dir.is_dir():
         return None
     cards = sorted((p for p in weights_dir.glob("*.json") if p.with_suffix(".npz").is_file()),
                    key=lambda p: (p.stem != "tiny-vgg", p.name))
     if cards:
-        return cnn101.load_model(cards[0])
-    if (weights_dir / "model.json").is_file():
-        return cnn101.load_model(weights_dir / "model.json")
-    return None
+        return cards[0]
+    return weights_dir / "model.json" if (weights_dir / "model.json").is_file() else None
+
+
+def site_model(weights_dir=None, prefer_site: bool = False):
+    """The model the page will show: the wheel's weights, else the first model in weights_dir (with
+    prefer_site — a build given its own weights folder — that folder's model first)."""
+    card = site_card(weights_dir)
+    if prefer_site and card is not None:
+        return cnn101.load_model(card)
+    try:
+        return cnn101.load_model()
+    except cnn101.ModelError:
+        pass
+    return cnn101.load_model(card) if card is not None else None
 
 
 def prerender(index_html: str, model, image, label: str) -> str:
