@@ -89,13 +89,14 @@ class ConvDetail(DetailView):
 
     def _kernel_svg(self) -> str:
         c = int(self.channel)
-        m = Matrix.of(self.n.kernels[:, :, c], self.k_lo, self.k_hi, "kernel", box=150, largest=46, cmap=WEIGHT,
-                      digits=3)
+        kh, kw = self.n.geometry.size
+        m = Matrix.of(self.n.kernels[:, :, c], self.k_lo, self.k_hi, "kernel", box=min(260, 48 * max(kh, kw)),
+                      largest=48, cmap=WEIGHT, digits=2)
         return m.svg("kernel weights", windows=())
 
     def bind(self, root) -> None:
         self.root = root
-        root.classList.add("level-3", "cvd")
+        root.classList.add("cvd")
         self.eq = root.querySelector(".cvd-eq")
         self.note = root.querySelector(".dp-eq-note")
         if self.channel is None:

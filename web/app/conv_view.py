@@ -270,8 +270,9 @@ class ConvView:
         self.tip.style.left = f"{float(frame.offsetLeft) + r.x * s:.0f}px"
         self.tip.style.top = f"{float(frame.offsetTop) + (r.bottom + 6) * s:.0f}px"
         self.tip.hidden = False
-        dom.el("info").textContent = (f"kernel of {self.captions[c]}: "
-                                      + ", ".join(fmt(v) for v in n.kernels[:, :, c].ravel()))
+        k = n.kernels[:, :, c]
+        dom.el("info").textContent = (f"kernel of {self.captions[c]} ({kh}×{kw}): weights from {fmt(k.min())} "
+                                      f"to {fmt(k.max())}, sum {fmt(k.sum())}")
 
     def _hide_tip(self) -> None:
         if not self.tip.hidden:
