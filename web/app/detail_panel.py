@@ -32,7 +32,8 @@ class DetailView:
     kind = "detail"  # short name: the panel's id is 'dp-<kind>'
     title = "Detail"
     subtitle = ""
-    tutorial = "tutorial-usage"
+    tutorial = "tutorial-how-to-use"
+    autoplay = True  # start playing when opened (never with prefers-reduced-motion)
     description = ""  # one or two sentences for screen readers (aria-describedby)
     grid = (1, 1)
 
@@ -82,6 +83,16 @@ def place(rect, box) -> None:
     rect.setAttribute("height", f"{h:g}")
 
 
+def scroll_to_tutorial(anchor: str) -> None:
+    """Scroll to a tutorial section and flash it (the URL keeps the state, so no #fragment)."""
+    target = dom.el(anchor)
+    if target is None:
+        return
+    target.scrollIntoView(to_js({"behavior": "auto" if reduced_motion() else "smooth"}))
+    target.classList.add("flash")
+    window.setTimeout(dom.once(lambda *_: target.classList.remove("flash")), 1600)
+
+
 def reduced_motion() -> bool:
     try:
         return bool(window.matchMedia("(prefers-reduced-motion: reduce)").matches)
@@ -100,6 +111,18 @@ def host():
     return layer
 
 
+def fit_host() -> None:
+    """Make <main> tall enough for the open views, so they never cover the tutorial below it."""
+    layer = dom.el("views-layer")
+    if layer is None:
+        return
+    bottom = 0.0
+    for child in layer.children:
+        bottom = max(bottom, float(child.offsetTop) + float(child.offsetHeight))
+    main = layer.parentElement
+    main.style.minHeight = f"{bottom + 24:.0f}px" if bottom > 0 else ""
+
+
 class DetailPanel:
     """One open detail view in its floating panel. Close with .close() (views.close_view does)."""
 
@@ -109,7 +132,7 @@ class DetailPanel:
         self.view = view
         self.panel_id = f"dp-{view.kind}"
         speed = float(getattr(app.state, "speed", 1.0) or 1.0)
-        self.player = Player(view.steps, playing=view.steps > 1 and not reduced_motion(),
+        self.player = Player(view.steps, playing=view.steps > 1 and view.autoplay and not reduced_motion(),
                              speed=SPEEDS[speed_index(speed)])
         self.player.go(start)
         self.closed = False
@@ -129,6 +152,7 @@ class DetailPanel:
         self._wire()
         view.bind(self.root)
         self._draw()
+        fit_host()
         self.root.focus(to_js({"preventScroll": True}))
         self.root.scrollIntoView(to_js({"block": "nearest"}))
         keyboard.announce(f"{view.title} view opened. {view.subtitle}. Arrow keys move the window; "
@@ -215,9 +239,7 @@ class DetailPanel:
     def _tutorial(self, event) -> None:
         """Scroll to the tutorial section without changing the URL (it holds the state)."""
         event.preventDefault()
-        target = dom.el(self.view.tutorial)
-        if target is not None:
-            target.scrollIntoView()
+        scroll_to_tutorial(self.view.tutorial)
 
     def key(self, event) -> bool:
         """Arrow keys move the window (and pause), Home/End jump; True if the key was used."""
@@ -301,6 +323,7 @@ class DetailPanel:
         self.player.pause()
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
+        fit_host()
         keyboard.announce(f"{self.view.title} view closed.")
         if had_focus and self._opener is not None and bool(self._opener.isConnected):
             self._opener.focus(to_js({"preventScroll": True}))

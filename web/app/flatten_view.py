@@ -12,15 +12,12 @@ from cnn101.render.colormap import WEIGHT
 from cnn101.render.detail import cell, op, word
 from cnn101.render.flatten_view import FlattenLayout, flatten_svg
 from cnn101.render.svg import esc, fmt
-from pyscript import document, window
+from pyscript import document
 from pyscript.ffi import create_proxy, to_js
 
 from . import dom, keyboard, views
-from .detail_panel import DetailPanel, host, reduced_motion
+from .detail_panel import DetailPanel, fit_host, host, scroll_to_tutorial
 from .softmax_detail import SoftmaxView
-
-EXPAND_MS = 380  # the logits column's expansion, before the softmax view opens
-
 
 class FlattenView:
     """One open flatten view; a views.STACK entry (close, key, open_part, go_to)."""
@@ -52,6 +49,7 @@ class FlattenView:
         self.mark_fl = self.root.querySelector(".fv-mark-fl")
         self.info = self.root.querySelector(".fv-info")
         self._wire()
+        fit_host()
         self.root.focus(to_js({"preventScroll": True}))
         self.root.scrollIntoView(to_js({"block": "nearest"}))
         keyboard.announce(f"Flatten view of {self.d.label} opened. Arrow keys move along the flatten vector; "
@@ -79,7 +77,7 @@ class FlattenView:
             'aria-describedby="lv-flatten-desc" tabindex="-1">'
             '<header class="dp-head">'
             f'<h2 id="lv-flatten-title" class="dp-title">Flatten → {esc(d.label)}</h2>'
-            '<a class="dp-tutorial" href="#tutorial-dense">how it works</a>'
+            '<a class="dp-tutorial" href="#tutorial-flatten">how it works</a>'
             '<button type="button" class="dp-close" aria-label="Close (Esc)" title="Close (Esc)">×</button></header>'
             f'<p class="dp-sub">{esc(src)} ({h}×{w}×{c}) → flatten ({lay.n} values, row by row, channels '
             f'interleaved) → {esc(d.layer)}, class {esc(d.label)}</p>'
@@ -120,9 +118,7 @@ class FlattenView:
 
     def _tutorial(self, event) -> None:
         event.preventDefault()
-        target = dom.el("tutorial-dense")
-        if target is not None:
-            target.scrollIntoView()
+        scroll_to_tutorial("tutorial-flatten")
 
     def _pointer(self, event) -> None:
         rect = self.svg.getBoundingClientRect()
@@ -181,26 +177,15 @@ class FlattenView:
 
     # --- the softmax step ------------------------------------------------------------------------------
     def open_part(self, part: str) -> None:
-        if part != "softmax" or self.closed:
+        """The softmax step: the logits column expands and the softmax view opens over the left side
+        (its fade-in waits for the expansion, in CSS; instant with prefers-reduced-motion)."""
+        if part != "softmax" or self.closed or (views.STACK and views.STACK[-1] is not self):
             return
-        if views.STACK and views.STACK[-1] is not self:
-            return  # already open
         self.root.classList.add("expanded")
         self.app.deeper("softmax")
-        delay = 0 if reduced_motion() else EXPAND_MS
-
-        def open_panel(*_):
-            if self.closed or self.app.state.level != 3 or (views.STACK and views.STACK[-1] is not self):
-                return
-            panel = DetailPanel(self.app, SoftmaxView(self.trace, self.k), start=self.k,
-                                on_close=self.child_closed)
-            panel.root.classList.add("level-3")
-            views.push(panel)
-
-        if delay:
-            window.setTimeout(dom.once(open_panel), delay)
-        else:
-            open_panel()
+        panel = DetailPanel(self.app, SoftmaxView(self.trace, self.k), start=self.k, on_close=self.child_closed)
+        panel.root.classList.add("level-3")
+        views.push(panel)
 
     def child_closed(self) -> None:
         self.root.classList.remove("expanded")
@@ -212,6 +197,7 @@ class FlattenView:
         self.closed = True
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
+        fit_host()
         keyboard.announce("Flatten view closed.")
         if had_focus and self._opener is not None and bool(self._opener.isConnected):
             self._opener.focus(to_js({"preventScroll": True}))

@@ -12,7 +12,10 @@
 """
 from __future__ import annotations
 
-from pyscript import document
+import json
+
+from pyscript import document, window
+from pyscript.ffi import create_proxy
 
 from . import dom, views
 
@@ -66,6 +69,14 @@ def install() -> None:
     _installed.append(True)
     _status()
     dom.on(document, "keydown", _keydown)
+    proxy = create_proxy(open_views)
+    dom._keep.append(proxy)
+    window.cnn101_views = proxy
+
+
+def open_views() -> str:
+    """JSON list of the open views, outermost first (each view's .state()), for tests and benchmarks."""
+    return json.dumps([v.state() for v in views.STACK if hasattr(v, "state")])
 
 
 install()

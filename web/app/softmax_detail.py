@@ -15,6 +15,7 @@ class SoftmaxView(DetailView):
     kind = "softmax"
     title = "Softmax"
     tutorial = "tutorial-softmax"
+    autoplay = False  # it opens on the chosen class; play steps through the others
 
     def __init__(self, trace, chosen: int | None = None):
         self.d = softmax_detail(trace)

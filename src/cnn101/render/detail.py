@@ -197,7 +197,7 @@ def cells(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits: int
     mark = np.zeros(v.shape, bool) if marked is None else np.atleast_2d(np.asarray(marked, bool))
     inner = "".join(cell(v[i, j], lo, hi, cmap, digits, name, bool(pad[i, j]), bool(mark[i, j]))
                     for i in range(v.shape[0]) for j in range(v.shape[1]))
-    return (f'<span class="dp-cells" data-name="{esc(name)}" data-rows="{v.shape[0]}" data-cols="{v.shape[1]}" '
+    return (f'<span class="dp-cells" data-cells="{esc(name)}" data-rows="{v.shape[0]}" data-cols="{v.shape[1]}" '
             f'style="grid-template-columns:repeat({v.shape[1]},auto)">{inner}</span>')
 
 

@@ -1,0 +1,134 @@
+"""Helpers for the browser tests of the level-2/3 views (detail views, flatten view, keyboard).
+
+Two sites through the same build path: the app's Tiny VGG site (conftest `app_url`/`app_model`) and a
+site whose only model is tests/models.py `synthetic_model()` (5×5 kernels, stride 2, 'same' padding,
+3 classes, 32×32 input). `site_for(request, which)` gives (url, CPython model) for either; use it from a
+module-scoped, parametrized fixture so each module starts one page per site.
+"""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+import browser as _b
+
+READY = 120_000
+_SYNTHETIC = {}
+
+
+def synthetic_site(tmp_path_factory):
+    """(site folder, CPython model): a built site shipping only the synthetic model (cached per session)."""
+    if "site" not in _SYNTHETIC:
+        import cnn101
+        from buildsite.site import BuildOptions, build
+        from conftest import DATA, REPO
+        from models import synthetic_model
+
+        weights = tmp_path_factory.mktemp("synthetic-weights")
+        synthetic_model().save(weights / "synthetic")
+        out = tmp_path_factory.mktemp("synthetic-site") / "dist"
+        build(BuildOptions(repo=REPO, out=out, cache=REPO / ".cache", data=DATA if DATA.is_dir() else None,
+                           weights=weights), log=lambda *a, **k: None)
+        _SYNTHETIC["site"] = out
+        _SYNTHETIC["model"] = cnn101.load_model(weights / "synthetic.json")
+    return _SYNTHETIC["site"], _SYNTHETIC["model"]
+
+
+def site_for(request, which: str):
+    """(base url, CPython model, server or None) of the 'tiny' or 'synthetic' site."""
+    if which == "tiny":
+        return request.getfixturevalue("app_url"), request.getfixturevalue("app_model"), None
+    site, model = synthetic_site(request.getfixturevalue("tmp_path_factory"))
+    server, url = _b.serve(site)
+    return url, model, server
+
+
+class Session:
+    """One guarded browser context + page on one site, reused by a module's tests."""
+
+    def __init__(self, browser, url: str, model, which: str, **context_kwargs):
+        self.url, self.model, self.which = url, model, which
+        self.context = _b.guarded_context(browser, **context_kwargs)
+        self.page = self.context.new_page()
+        _b.track_console(self.page)
+
+    def open(self, query: str = "") -> None:
+        self.page.goto(self.url + query)
+        self.page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+        assert self.page.evaluate("document.documentElement.dataset.ready") == "1", self.page.text_content("#status")
+        name = self.state()["model"]["name"]
+        assert name == self.model.name, f"the page shows model {name!r}, expected {self.model.name!r}"
+
+    def close(self) -> None:
+        problems = _b.console_problems(self.page)
+        self.context.close()
+        _b.check_offline(self.context)
+        assert not problems, problems
+
+    # --- reading the page ----------------------------------------------------------------------------
+    def state(self) -> dict:
+        return json.loads(self.page.evaluate("cnn101_state()"))
+
+    def views(self) -> list[dict]:
+        return json.loads(self.page.evaluate("cnn101_views()"))
+
+    def top(self) -> dict:
+        v = self.views()
+        assert v, "no view is open"
+        return v[-1]
+
+    def query(self) -> str:
+        return self.page.evaluate("location.search")
+
+    def trace(self):
+        """The CPython trace of exactly the image the page shows."""
+        st = self.state()
+        x = np.frombuffer(base64.b64decode(st["input"]), "<f4").reshape(st["model"]["input_shape"])
+        return self.model.trace(x)
+
+    def columns(self) -> list[dict]:
+        return self.state()["columns"]
+
+    def column(self, kind: str, nth: int = 0) -> dict:
+        return [c for c in self.columns() if c["kind"] == kind][nth]
+
+    def values(self, selector: str) -> list[float]:
+        """data-value of every element matching `selector` (the exact numbers behind the printed ones)."""
+        return [float(v) for v in self.page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.value)")]
+
+    def value(self, selector: str) -> float:
+        v = self.values(selector)
+        assert len(v) == 1, (selector, v)
+        return v[0]
+
+    # --- acting ---------------------------------------------------------------------------------------
+    def click_neuron(self, col: int, neuron: int) -> None:
+        self.page.click(f'[data-col="{col}"][data-neuron="{neuron}"]')
+
+    def cell_point(self, svg: str, row: int, col: int) -> tuple[float, float]:
+        """Client (x, y) of the centre of cell (row, col) of a detail matrix (`svg` selector)."""
+        return tuple(self.page.eval_on_selector(svg, """(s, [r, c]) => {
+            const b = s.getBoundingClientRect(), k = b.width / parseFloat(s.getAttribute('width'));
+            const p = parseFloat(s.dataset.pitch);
+            return [b.left + (parseFloat(s.dataset.x0) + (c + .5) * p) * k,
+                    b.top + (parseFloat(s.dataset.y0) + (r + .5) * p) * k]; }""", [row, col]))
+
+    def hover_cell(self, svg: str, row: int, col: int) -> None:
+        x, y = self.cell_point(svg, row, col)
+        self.page.mouse.move(x, y)
+
+    def escape_all(self) -> None:
+        for _ in range(4):
+            if not self.views():
+                break
+            self.page.keyboard.press("Escape")
+        assert self.views() == []
+
+    def shot(self, name: str) -> None:
+        _b.screenshot(self.page, name, full_page=False)
+
+
+def close_to(a, b, tol=1e-5) -> bool:
+    return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=0, atol=tol))
