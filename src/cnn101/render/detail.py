@@ -229,7 +229,7 @@ def panel_html(panel_id: str, title: str, tutorial: str, body: str, description:
             '<button type="button" class="dp-prev" aria-label="Step back" title="Step back (←)">◀</button>'
             '<button type="button" class="dp-next" aria-label="Step forward" title="Step forward (→)">▶</button>'
             f'<label class="dp-speed-label">speed <input type="range" class="dp-speed" min="0" '
-            f'max="{len(SPEEDS) - 1}" step="1" value="{k}" aria-valuetext="{esc(speed_label(SPEEDS[k]))}"></label>'
+            f'max="{len(SPEEDS) - 1}" step="1" value="{k}" aria-valuetext="{esc(speed_label(SPEEDS[k]))}" /></label>'
             f'<output class="dp-speed-out">{esc(speed_label(SPEEDS[k]))}</output>'
             f'<span class="dp-pos" aria-hidden="true"></span>'
             '</div>')
@@ -274,9 +274,7 @@ class Player:
         due = int((now - self.last) // self.interval)
         if due <= 0:
             return False
-        self.last += due * self.interval
-        if now - self.last > self.interval:  # far behind (a background tab): do not replay the backlog
-            self.last = now
+        self.last += due * self.interval  # keeps the remainder: the pace does not drift with the frame rate
         self.index = (self.index + due) % self.n
         return True
 
