@@ -46,6 +46,7 @@ KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 PYODIDE_URL = "./../pyodide/pyodide.js"   # see the module docstring
 LOCK_NAME = "cnn101-pyodide-lock.json"
 DB_NAME = ".jupyterlite.doit.db"
+PYODIDE_KERNELSPEC = {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
 #: The notebook a visitor is sent to (relative to the site root; see notebook_url()).
 TUTORIAL = "cnn101-tutorial.ipynb"
 #: Not shipped: source maps (45 MB of the 61 MB JupyterLite writes) and JupyterLite's build state.
@@ -124,6 +125,15 @@ def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:
     return (json.dumps(lock, separators=(",", ":"), sort_keys=True) + "\n").encode()
 
 
+def for_pyodide_kernel(notebook: bytes) -> bytes:
+    """The notebook with the Pyodide kernel's kernelspec. With the CPython one ("python3") JupyterLab
+    picks the Pyodide kernel by language, but a cell run before that kernel is up opens a "Select
+    Kernel" dialog. The repo's notebook keeps "python3" for CPython Jupyter."""
+    nb = json.loads(notebook)
+    nb.setdefault("metadata", {})["kernelspec"] = dict(PYODIDE_KERNELSPEC)
+    return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode()
+
+
 def _contents(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise BuildError(f"{folder} is missing: the notebook site needs the notebooks.")
@@ -136,8 +146,8 @@ def _contents(folder: Path) -> dict[str, Path]:
 
 def _key(config: bytes, contents: dict[str, Path], wheels: list[Path]) -> str:
     h = hashlib.sha256()
-    h.update(f"jupyterlite-core {JUPYTERLITE_CORE} pyodide-kernel {PYODIDE_KERNEL} py {sys.version_info[:2]}\n"
-             .encode())
+    h.update(f"jupyterlite-core {JUPYTERLITE_CORE} pyodide-kernel {PYODIDE_KERNEL} py {sys.version_info[:2]} "
+             f"kernelspec {sorted(PYODIDE_KERNELSPEC.items())}\n".encode())
     h.update(config)
     for rel, p in contents.items():
         h.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
@@ -209,7 +219,10 @@ def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock
             staging = Path(tmp) / "contents"  # JupyterLite sees exactly the files hashed into the key
             for rel, p in files.items():
                 (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(p, staging / rel)
+                if rel.endswith(".ipynb"):
+                    (staging / rel).write_bytes(for_pyodide_kernel(p.read_bytes()))
+                else:
+                    shutil.copy2(p, staging / rel)
             built = Path(tmp) / "out"
             jupyter_lite_build(Path(tmp) / "work", built, staging, wheels, config, log)
             check_config(built / "jupyter-lite.json")
