@@ -111,6 +111,17 @@ def host():
     return layer
 
 
+def refocus(element) -> None:
+    """Give the focus back to `element` (the control that opened a view), or to the view under it."""
+    if element is not None and bool(element.isConnected):
+        element.focus(to_js({"preventScroll": True}))
+        if document.activeElement == element:
+            return
+    under = document.querySelector("#views-layer > :last-child")
+    if under is not None:
+        under.focus(to_js({"preventScroll": True}))
+
+
 def fit_host() -> None:
     """Make <main> tall enough for the open views, so they never cover the tutorial below it."""
     layer = dom.el("views-layer")
@@ -323,15 +334,15 @@ class DetailPanel:
         self.player.pause()
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
+        if self.on_close is not None:
+            self.on_close()  # first: the view underneath may show again what the focus returns to
         fit_host()
         keyboard.announce(f"{self.view.title} view closed.")
-        if had_focus and self._opener is not None and bool(self._opener.isConnected):
-            self._opener.focus(to_js({"preventScroll": True}))
+        if had_focus:
+            refocus(self._opener)
         # rAF may still hold the frame proxy for one frame: free the proxies after it
         proxies, self._proxies = self._proxies, []
         window.setTimeout(dom.once(lambda *_: [p.destroy() for p in proxies]), 100)
-        if self.on_close is not None:
-            self.on_close()
 
     def state(self) -> dict:
         """What the panel shows, for tests and benchmarks."""

@@ -16,7 +16,7 @@ from pyscript import document
 from pyscript.ffi import create_proxy, to_js
 
 from . import dom, keyboard, views
-from .detail_panel import DetailPanel, fit_host, host, scroll_to_tutorial
+from .detail_panel import DetailPanel, refocus, fit_host, host, scroll_to_tutorial
 from .softmax_detail import SoftmaxView
 
 class FlattenView:
@@ -199,8 +199,8 @@ class FlattenView:
         self.root.remove()
         fit_host()
         keyboard.announce("Flatten view closed.")
-        if had_focus and self._opener is not None and bool(self._opener.isConnected):
-            self._opener.focus(to_js({"preventScroll": True}))
+        if had_focus:
+            refocus(self._opener)
         for p in self._proxies:
             p.destroy()
         self._proxies = []
