@@ -149,6 +149,7 @@ class DetailPanel:
         self.closed = False
         self.frames = 0  # rAF callbacks run (benchmarks)
         self.step_count = 0  # steps drawn
+        self.draw_ms = []  # Python time of the last autoplay steps (benchmarks)
         self._proxies = []
         self._looping = False
         self._opener = document.activeElement  # focus goes back there on close
@@ -322,7 +323,11 @@ class DetailPanel:
             return
         self.frames += 1
         if self.player.advance(float(t)):
+            t0 = dom.now()
             self._draw()
+            self.draw_ms.append(dom.now() - t0)
+            if len(self.draw_ms) > 600:
+                del self.draw_ms[:300]
         self._looping = True
         window.requestAnimationFrame(self._frame_proxy)
 
@@ -348,4 +353,5 @@ class DetailPanel:
         """What the panel shows, for tests and benchmarks."""
         return {"id": self.panel_id, "kind": self.view.kind, "index": self.player.index, "steps": self.player.n,
                 "playing": self.player.playing, "speed": self.player.speed, "frames": self.frames,
-                "drawn": self.step_count, "at": list(self.view.at(self.player.index)), **self.view.data()}
+                "drawn": self.step_count, "draw_ms": [round(v, 3) for v in self.draw_ms[-200:]],
+                "at": list(self.view.at(self.player.index)), **self.view.data()}
