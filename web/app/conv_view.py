@@ -19,7 +19,8 @@ from cnn101.render.svg import esc, fmt, legend, number_grid
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
-from . import dom, transitions, views
+from . import dom, keyboard, transitions, views
+from .detail_panel import scroll_to_tutorial
 
 ARROWS = {"ArrowLeft": (0, -1), "ArrowRight": (0, 1), "ArrowUp": (-1, 0), "ArrowDown": (1, 0)}
 
@@ -173,13 +174,13 @@ class ConvView:
         self._on(self.stage, "focusin", self._focus)
         self._on(self.root, "click", self._click)
         self._on(self.root, "keydown", self._keydown)
+        self._resize = self._proxy(lambda e: self._fit())
+        window.addEventListener("resize", self._resize)
 
     def _tutorial(self, event) -> None:
         event.preventDefault()
         event.stopPropagation()
-        target = dom.el("tutorial-convolution")
-        if target is not None:
-            target.scrollIntoView()
+        scroll_to_tutorial("tutorial-convolution")
 
     def _click(self, event) -> None:
         t = event.target
@@ -330,6 +331,7 @@ class ConvView:
         if pos == self.cursor and not was:
             return
         self.cursor = pos
+        self.sweep.revealed = max(self.sweep.revealed, self.g.step(*pos))  # the hovered cell is shown
         self._frame_style()
         self._values()
         self.app.update(at=pos)
@@ -413,6 +415,7 @@ class ConvView:
             return
         self.closed = True
         self.sweep.pause()
+        window.removeEventListener("resize", self._resize)
         had_focus = self.root.contains(document.activeElement)
         self.root.removeAttribute("id")
         transitions.together(self.app.view)
@@ -440,6 +443,10 @@ def open_conv(app, column, neuron: int) -> None:
     view = ConvView(app, column, neuron)
     views.push(view)
     view.root.focus(to_js({"preventScroll": True}))
+    n = view.n
+    keyboard.announce(f"Convolution view of {n.layer}, neuron {n.filter}: {n.channels} input channels, each with its "
+                      "own kernel, added up with the bias. Arrow keys move the window; Enter on a channel opens its "
+                      "arithmetic; Esc goes back.")
 
 
 views.OPENERS["conv2d"] = open_conv

@@ -12,7 +12,7 @@ from pyscript import window
 
 from . import dom
 
-MS = 450  # the slide's duration (conv.css: --tr-ms)
+MS = 380  # the slide's duration (conv.css: --tr-ms)
 _ALL = ("tr-l", "tr-r", "tr-gone", "tr-chosen", "tr-source")
 
 
