@@ -25,6 +25,7 @@ SUITES = {
     "browser": "bench_engines_browser",   # Pyodide vs TF.js CPU/WebGL in the same Chromium
     "scaling": "bench_scaling",           # input size, channels, physical floor, explanation math
     "page": "bench_page",                 # cold start, SW reload, image switch, bytes, views
+    "views": "bench_views",               # level-2/3 views: click → view shown, animation frame rates
 }
 
 
