@@ -112,6 +112,20 @@ def test_augment_is_seeded_and_keeps_range():
         assert np.array_equal(flipped[i], x[i]) or np.array_equal(flipped[i], x[i, :, ::-1])
 
 
+@pytest.mark.parametrize("aug", [dict(flip=True, shift=3), dict(flip=False, shift=2), dict(flip=True, shift=0),
+                                 dict(flip=True, shift=2, brightness=0.1, contrast=0.2, saturation=0.2)])
+def test_fast_epochs_give_the_reference_augmentations_pixels(aug):
+    from training.data import Augment, EpochImages, augment
+
+    u8 = np.random.default_rng(2).integers(0, 256, (7, 9, 8, 3), dtype=np.uint8)
+    x = u8.astype(np.float32) / np.float32(255)  # as cnn101.load_image makes them
+    a = Augment(**aug)
+    fast, r1, r2 = EpochImages(x, a), np.random.default_rng(11), np.random.default_rng(11)
+    for _ in range(3):
+        o1, o2 = r1.permutation(len(x)), r2.permutation(len(x))
+        np.testing.assert_array_equal(fast.epoch(o2, r2), augment(x[o1], a, r1))
+
+
 # --- prepare_data: offline, from the official zip or folder ------------------------------------------------
 
 def _fake_tiny_imagenet_200(root: Path, train_per_class=2, drop_val=()) -> Path:

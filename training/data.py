@@ -52,7 +52,10 @@ class Augment:
 
 
 def augment(x: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.ndarray:
-    """A randomly varied copy of the batch x (N, H, W, 3); the input is never modified."""
+    """A randomly varied copy of the batch x (N, H, W, 3); the input is never modified.
+
+    The plain reference; training uses `EpochImages`, which gives the same pixels for the same draws.
+    """
     n, h, w, _ = x.shape
     out = x.copy()
     if aug.flip:
@@ -78,3 +81,43 @@ def augment(x: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.ndarray
     if aug.saturation or aug.contrast or aug.brightness:
         np.clip(out, 0, 1, out=out)
     return out.astype(np.float32, copy=False)
+
+
+def to_uint8(x: np.ndarray) -> np.ndarray:
+    """The exact uint8 pixels behind load_image's float32 x = u8 / 255."""
+    return np.rint(x * np.float32(255)).astype(np.uint8)
+
+
+class EpochImages:
+    """Augmented epochs of a fixed image set, fast: uint8 pixels reflect-padded once, one crop per image
+    (a flip is a mirrored crop of the padded image, since reflect padding commutes with flipping), and
+    one float32 buffer reused every epoch. `epoch(order, rng)` equals `augment(x[order], aug, rng)`."""
+
+    def __init__(self, x: np.ndarray, aug: Augment):
+        self.aug = aug
+        self.n, self.h, self.w, c = x.shape
+        s = aug.shift
+        u8 = to_uint8(x)
+        self.padded = np.pad(u8, ((0, 0), (s, s), (s, s), (0, 0)), mode="reflect") if s else u8
+        self._u8 = np.empty((self.n, self.h, self.w, c), np.uint8)
+        self._f32 = np.empty((self.n, self.h, self.w, c), np.float32)
+
+    def epoch(self, order: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The images in `order`, augmented with draws from rng; the returned buffer is reused next epoch."""
+        aug, n, h, w, s = self.aug, len(order), self.h, self.w, self.aug.shift
+        flip = rng.random(n) < 0.5 if aug.flip else np.zeros(n, bool)
+        dy = rng.integers(0, 2 * s + 1, n) if s else np.zeros(n, np.int64)
+        dx = rng.integers(0, 2 * s + 1, n) if s else np.zeros(n, np.int64)
+        u8 = self._u8[:n]
+        for i, j in enumerate(order):
+            if flip[i]:  # crop(pad(flip(x)), dy, dx) = flip(crop(pad(x), dy, 2s − dx))
+                x0 = 2 * s - dx[i]
+                u8[i] = self.padded[j, dy[i]:dy[i] + h, x0:x0 + w][:, ::-1]
+            else:
+                u8[i] = self.padded[j, dy[i]:dy[i] + h, dx[i]:dx[i] + w]
+        out = np.divide(u8, np.float32(255), out=self._f32[:n], dtype=np.float32)
+        if aug.saturation or aug.contrast or aug.brightness:
+            rest = Augment(flip=False, shift=0, brightness=aug.brightness, contrast=aug.contrast,
+                           saturation=aug.saturation)
+            out[...] = augment(out, rest, rng)
+        return out
