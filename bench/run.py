@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 import time
 import traceback
@@ -17,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import RESULTS, machine_info, print_rows, save_json  # noqa: E402
+from common import RESULTS, ROOT, machine_info, print_rows, save_json  # noqa: E402
 
 # name → module; each module has run(quick) -> list of rows.
 SUITES = {
@@ -56,6 +57,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="tiny repeat counts (checks the harness, figures meaningless)")
     ap.add_argument("--only", help="comma-separated suites: " + ", ".join(SUITES))
     ap.add_argument("--out", type=Path, default=RESULTS, help="results JSON (Markdown goes next to it)")
+    ap.add_argument("--site", type=Path, default=ROOT / "dist",
+                    help="a built site for the page/views suites (default dist/, built by build.py); "
+                         "if it has no build-info.json, each suite builds its own")
     args = ap.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(SUITES)
     doc = {"quick": args.quick, "machine": machine_info(), "suites": {}}
@@ -64,7 +68,11 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
         try:
-            result = importlib.import_module(SUITES[name]).run(quick=args.quick)
+            fn = importlib.import_module(SUITES[name]).run
+            kwargs = {"quick": args.quick}
+            if "site" in inspect.signature(fn).parameters and (args.site / "build-info.json").is_file():
+                kwargs["site"] = args.site
+            result = fn(**kwargs)
             extra = {}
             if isinstance(result, dict):  # a suite may return {"rows": [...], ...details}
                 extra = {k: v for k, v in result.items() if k not in ("rows", "machine")}
