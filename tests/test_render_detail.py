@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cnn101.engine import MaxPool2D
 from cnn101.explain import WindowGeometry
-from cnn101.render.detail import (BASE_MS, SPEEDS, Matrix, Player, arrow_move, cell, cells, panel_html, sig,
+from cnn101.render.detail import (BASE_MS, SPEEDS, Matrix, Player, around, arrow_move, cell, cells, panel_html, sig,
                                   speed_index, speed_label, window_covering)
 from cnn101.render.flatten_view import BUCKETS, FlattenLayout, flatten_svg, weight_buckets
 from cnn101.render.svg import contrast, fmt
@@ -79,6 +79,20 @@ def test_cells_marks_padding_and_the_maximum():
     assert ["pad" in s.get("class") for s in spans] == [False, True, False, False]
     assert ["mark" in s.get("class") for s in spans] == [False, False, True, False]
     assert spans[1].text == "−∞" and root.get("data-cells") == "window"
+
+
+@pytest.mark.parametrize("row, col", [(0, 0), (3, 4), (7, 9), (0, 9)])
+def test_around_shows_the_neighbourhood_clipped_with_the_cell_marked(row, col):
+    v = np.arange(80.0).reshape(8, 10)
+    root = xml(around(v, row, col, -80, 80, radius=2, name="x-around"))
+    r0, c0 = int(root.get("data-top")), int(root.get("data-left"))
+    rows, cols = int(root.get("data-rows")), int(root.get("data-cols"))
+    assert (r0, c0) == (max(0, row - 2), max(0, col - 2))
+    assert (r0 + rows, c0 + cols) == (min(8, row + 3), min(10, col + 3))
+    spans = root.findall("span")
+    np.testing.assert_array_equal([float(x.get("data-value")) for x in spans], v[r0:r0 + rows, c0:c0 + cols].ravel())
+    marked = [float(x.get("data-value")) for x in spans if "mark" in x.get("class")]
+    assert marked == [v[row, col]]
 
 
 def test_sig_formats_huge_and_tiny_numbers():

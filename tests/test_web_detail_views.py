@@ -68,6 +68,9 @@ def test_relu_opens_shows_the_engines_numbers_and_closes(s):
         assert s.value('#dp-relu .dp-eq [data-name="x"]') == pytest.approx(cell.x, abs=1e-6)
         assert s.value('#dp-relu .dp-eq [data-name="y"]') == pytest.approx(cell.y, abs=1e-6)
         assert s.value('#dp-relu .dp-eq [data-name="y"]') == pytest.approx(float(d.y[r, c]), abs=1e-6)  # the engine's
+        if s.page.query_selector("#dp-relu .dp-around"):  # small cells: the numbers around the window
+            assert s.value('#dp-relu [data-cells="x-around"] .mark') == pytest.approx(cell.x, abs=1e-6)
+            assert s.value('#dp-relu [data-cells="y-around"] .mark') == pytest.approx(cell.y, abs=1e-6)
         assert f"at={r}.{c}" in s.query()
     # hovering the output matrix moves the window too
     s.hover_cell('#dp-relu svg[data-grid="output"]', 0, 1)

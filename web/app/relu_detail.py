@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from cnn101.explain import relu_detail
-from cnn101.render.detail import Matrix, cell, figure, op, word
+from cnn101.render.detail import Matrix, around, cell, figure, op, word
 from cnn101.render.svg import fmt
 
 from . import views
@@ -22,6 +22,7 @@ class ReluView(DetailView):
         self.lo, self.hi = self.d.range
         self.mx = Matrix.of(self.x2, self.lo, self.hi, "input", box=280)
         self.my = Matrix.of(self.y2, self.lo, self.hi, "output", box=280)
+        self.zoom = not self.mx.show_numbers
         where = f"channel {channel}" if self.d.channel is not None else f"{self.x2.shape[0]} values"
         self.subtitle = f"{layer}, {where}: {self.d.source} → {layer} ({self.grid[0]}×{self.grid[1]})"
         self.description = ("ReLU keeps a positive value and turns a negative one into zero: y = max(0, x), "
@@ -47,9 +48,13 @@ class ReluView(DetailView):
         place(self.win_y, self.my.box(r, c))
         x = float(self.x2[r, c])
         y = float(self.y2[r, c])
-        self.eq.innerHTML = (word("max(") + cell(0.0, self.lo, self.hi, digits=3, name="zero") + op(",")
-                             + cell(x, self.lo, self.hi, digits=3, name="x", extra="big") + word(")") + op("=")
-                             + cell(y, self.lo, self.hi, digits=3, name="y", extra="big"))
+        eq = (word("max(") + cell(0.0, self.lo, self.hi, digits=3, name="zero") + op(",")
+              + cell(x, self.lo, self.hi, digits=3, name="x", extra="big") + word(")") + op("=")
+              + cell(y, self.lo, self.hi, digits=3, name="y", extra="big"))
+        if self.zoom:  # cells too small for numbers: the numbers around the window, before and after
+            eq = (figure(around(self.x2, r, c, self.lo, self.hi, name="x-around"), "x around it")
+                  + eq + figure(around(self.y2, r, c, self.lo, self.hi, name="y-around"), "y around it"))
+        self.eq.innerHTML = eq
         self.note.textContent = f"row {r}, column {c}" + (" — negative, so it becomes 0" if x < 0 else "")
 
     def step_at(self, grid: str, row: int, col: int) -> int:

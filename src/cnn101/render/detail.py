@@ -201,6 +201,22 @@ def cells(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits: int
             f'style="grid-template-columns:repeat({v.shape[1]},auto)">{inner}</span>')
 
 
+def around(values, row: int, col: int, lo: float, hi: float, radius: int = 2, name: str = "",
+           cmap: Colormap = ACTIVATION, digits: int = 2) -> str:
+    """The numbers around cell (row, col) of a large matrix — a (2·radius+1)² neighbourhood clipped to the
+    matrix, the cell itself marked — for matrices whose cells are too small to print numbers in."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    r0, r1 = max(0, row - radius), min(v.shape[0], row + radius + 1)
+    c0, c1 = max(0, col - radius), min(v.shape[1], col + radius + 1)
+    part = v[r0:r1, c0:c1]
+    mark = np.zeros(part.shape, bool)
+    mark[row - r0, col - c0] = True
+    return cells(part, lo, hi, cmap, digits, name, marked=mark).replace(
+        'class="dp-cells"', f'class="dp-cells dp-around" data-top="{r0}" data-left="{c0}"', 1)
+
+
 def op(symbol: str) -> str:
     return f'<span class="dp-op">{esc(symbol)}</span>'
 
