@@ -238,3 +238,13 @@ def test_flatten_svg_draws_every_edge_in_few_paths():
     small = FlattenLayout((2, 2, 3))
     s2 = flatten_svg(small, np.arange(12.0).reshape(2, 2, 3) / 10, np.ones(12), (-1, 1), (-1, 1), "a", 0.0)
     assert [t.text for t in xml(s2).iter(f"{SVG}text") if t.get("class") == "fv-num"][:2] == ["0.00", "0.30"]
+
+
+def test_text_colours_match_svg_text_colour():
+    from cnn101.render.detail import text_colours
+    from cnn101.render.svg import text_colour
+
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (500, 3))
+    rgb[:3] = [(0, 0, 0), (255, 255, 255), (118, 118, 118)]
+    assert list(text_colours(rgb)) == [text_colour(c) for c in rgb]

@@ -17,7 +17,7 @@ import numpy as np
 
 from .colormap import ACTIVATION, Colormap
 from .heatmap import heatmap, normalize
-from .svg import PADDING_BG, esc, fmt, hex_colour, svg_image, text_colour
+from .svg import PADDING_BG, esc, fmt, hex_colour, svg_image
 
 BASE_MS = 250.0  # one step at speed 1 (the reference steps every 250 ms)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -146,14 +146,14 @@ class Matrix:
     def _numbers(self) -> str:
         x0, y0 = self.origin
         p = self.pitch
-        colours = self.cmap(normalize(self.values, self.lo, self.hi))
+        fgs = text_colours(self.cmap(normalize(self.values, self.lo, self.hi)))
         size = max(8.0, min(12.0, p / 3.4))
         out = [f'<g font-family="ui-monospace,Menlo,Consolas,monospace" font-size="{size:.1f}" '
                'text-anchor="middle" dominant-baseline="central" pointer-events="none">']
         for i in range(self.rows):
             for j in range(self.cols):
                 out.append(f'<text x="{x0 + (j + .5) * p:g}" y="{y0 + (i + .5) * p:g}" '
-                           f'fill="{text_colour(colours[i, j])}">{esc(fmt(self.values[i, j], self.digits))}</text>')
+                           f'fill="{fgs[i, j]}">{esc(fmt(self.values[i, j], self.digits))}</text>')
         out.append("</g>")
         return "".join(out)
 
@@ -182,23 +182,45 @@ def cell(value: float, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits
         bg, fg = PADDING_BG, "#495057"
     else:
         rgb = cmap(normalize(np.array([v if math.isfinite(v) else 0.0]), lo, hi))[0]
-        bg, fg = hex_colour(rgb), text_colour(rgb)
+        bg, fg = hex_colour(rgb), str(text_colours(rgb))
     cls = "dp-cell" + (" pad" if padded else "") + (" mark" if marked else "") + (f" {extra}" if extra else "")
     tip = ("padding: " if padded else "") + fmt(v, 6)
     return (f'<span class="{cls}" data-name="{esc(name)}" data-value="{v!r}" title="{esc(tip)}" '
             f'style="background:{bg};color:{fg}">{esc(fmt(v, digits) if text is None else text)}</span>')
 
 
+def text_colours(rgb) -> np.ndarray:
+    """svg.text_colour for a whole (…, 3) array of 0–255 colours at once: '#000000' or '#ffffff'."""
+    c = np.asarray(rgb, dtype=np.float64)[..., :3] / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    lum = 0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]
+    # black wins when (L + 0.05) / 0.05 >= 1.05 / (L + 0.05)
+    return np.where((lum + 0.05) ** 2 >= 0.0525, "#000000", "#ffffff")
+
+
 def cells(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits: int = 3, name: str = "",
           padded=None, marked=None) -> str:
-    """A small matrix of `cell`s (e.g. a pool window), rows of spans in a CSS grid."""
+    """A small matrix of `cell`s (e.g. a pool window), rows of spans in a CSS grid; colours are computed
+    for the whole block at once (it is redrawn at every autoplay step)."""
     v = np.atleast_2d(np.asarray(values, dtype=np.float64))
     pad = np.zeros(v.shape, bool) if padded is None else np.atleast_2d(np.asarray(padded, bool))
     mark = np.zeros(v.shape, bool) if marked is None else np.atleast_2d(np.asarray(marked, bool))
-    inner = "".join(cell(v[i, j], lo, hi, cmap, digits, name, bool(pad[i, j]), bool(mark[i, j]))
-                    for i in range(v.shape[0]) for j in range(v.shape[1]))
+    rgb = cmap(normalize(np.where(np.isfinite(v), v, 0.0), lo, hi))
+    fgs = text_colours(rgb)
+    out = []
+    for (i, j), x in np.ndenumerate(v):
+        x = float(x)
+        if pad[i, j]:
+            bg, fg = PADDING_BG, "#495057"
+        else:
+            r, g, b = (int(t) for t in rgb[i, j, :3])
+            bg, fg = f"#{r:02x}{g:02x}{b:02x}", fgs[i, j]
+        cls = "dp-cell" + (" pad" if pad[i, j] else "") + (" mark" if mark[i, j] else "")
+        tip = ("padding: " if pad[i, j] else "") + fmt(x, 6)
+        out.append(f'<span class="{cls}" data-name="{esc(name)}" data-value="{x!r}" title="{esc(tip)}" '
+                   f'style="background:{bg};color:{fg}">{esc(fmt(x, digits))}</span>')
     return (f'<span class="dp-cells" data-cells="{esc(name)}" data-rows="{v.shape[0]}" data-cols="{v.shape[1]}" '
-            f'style="grid-template-columns:repeat({v.shape[1]},auto)">{inner}</span>')
+            f'style="grid-template-columns:repeat({v.shape[1]},auto)">' + "".join(out) + "</span>")
 
 
 def around(values, row: int, col: int, lo: float, hi: float, radius: int = 2, name: str = "",
