@@ -382,6 +382,15 @@ def test_convolution_detail_view_of_one_channel(s):
     i, j = s.top()["at"]
     check_window(s, n, i, j, c)
     s.shot(f"views-conv-detail-{s.which}")
+    # the panel's selector switches to the whole neuron (and back), keeping the window
+    s.page.select_option(f"{DETAIL} .cvd-mode", "whole")
+    assert wait_for(s, lambda: s.top()["mode"] == "whole")
+    assert s.top()["at"] == [i, j] and "part=whole" in s.query() and len(s.views()) == 2
+    assert s.value(f'{DETAIL} [data-name="total"]') == pytest.approx(n.whole(i, j).total, abs=TOL)
+    s.page.select_option(f"{DETAIL} .cvd-mode", str(c))
+    assert wait_for(s, lambda: s.top()["mode"] == "channel")
+    assert s.top()["at"] == [i, j] and f"part={c}" in s.query()
+    check_window(s, n, i, j, c)
     # Esc: back to the intermediate view (still open), then to the Overview
     s.page.keyboard.press("Escape")
     s.page.wait_for_selector(DETAIL, state="detached", timeout=5_000)

@@ -7,7 +7,6 @@ equals the activation the Overview shows. Numbers from `ConvNeuron.window(i, j, 
 """
 from __future__ import annotations
 
-import numpy as np
 from cnn101.explain._common import symmetric
 from cnn101.render import ACTIVATION, WEIGHT
 from cnn101.render import conv_view as R
@@ -34,8 +33,6 @@ class ConvDetail(DetailView):
         self.k_lo, self.k_hi = n.kernel_range
         self.r_lo, self.r_hi = n.result_range
         self.v_lo, self.v_hi = n.value_range
-        # one colour range for every product of this neuron, so cells compare across positions
-        self.p_lo, self.p_hi = symmetric(n.kernels * np.abs(n.inputs).max(axis=(0, 1)))
         (kh, kw), (sh, sw), (oh, ow) = geo.size, geo.strides, geo.output_hw
         where = f"{n.layer}, neuron {n.filter}"
         if channel is None:
@@ -65,6 +62,14 @@ class ConvDetail(DetailView):
             self.res = Matrix.of(n.results[:, :, c], self.r_lo, self.r_hi, "result", box=290)
 
     # --- markup ------------------------------------------------------------------------------------------
+    def _modes(self) -> str:
+        """A selector between the channels and the whole neuron (the intermediate view listens to it)."""
+        here = "whole" if self.channel is None else str(self.channel)
+        options = [("whole", "the whole neuron (all channels + bias)")]
+        options += [(str(c), f"input channel {name}") for c, name in enumerate(self.captions)]
+        opts = "".join(f'<option value="{v}"{" selected" if v == here else ""}>{esc(t)}</option>' for v, t in options)
+        return f'<label class="cvd-mode-label">show <select class="cvd-mode">{opts}</select></label>'
+
     def body_html(self) -> str:
         n = self.n
         eq = ('<div class="dp-eq-wrap cvd-eq-wrap"><div class="dp-eq cvd-eq" aria-hidden="true"></div>'
@@ -76,10 +81,10 @@ class ConvDetail(DetailView):
                 figs += op("→") + figure(self.act.svg(f"{n.relu}, neuron {n.filter}", windows=("out",)),
                                          f"{n.relu} · neuron {n.filter}")
             rows = '<div class="cvd-rows" tabindex="0" aria-label="every channel at the window"></div>'
-            return figs + eq.replace('<div class="dp-eq-wrap cvd-eq-wrap">',
+            return self._modes() + figs + eq.replace('<div class="dp-eq-wrap cvd-eq-wrap">',
                                      '<div class="dp-eq-wrap cvd-eq-wrap">' + rows, 1)
         c = int(self.channel)
-        return (figure(self.inp.svg(f"{n.source}, channel {self.captions[c]}"),
+        return (self._modes() + figure(self.inp.svg(f"{n.source}, channel {self.captions[c]}"),
                        f"input — {n.source} · {self.captions[c]}")
                 + op("⋆") + figure(self._kernel_svg(), "kernel")
                 + op("=")
@@ -126,7 +131,7 @@ class ConvDetail(DetailView):
             + '<span class="cvd-lab">window</span></span>' + op("×")
             + '<span class="cvd-term">' + cells(w.kernel, self.k_lo, self.k_hi, WEIGHT, 3, "kernel")
             + '<span class="cvd-lab">kernel</span></span>' + op("=")
-            + '<span class="cvd-term">' + cells(w.products, self.p_lo, self.p_hi, ACTIVATION, 3, "product")
+            + '<span class="cvd-term">' + cells(w.products, *symmetric(w.products), ACTIVATION, 3, "product")
             + '<span class="cvd-lab">products</span></span>' + op("→") + word("Σ") + op("=")
             + cell(w.sum, self.r_lo, self.r_hi, digits=3, name="sum", extra="big"))
         pad = int(w.padded.sum())
@@ -186,9 +191,11 @@ class ConvDetail(DetailView):
                 "mode": "whole" if self.channel is None else "channel", "grid": list(self.grid)}
 
 
-def open_detail(conv_view, part: str, start) -> DetailPanel:
-    """The level-3 panel for `part` ('whole' or a channel index) of an open ConvView, at output `start`."""
+def open_detail(conv_view, part: str, start, autoplay: bool = True) -> DetailPanel:
+    """The level-3 panel for `part` ('whole' or a channel index) of an open ConvView, at output `start`
+    (paused there unless `autoplay`)."""
     channel = None if part == "whole" else int(part)
     view = ConvDetail(conv_view.n, channel, conv_view.captions, conv_view._input_colours())
+    view.autoplay = bool(autoplay)
     i, j = start
     return DetailPanel(conv_view.app, view, start=int(i) * int(view.grid[1]) + int(j))

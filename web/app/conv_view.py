@@ -176,6 +176,13 @@ class ConvView:
         self._on(self.root, "keydown", self._keydown)
         self._resize = self._proxy(lambda e: self._fit())
         window.addEventListener("resize", self._resize)
+        self._mode = self._proxy(self._mode_changed)  # the detail panel's channel / whole-neuron selector
+        document.addEventListener("change", self._mode)
+
+    def _mode_changed(self, event) -> None:
+        t = event.target
+        if hasattr(t, "classList") and t.classList.contains("cvd-mode") and not self.closed:
+            self.open_part(str(t.value))
 
     def _tutorial(self, event) -> None:
         event.preventDefault()
@@ -403,11 +410,14 @@ class ConvView:
         if part != "whole" and not (part.isdigit() and int(part) < self.n.channels):
             return
         self.pause()
-        start = self.cursor or (0, 0)
-        if views.STACK and views.STACK[-1] is not self:  # a detail view is open: replace it
-            views.STACK.pop().close()
+        start, replacing = self.cursor or (0, 0), False
+        if views.STACK and views.STACK[-1] is not self:  # a detail view is open: replace it, same window
+            old = views.STACK.pop()
+            at = old.state().get("at") if hasattr(old, "state") else None
+            start, replacing = (tuple(at) if at and len(at) == 2 else start), True
+            old.close()
         self.app.deeper(part)
-        views.push(conv_detail.open_detail(self, part, start))
+        views.push(conv_detail.open_detail(self, part, start, autoplay=not replacing))
 
     # --- closing ---------------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -416,6 +426,7 @@ class ConvView:
         self.closed = True
         self.sweep.pause()
         window.removeEventListener("resize", self._resize)
+        document.removeEventListener("change", self._mode)
         had_focus = self.root.contains(document.activeElement)
         self.root.removeAttribute("id")
         transitions.together(self.app.view)
