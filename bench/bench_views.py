@@ -68,15 +68,15 @@ def conv_columns(page) -> list[dict]:
     return [c for c in st["columns"] if c["kind"] == "conv2d"]
 
 
-def click_to_shown(page, col: dict, neuron: int, selector: str = "#conv-view") -> tuple[float, float]:
-    """(page ms click → shown, the view's own Python ms) for one open; closes it again."""
+def click_to_shown(page, col: dict, neuron: int, selector: str = "#conv-view") -> tuple[float, float, int]:
+    """(page ms click → shown, the view's own Python ms, input channels) for one open; closes it again."""
     page.evaluate(_ARM)
     page.click(f'.ov-neuron[data-col="{col["index"]}"][data-neuron="{neuron}"]')
     ms = page.evaluate(_SHOWN, selector)
     top = json.loads(page.evaluate("cnn101_views()"))[-1]
     page.keyboard.press("Escape")
     page.wait_for_selector(selector, state="detached", timeout=5_000)
-    return float(ms), float(top.get("shown_ms") or 0.0)
+    return float(ms), float(top.get("shown_ms") or 0.0), int(top.get("channels") or 0)
 
 
 def sweep_fps(page, col: dict, neuron: int, seconds: float) -> dict:
@@ -104,9 +104,9 @@ def conv_rows(page, model_name: str, quick: bool) -> list[dict]:
     for col in conv_columns(page):
         neuron = min(1, col["neurons"] - 1)
         click_to_shown(page, col, neuron)  # warm-up (imports, first allocations)
-        shown, python = zip(*(click_to_shown(page, col, neuron) for _ in range(opens)))
+        shown, python, reads = zip(*(click_to_shown(page, col, neuron) for _ in range(opens)))
         rows.append(row("views", f"{model_name} conv {col['name']}: click → view shown", stats(list(shown)),
-                        python_ms=round(statistics.median(python), 1), channels=col["shape"][2]))
+                        python_ms=round(statistics.median(python), 1), input_channels=reads[0]))
         f = sweep_fps(page, col, neuron, seconds)
         rows.append(row("views", f"{model_name} conv {col['name']}: sweep frame gap", stats(f["gaps"]),
                         fps=round(f["fps"], 1), p95_gap_ms=round(f["p95_gap"], 1),
