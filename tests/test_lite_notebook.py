@@ -264,7 +264,10 @@ def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_mod
     code_cells = sum(c["cell_type"] == "code"
                      for c in json.loads((lite_contents / NOTEBOOK.name).read_text(encoding="utf-8"))["cells"])
     open_tutorial(page, lite_url)
-    run_all(page)  # at once, like an eager learner: the cells wait for the kernel, no dialog asks for one
+    # Wait for the kernel: JupyterLab silently skips a cell run before the session has a kernel at all
+    # (its prompt stays "[ ]"), which would leave this test waiting; a learner just runs it again.
+    page.wait_for_function(KERNEL_IDLE, timeout=RUN_TIMEOUT_MS, polling=500)
+    run_all(page)
     page.wait_for_function(ALL_RUN_OR_DIALOG, arg=code_cells, timeout=RUN_TIMEOUT_MS, polling=1000)
     assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").inner_text()
     page.wait_for_function(KERNEL_IDLE, timeout=RUN_TIMEOUT_MS)
