@@ -166,6 +166,14 @@ def test_conv_view_opens_slides_apart_and_closes(s):
     assert f"{kh}×{kw}" in text and n.source in text
     s.page.wait_for_timeout(900)
     s.shot(f"views-conv-{s.which}")
+    # a narrower window: the view scales down to fit, the Overview slides apart again for the new widths
+    size = s.page.viewport_size
+    s.page.set_viewport_size({"width": 700, "height": size["height"]})
+    assert wait_for(s, lambda: s.top()["scale"] < 1)
+    right = s.page.eval_on_selector(VIEW, "e => e.getBoundingClientRect().right")
+    assert right <= 700 + 1
+    s.page.set_viewport_size(size)
+    assert wait_for(s, lambda: s.top()["scale"] == 1)
     # Esc: back to the Overview, the columns slide back
     s.page.keyboard.press("Escape")
     s.page.wait_for_selector(VIEW, state="detached", timeout=5_000)

@@ -136,6 +136,13 @@ class ConvView:
         frame.style.height = f"{self.g.height * s:.0f}px"
         frame.style.width = f"{self.g.width * s:.0f}px"
 
+    def _resized(self, _event=None) -> None:
+        """The window changed size: refit the stage, and slide the Overview apart for the new widths."""
+        if self.closed:
+            return
+        self._fit()
+        transitions.spread(self.app.view, self.column.index, self.filter, self.root)
+
     def _paint(self) -> None:
         n = self.n
         in_cmap, (in_lo, in_hi) = self._input_colours()
@@ -174,7 +181,7 @@ class ConvView:
         self._on(self.stage, "focusin", self._focus)
         self._on(self.root, "click", self._click)
         self._on(self.root, "keydown", self._keydown)
-        self._resize = self._proxy(lambda e: self._fit())
+        self._resize = self._proxy(self._resized)
         window.addEventListener("resize", self._resize)
         self._mode = self._proxy(self._mode_changed)  # the detail panel's channel / whole-neuron selector
         document.addEventListener("change", self._mode)
