@@ -93,6 +93,16 @@ def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
     return (json.dumps(config, indent=2) + "\n").encode()
 
 
+NOTEBOOK_LINK = "<!--cnn101:notebook-link-->"
+
+
+def _with_notebook_link(index, url: str) -> bytes:
+    """index.html with the "Open in notebook" link at its marker (only when the notebook site is built)."""
+    page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
+    link = f'<a class="notebook-link" href="{url}">Open in notebook</a>'
+    return page.replace(NOTEBOOK_LINK, link, 1).encode("utf-8")
+
+
 def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_index, log,
                  prefer_site: bool = False) -> Source:
     """index.html with the Overview of the first example drawn in by web/app/snapshot.py (the page's own
@@ -164,6 +174,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan["index.html"] = _prerendered(web, plan["index.html"], opts.weights or repo / "weights", example_plan,
                                       example_index, log, prefer_site=opts.weights is not None)
     plan["index.html"] = with_tutorial(plan["index.html"], repo / "docs" / "tutorial.md")
+    if opts.lite:
+        plan["index.html"] = _with_notebook_link(plan["index.html"], notebook_url())
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
