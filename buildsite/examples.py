@@ -80,3 +80,34 @@ def choose_examples(data: Path | None, per_class: int, explicit: bool, log=print
                 "height": size[1], "sha256": sha256_file(p)})
     log(f"examples: {len(plan)} images from {data} ({per_class} per class)")
     return plan, index
+
+
+def correct_first(plan: dict[str, Path], index: dict, model) -> dict[str, Path]:
+    """Within each class, the examples the model classifies correctly come first (numbered 1, 2, …), so
+    the page opens on a right answer; the misclassified ones stay in the gallery. Updates `index` in
+    place and returns the renamed plan."""
+    import cnn101
+
+    if list(model.class_names) != [c["label"] for c in index.get("classes", [])]:
+        return plan  # another model's classes: "correct" has no meaning here
+    by_class: dict[int, list[dict]] = {}
+    for e in index["examples"]:
+        by_class.setdefault(e["class_index"], []).append(e)
+    new_plan: dict[str, Path] = {}
+    ordered = []
+    for cls, entries in by_class.items():
+        def right(e):
+            x = cnn101.load_image(plan["examples/" + e["file"]], model)
+            return int(model.trace(x).predicted) == cls
+        marks = {id(e): right(e) for e in entries}
+        entries.sort(key=lambda e: not marks[id(e)])  # stable: hash order kept within each group
+        for n, e in enumerate(entries, 1):
+            src = plan["examples/" + e["file"]]
+            suffix = e["file"].rsplit(".", 1)[1]
+            e["id"] = f"{_slug(e['label'])}-{n}"
+            e["file"] = f"{e['id']}.{suffix}"
+            e["model_correct"] = marks[id(e)]
+            new_plan["examples/" + e["file"]] = src
+            ordered.append(e)
+    index["examples"] = ordered
+    return new_plan

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import BuildError
 from .app_wheel import build_app_wheel
 from .checks import check_site
-from .examples import choose_examples
+from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
 from .lite import is_lite, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages
@@ -103,22 +103,38 @@ def _with_notebook_link(index, url: str) -> bytes:
     return page.replace(NOTEBOOK_LINK, link, 1).encode("utf-8")
 
 
-def _prerendered(web: Path, index: Path, weights: Path, example_plan, example_index, log,
-                 prefer_site: bool = False) -> Source:
-    """index.html with the Overview of the first example drawn in by web/app/snapshot.py (the page's own
-    render code, run here on CPython), so the page shows it before Python is up; unchanged if it cannot."""
-    script, examples = web / "app" / "snapshot.py", example_index.get("examples", [])
-    if not script.is_file() or not examples:
+def _snapshot_module(web: Path):
+    """web/app/snapshot.py loaded as a module (the page's own render code, run here on CPython), or None."""
+    script = web / "app" / "snapshot.py"
+    if not script.is_file():
+        return None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cnn101_web_snapshot", script)
+    snapshot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(snapshot)
+    return snapshot
+
+
+def _page_model(snapshot, weights: Path, prefer_site: bool, log):
+    """The model the page will show, loaded on CPython for the build's own uses; None if there is none."""
+    try:
+        model = snapshot.site_model(weights, prefer_site) if snapshot is not None else None
+    except Exception as exc:  # a broken model file is the page's to report; the build goes on
+        log(f"model: cannot be loaded at build time ({type(exc).__name__}: {exc})")
+        return None
+    if model is None:
+        log("model: none in the wheel or weights/: the page starts without a snapshot")
+    return model
+
+
+def _prerendered(snapshot, model, index: Path, example_plan, example_index, log) -> Source:
+    """index.html with the Overview of the first example drawn in, so the page shows it before Python is
+    up; unchanged if it cannot."""
+    examples = example_index.get("examples", [])
+    if snapshot is None or model is None or not examples:
         return index
     try:
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("cnn101_web_snapshot", script)
-        snapshot = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(snapshot)
-        model = snapshot.site_model(weights, prefer_site)
-        if model is None:
-            log("prerender: no model in the wheel or weights/: the page starts without a snapshot")
-            return index
         first = examples[0]
         html = snapshot.prerender(index.read_text(encoding="utf-8"), model,
                                   example_plan["examples/" + first["file"]], first["label"])
@@ -171,8 +187,11 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     wheel_rel = f"wheels/{wheel.name}"
     plan: dict[str, Source] = {}
     plan.update(_tree(web, ""))
-    plan["index.html"] = _prerendered(web, plan["index.html"], opts.weights or repo / "weights", example_plan,
-                                      example_index, log, prefer_site=opts.weights is not None)
+    snapshot = _snapshot_module(web)
+    model = _page_model(snapshot, opts.weights or repo / "weights", opts.weights is not None, log)
+    if model is not None:  # the default (first) example is one the model gets right; wrong ones stay
+        example_plan = correct_first(example_plan, example_index, model)
+    plan["index.html"] = _prerendered(snapshot, model, plan["index.html"], example_plan, example_index, log)
     plan["index.html"] = with_tutorial(plan["index.html"], repo / "docs" / "tutorial.md")
     if opts.lite:
         plan["index.html"] = _with_notebook_link(plan["index.html"], notebook_url())

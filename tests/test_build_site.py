@@ -170,3 +170,24 @@ def test_never_wipes_a_foreign_folder(tmp_path):
     with pytest.raises(BuildError, match="refusing"):
         sync_tree({"a.txt": b"x"}, tmp_path, "build-info.json")
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_examples_the_model_gets_right_come_first_within_each_class(tmp_path):
+    """The page opens on a right answer; misclassified examples stay, numbered after the right ones."""
+    import cnn101
+    from buildsite.examples import choose_examples, correct_first
+
+    if not (DATA / "val").is_dir():
+        pytest.skip("no dataset")
+    plan, index = choose_examples(DATA, 4, False, log=lambda *a: None)
+    model = cnn101.load_model()
+    before = {str(p) for p in plan.values()}
+    plan = correct_first(plan, index, model)
+    assert {str(p) for p in plan.values()} == before  # same images, none dropped
+    for e in index["examples"]:
+        x = cnn101.load_image(plan["examples/" + e["file"]], model)
+        assert (int(model.trace(x).predicted) == e["class_index"]) == e["model_correct"]
+    for cls in {e["class_index"] for e in index["examples"]}:
+        flags = [e["model_correct"] for e in index["examples"] if e["class_index"] == cls]
+        assert flags == sorted(flags, reverse=True)
+    assert index["examples"][0]["model_correct"] and index["examples"][0]["id"].endswith("-1")
