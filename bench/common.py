@@ -60,6 +60,19 @@ def machine_info() -> dict:
         "node": _version(["node", "--version"]),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
+    from importlib import metadata
+
+    for dist in ("tensorflow-cpu", "keras", "playwright", "pillow", "jupyterlite-core", "jupyterlite-pyodide-kernel"):
+        try:
+            info[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            info[dist] = None
+    try:
+        lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+        for name in ("pyodide", "@pyscript/core", "@tensorflow/tfjs"):
+            info[f"npm {name}"] = lock.get(f"node_modules/{name}", {}).get("version")
+    except (OSError, ValueError, KeyError):
+        pass
     try:
         cpu = Path("/proc/cpuinfo").read_text()
         info["cpu_model"] = next((ln.split(":", 1)[1].strip() for ln in cpu.splitlines() if ln.startswith("model name")), None)
