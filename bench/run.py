@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import inspect
 import sys
 import time
@@ -27,6 +28,7 @@ SUITES = {
     "scaling": "bench_scaling",           # input size, channels, physical floor, explanation math
     "page": "bench_page",                 # cold start, SW reload, image switch, bytes, views
     "views": "bench_views",               # level-2/3 views: click → view shown, animation frame rates
+    "lite": "bench_lite",                 # JupyterLite: cold start to the first cell's output, bytes
 }
 
 
@@ -63,6 +65,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(SUITES)
     doc = {"quick": args.quick, "machine": machine_info(), "suites": {}}
+    if args.only and args.out.is_file():  # a partial run updates those suites in the existing results
+        try:
+            old = json.loads(args.out.read_text())
+            if old.get("quick") == args.quick:
+                doc["suites"] = {k: v for k, v in old.get("suites", {}).items() if k in SUITES}
+        except ValueError:
+            pass
     failed = False
     for name in chosen:
         t0 = time.perf_counter()
