@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.layers import Flatten, MaxPool2D, ReLU, Softmax
+from ._common import symmetric
 
 SCOPES = ("unit", "module", "global")
 CONNECTIONS = ("all", "one-to-one")
@@ -180,13 +181,7 @@ def _group_by(columns, attr: str) -> tuple:
 
 
 def _abs_max(arrays) -> float:
-    m = 0.0
-    for a in arrays:
-        a = np.asarray(a, dtype=np.float64)
-        a = a[np.isfinite(a)]
-        if a.size:
-            m = max(m, float(np.abs(a).max()))
-    return m
+    return symmetric(*arrays)[1]
 
 
 class Overview:
