@@ -54,6 +54,19 @@ def to_markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def write_reports(doc: dict, out: Path) -> None:
+    """results.md next to the JSON, with scaling.svg when the scaling suite ran."""
+    from plot import scaling_svg
+
+    svg = scaling_svg(doc["suites"].get("scaling", {}).get("rows", []))
+    md = to_markdown(doc)
+    if svg:
+        plot = out.with_name("scaling.svg")
+        plot.write_text(svg)
+        md = md.replace("## scaling", f"![trace time against input size and width]({plot.name})\n\n## scaling", 1)
+    out.with_suffix(".md").write_text(md)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny repeat counts (checks the harness, figures meaningless)")
@@ -62,7 +75,11 @@ def main(argv=None) -> int:
     ap.add_argument("--site", type=Path, default=ROOT / "dist",
                     help="a built site for the page/views suites (default dist/, built by build.py); "
                          "if it has no build-info.json, each suite builds its own")
+    ap.add_argument("--render-only", action="store_true", help="rewrite the Markdown and plot from the results JSON")
     args = ap.parse_args(argv)
+    if args.render_only:
+        write_reports(json.loads(args.out.read_text()), args.out)
+        return 0
     chosen = args.only.split(",") if args.only else list(SUITES)
     doc = {"quick": args.quick, "machine": machine_info(), "suites": {}}
     if args.only and args.out.is_file():  # a partial run updates those suites in the existing results
@@ -97,7 +114,7 @@ def main(argv=None) -> int:
             print(f"{name} FAILED: {e}", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_json(args.out, doc)
-    args.out.with_suffix(".md").write_text(to_markdown(doc))
+    write_reports(doc, args.out)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 1 if failed else 0
 

@@ -27,6 +27,10 @@ def test_bench_run_quick_writes_every_suite(tmp_path):
         assert timed, f"{name} produced no timed rows"
         assert all(math.isfinite(r["median"]) and r["median"] > 0 for r in timed if r["name"] != "cold start → prerendered snapshot shown (FCP)"), name
     md = out.with_suffix(".md").read_text()
+    assert "![trace time against input size and width](scaling.svg)" in md
+    import xml.etree.ElementTree as ET
+
+    assert ET.fromstring((tmp_path / "scaling.svg").read_text()).tag.endswith("svg")
     for name in bench_run.SUITES:
         assert f"## {name}" in md
     for r in doc["suites"]["browser"]["rows"]:  # the engines agree on the model's output
@@ -46,3 +50,13 @@ def test_markdown_table_lists_rows():
     assert "| thing | 1.500 ms | 1.000–2.000 | 3 |" in md
     assert "| size | 9.8 MB |" in md
     assert "boom" in md
+
+
+def test_scaling_plot_has_one_point_per_row():
+    from plot import scaling_svg
+
+    rows = [{"name": f"full trace, input {s}×{s}", "median": m} for s, m in ((32, 0.2), (64, 0.6), (128, 2.5))]
+    rows += [{"name": f"full trace, {c} channels per conv", "median": m} for c, m in ((10, 0.5), (20, 1.0))]
+    svg = scaling_svg(rows)
+    assert svg.count("<circle") == 5
+    assert scaling_svg([]) is None
