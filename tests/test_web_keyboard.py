@@ -125,6 +125,12 @@ def test_keyboard_reaches_the_flatten_and_softmax_views(s):
     assert (int(a["col"]), int(a["neuron"])) == (out["index"], 0)
 
 
+def _without_at(query: str) -> dict:
+    from urllib.parse import parse_qs
+
+    return {k: v for k, v in parse_qs(query.lstrip("?")).items() if k != "at"}
+
+
 def test_tutorial_rendered_and_linked(s):
     ids = s.page.eval_on_selector_all("#tutorial section[id]", "e => e.map(x => x.id)")
     assert ids == ANCHORS and len(ids) >= 9
@@ -141,7 +147,9 @@ def test_tutorial_rendered_and_linked(s):
         query = s.query()
         s.page.click(f"{panel} .dp-tutorial")
         s.page.wait_for_function(f"document.getElementById({href[1:]!r}).getBoundingClientRect().top < innerHeight")
-        assert s.query() == query and s.views()  # still open, state kept
+        # still open, state kept (a pointer left over a flatten element after the scroll may set the
+        # hovered position 'at', which is state too; the neuron and level must not change)
+        assert _without_at(s.query()) == _without_at(query) and s.views()
         s.escape_all()
 
 
