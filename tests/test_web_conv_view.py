@@ -21,7 +21,7 @@ from cnn101.explain._common import symmetric
 from cnn101.render import ACTIVATION, INPUT, WEIGHT, heatmap
 from cnn101.render import conv_view as R
 from cnn101.render.svg import fmt
-from views_sites import Session, site_for
+from views_sites import open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEW = "#conv-view"
@@ -31,16 +31,7 @@ DETAIL = "#dp-conv"
 
 @pytest.fixture(scope="module", params=["tiny", "synthetic"])
 def s(request, browser):
-    url, model, server = site_for(request, request.param)
-    session = Session(browser, url, model, request.param)
-    session.open()
-    yield session
-    try:
-        session.close()
-    finally:
-        if server is not None:
-            from browser import stop
-            stop(server)
+    yield from open_session(request, browser)
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -11,23 +11,14 @@ import pytest
 
 from cnn101.explain import pool_channel, relu_detail, softmax_detail
 from cnn101.render.detail import window_covering
-from views_sites import Session, site_for
+from views_sites import open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", params=["tiny", "synthetic"])
 def s(request, browser):
-    url, model, server = site_for(request, request.param)
-    session = Session(browser, url, model, request.param)
-    session.open()
-    yield session
-    try:
-        session.close()
-    finally:
-        if server is not None:
-            from browser import stop
-            stop(server)
+    yield from open_session(request, browser)
 
 
 def wait_panel(s, panel: str) -> None:

@@ -9,23 +9,14 @@ import pytest
 
 from cnn101.explain import flatten_class
 from cnn101.render.flatten_view import FlattenLayout
-from views_sites import Session, site_for
+from views_sites import open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", params=["tiny", "synthetic"])
 def s(request, browser):
-    url, model, server = site_for(request, request.param)
-    session = Session(browser, url, model, request.param)
-    session.open()
-    yield session
-    try:
-        session.close()
-    finally:
-        if server is not None:
-            from browser import stop
-            stop(server)
+    yield from open_session(request, browser)
 
 
 def open_flatten(s, k: int):

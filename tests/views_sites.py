@@ -132,3 +132,19 @@ class Session:
 
 def close_to(a, b, tol=1e-5) -> bool:
     return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=0, atol=tol))
+
+
+def open_session(request, browser):
+    """A Session on the site named by request.param, opened; closed (and its server stopped) after.
+
+    For module fixtures: `yield from open_session(request, browser)`.
+    """
+    url, model, server = site_for(request, request.param)
+    session = Session(browser, url, model, request.param)
+    session.open()
+    yield session
+    try:
+        session.close()
+    finally:
+        if server is not None:
+            _b.stop(server)
