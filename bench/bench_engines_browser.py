@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import shutil
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, print_rows, row, stats  # noqa: E402
+from common import ROOT, row, script_main, stats  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", "--disable-quic", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
@@ -123,11 +122,5 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
-def main():
-    rows = run(quick="--quick" in sys.argv)
-    print_rows(rows)
-    return rows
-
-
 if __name__ == "__main__":
-    json.dumps(main(), default=str)
+    script_main(run)

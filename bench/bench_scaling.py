@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import measure, print_rows, row  # noqa: E402
+from common import measure, row, script_main  # noqa: E402
 
 from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax  # noqa: E402
 
@@ -82,7 +81,6 @@ def single_thread_gflops() -> float:
 
 
 def run(quick: bool = False) -> list[dict]:
-    import cnn101
     from cnn101 import explain
 
     rep = 5 if quick else 40
@@ -128,15 +126,8 @@ def run(quick: bool = False) -> list[dict]:
     rows.append(row("explain", "one class's flatten contributions + bias = logit",
                     measure(lambda: explain.flatten_class(trace, 0), rep, 3)))
     rows.append(row("explain", "softmax terms", measure(lambda: explain.softmax_detail(trace), rep, 3)))
-    _ = cnn101
-    return rows
-
-
-def main():
-    rows = run(quick="--quick" in sys.argv)
-    print_rows(rows)
     return rows
 
 
 if __name__ == "__main__":
-    json.dumps(main(), default=str)
+    script_main(run)

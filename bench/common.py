@@ -92,3 +92,12 @@ def print_rows(rows: list[dict]) -> None:
 
 def save_json(path: Path, doc: dict) -> None:
     path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+
+
+def script_main(run) -> list[dict]:
+    """`python bench/<suite>.py [--quick]`: run one suite and print its rows."""
+    import sys
+
+    rows = run(quick="--quick" in sys.argv)
+    print_rows(rows)
+    return rows
