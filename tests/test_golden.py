@@ -20,6 +20,22 @@ IMAGES = sorted(p.stem for p in (REF / "img").glob("*.jpeg")) if REF.is_dir() el
 ATOL = 1e-5
 # our trace key → golden key, where they differ (golden 'output' is the softmax of the Dense layer)
 GOLDEN_KEY = {"output": "logits", "output_softmax": "probs"}
+#: Golden `logits` (`flatten @ W + b`, the golden file's one key that is not a TensorFlow layer's output) are
+#: TensorFlow's float32 sum of 1,690 products. Our Dense gives the correctly rounded value (float64
+#: accumulation, one rounding: identical on CPython and in Pyodide), which TensorFlow's sum misses by up to
+#: 1.24e-5 here: about one float32 epsilon times Σ|x_i·w_i| (≈ 105 for that logit), the accuracy a float32
+#: dot product has. The reference README reports 1.2e-5 on logits for an independent NumPy pass. So logits
+#: get that term on top of ATOL; every TensorFlow layer, the softmax `output` included, is held to ATOL.
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def tolerance(golden_key: str, model=None, g=None):
+    """ATOL, or for the golden logits ATOL + eps32 · Σ_i |flatten_i · W[i, k]| per unit k."""
+    if golden_key != "logits":
+        return ATOL
+    dense = model.layer("output")
+    return ATOL + EPS32 * (np.abs(g["flatten"].astype(np.float64)[:, None] * dense.kernel).sum(axis=0))
+
 
 pytestmark = pytest.mark.skipif(not REF.is_dir(), reason=f"reference model not found at {REF}")
 
@@ -53,9 +69,10 @@ def test_golden_activations(model, image):
     for k in t:
         want = g[GOLDEN_KEY.get(k, k)]
         assert t[k].shape == want.shape, k
-        err = float(np.max(np.abs(t[k] - want)))
-        assert err <= ATOL, f"{image}: layer {k} differs from the golden activation by {err:.2e}"
-    np.testing.assert_allclose(t.probs, g["output"], atol=ATOL, rtol=0)
+        err = np.abs(t[k] - want)
+        assert np.all(err <= tolerance(GOLDEN_KEY.get(k, k), model, g)), \
+            f"{image}: layer {k} differs from the golden activation by {float(err.max()):.2e}"
+    np.testing.assert_allclose(t.probs, g["output"], atol=ATOL, rtol=0)  # TensorFlow's output layer
     assert int(t.predicted) == int(g["pred_class"])
 
 
@@ -77,14 +94,17 @@ def test_golden_summary_predictions(model):
 
 
 def test_batch_trace_matches_golden(model):
-    """All 21 images as one batch. The batched Dense is one BLAS gemm instead of a gemv per image, whose
-    different summation order moves logits of magnitude ≈ 20 by up to ≈ 1.05e-5; hence rtol 1e-6 on top."""
+    """All 21 images as one batch: every layer equals the one-image trace (BLAS may block a batched conv
+    tap differently: a float32 ulp or two), and the golden activations to the same tolerances."""
     xs = np.stack([cnn101.load_image(REF / "img" / f"{i}.jpeg", model) for i in IMAGES])
     tb = model.trace(xs)
     for n, image in enumerate(IMAGES):
         g = np.load(REF / "golden" / f"{image}.npz", allow_pickle=False)
+        one = model.trace(xs[n])
         for k in tb:
-            np.testing.assert_allclose(tb[k][n], g[GOLDEN_KEY.get(k, k)], atol=ATOL, rtol=1e-6, err_msg=f"{image} {k}")
+            np.testing.assert_allclose(tb[k][n], one[k], atol=ATOL, rtol=0, err_msg=f"{image} {k} batch vs one")
+            err = np.abs(tb[k][n] - g[GOLDEN_KEY.get(k, k)])
+            assert np.all(err <= tolerance(GOLDEN_KEY.get(k, k), model, g)), f"{image} {k}: {float(err.max()):.2e}"
         assert int(tb.predicted[n]) == int(g["pred_class"])
 
 

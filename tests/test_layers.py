@@ -1,6 +1,8 @@
 """Property tests: every engine layer against the naive loops of tests/naive.py, on random shapes."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -110,6 +112,23 @@ def test_dense_equals_naive(n_in, n_out, seed):
     assert layer.param_count == n_in * n_out + n_out
     for n in range(3):
         np.testing.assert_allclose(y[n], naive.dense(x[n], k, b), **TOL)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_is_correctly_rounded_whatever_the_order(seed):
+    """A 1690-input Dense (Tiny VGG's) gives the float32 nearest to the exact x·W + b, so any summation
+    order — OpenBLAS on CPython, Pyodide's BLAS-less NumPy, a permutation of the inputs — gives the same."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 3, 1690).astype(np.float32)
+    k = rng.normal(0, 0.1, (1690, 10)).astype(np.float32)
+    b = rng.normal(0, 1, 10).astype(np.float32)
+    y = Dense("d", k, b).forward(x)
+    exact = [np.float32(math.fsum([float(b[o])] + [float(x[i]) * float(k[i, o]) for i in range(1690)]))
+             for o in range(10)]
+    np.testing.assert_array_equal(y, exact)
+    p = rng.permutation(1690)
+    np.testing.assert_array_equal(Dense("d", k[p], b).forward(x[p]), y)
+    np.testing.assert_array_equal(Dense("d", k, b).forward(np.stack([x, x]))[1], y)  # batched: the same
 
 
 @settings(max_examples=40, deadline=None)

@@ -302,7 +302,12 @@ class Dense(Layer):
         return (self.units,)
 
     def forward(self, x):
-        return x @ self.kernel + self.bias
+        # Accumulated in float64 and rounded to float32 once: the correctly rounded x·W + b (to float64's
+        # 1e-16), whatever the platform. A float32 dot product's result depends on its summation order
+        # (OpenBLAS on CPython, a plain loop in Pyodide's BLAS-less NumPy: 2e-5 apart on 1690-term logits);
+        # this one is the same on both, and costs one conversion of the kernel per call.
+        y = np.asarray(x, dtype=np.float64) @ self.kernel.astype(np.float64) + self.bias
+        return y.astype(np.float32)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
