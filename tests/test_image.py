@@ -269,3 +269,54 @@ def test_zero_size():
 
 def test_image_error_is_a_value_error():
     assert issubclass(ImageError, ValueError) and issubclass(ImageError, cnn101.Cnn101Error)
+
+
+# --- decoded pixels (what the web page gets from the browser) ------------------------------------------
+
+def _no_pillow(monkeypatch):
+    """Make any use of Pillow fail, to show a path does not need it."""
+    import builtins
+
+    real = builtins.__import__
+
+    def guarded(name, *args, **kwargs):
+        if name == "PIL" or name.startswith("PIL."):
+            raise AssertionError("Pillow was used")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", guarded)
+
+
+@pytest.mark.parametrize("channels", ["rgb", "grey", "grey1", "rgba-opaque", "la-opaque"])
+def test_pixels_of_the_model_size_need_no_pillow_and_equal_the_file_path(monkeypatch, channels):
+    grey = NOISE[:, :, 0]
+    arrays = {"rgb": (NOISE, Image.fromarray(NOISE)), "grey": (grey, Image.fromarray(grey, "L")),
+              "grey1": (grey[:, :, None], Image.fromarray(grey, "L")),
+              "rgba-opaque": (np.dstack([NOISE, np.full((64, 64), 255, np.uint8)]), Image.fromarray(NOISE)),
+              "la-opaque": (np.dstack([grey, np.full((64, 64), 255, np.uint8)]), Image.fromarray(grey, "L"))}
+    a, img = arrays[channels]
+    want = cnn101.load_image(encode(img, "PNG"), 64)  # the same picture as a file
+    _no_pillow(monkeypatch)
+    got = check(cnn101.load_image(a, 64))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_pixels_with_transparency_or_another_size_go_through_pillow_like_a_file():
+    rgba = np.dstack([NOISE, RNG.integers(0, 256, (64, 64), dtype=np.uint8)])
+    np.testing.assert_array_equal(cnn101.load_image(rgba, 64), cnn101.load_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"), 64))
+    big = RNG.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    got = check(cnn101.load_image(big, 64))
+    np.testing.assert_array_equal(got, cnn101.load_image(encode(Image.fromarray(big), "PNG"), 64))
+    assert not np.array_equal(got, big[:64, :64] / 255)  # resized and cropped, not cut
+
+
+@pytest.mark.parametrize("a, words", [
+    (np.zeros((64, 64, 3), np.float32), ["uint8"]),
+    (np.zeros((64, 64, 5), np.uint8), ["shape", "(64, 64, 5)"]),
+    (np.zeros(64, np.uint8), ["shape"]),
+    (np.zeros((0, 64, 3), np.uint8), ["no pixels"]),
+])
+def test_bad_pixels_are_refused_plainly(a, words):
+    with pytest.raises(ImageError) as e:
+        cnn101.load_image(a, 64)
+    assert all(w in str(e.value) for w in words), str(e.value)

@@ -111,12 +111,54 @@ def fit(img, size) -> "object":
     return img.crop((left, top, left + tw, top + th))
 
 
+def pixels(a) -> np.ndarray | None:
+    """Decoded pixels as the RGB uint8 array (H, W, 3) that `to_rgb` would give, when that needs no Pillow:
+    uint8 RGB, grey (H, W) or (H, W, 1), or RGBA/grey-alpha whose alpha is 255 everywhere. None when
+    Pillow must composite (any transparency). Refuses what is not pixels."""
+    a = np.asarray(a)
+    if a.dtype != np.uint8:
+        raise ImageError(f"Pixels must be uint8 (0–255), got {a.dtype}; decode the image or pass a path, bytes or a PIL image.")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4):
+        raise ImageError(f"Pixels must be an array (height, width[, 1–4 channels]), got shape {a.shape}.")
+    h, w, c = a.shape
+    if h < 1 or w < 1:
+        raise ImageError("The image has no pixels (zero width or height).")
+    if h * w > MAX_PIXELS:
+        raise ImageError(f"The image is {w}×{h} pixels, more than the {MAX_PIXELS // 1_000_000} million allowed; "
+                         "choose a smaller image.")
+    if c in (2, 4):
+        if not np.all(a[:, :, -1] == 255):
+            return None
+        a = a[:, :, :-1]
+    return np.ascontiguousarray(np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a)
+
+
+def _pil_from_pixels(a):
+    from PIL import Image
+
+    a = np.asarray(a)
+    a = a[:, :, None] if a.ndim == 2 else a
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[a.shape[2]]
+    return Image.fromarray(np.ascontiguousarray(a if a.shape[2] > 1 else a[:, :, 0]), mode)
+
+
 def load_image(source, size=64) -> np.ndarray:
     """Any image → float32 array (height, width, 3) in [0, 1], ready for the model.
 
+    `source`: a path, bytes, a file object, a PIL image, or already decoded pixels (a uint8 array
+    (H, W), (H, W, 3) or (H, W, 4) — RGBA composited on white as for a file). Pixels of exactly the
+    model's size that are opaque need no Pillow at all (the web page decodes its example images with
+    the browser and starts without Pillow); anything else goes through Pillow, as files do.
     `size` is an int, (height, width), or a model (its input size is used).
     Raises ImageError with a plain message for anything that is not a usable image.
     """
+    if isinstance(source, np.ndarray):
+        rgb = pixels(source)
+        if rgb is not None and rgb.shape[:2] == _size_of(size):
+            return rgb.astype(np.float32) / np.float32(255)
+        source = _pil_from_pixels(source)
     img = fit(to_rgb(open_image(source)), size)
     return np.asarray(img, dtype=np.float32) / np.float32(255)
 
