@@ -133,10 +133,12 @@ def _check_config(plan, page: str, raw: str, shipped: set[str]) -> list[str]:
     problems = []
     interp = config.get("interpreter")
     if not isinstance(interp, str) or not interp.startswith(LOCAL_PREFIXES):
-        problems.append(f'{where}: "interpreter" is {interp!r}; it must be "./pyodide/pyodide.mjs" '
-                        "(anything else loads Pyodide from a CDN)")
+        problems.append(f'{where}: "interpreter" is {interp!r}; it must be a module of the site such as '
+                        '"./pyodide/pyodide.mjs" (anything else loads Pyodide from a CDN)')
     elif not _exists(plan, _resolve(page, interp) or ""):
         problems.append(f'{where}: "interpreter" {interp} is not in the site')
+    else:
+        problems += [f"{where}: {p}" for p in _check_module(plan, _resolve(page, interp))]
     for pkg in config.get("packages", []):
         if pkg.startswith(LOCAL_PREFIXES):
             if not _exists(plan, _resolve(page, pkg) or ""):
@@ -147,6 +149,34 @@ def _check_config(plan, page: str, raw: str, shipped: set[str]) -> list[str]:
         blob = json.dumps(config.get(key, ""))
         if URL_RE.search(blob):
             problems.append(f"{where}: {key!r} names an outside URL")
+    return problems
+
+
+#: What an ES module of ours loads: `import … from "x"`, `import("x")`, `new URL("x", import.meta.url)`.
+MODULE_REF = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|new\s+URL\(\s*)(["'`])([^"'`]+)\1""")
+
+
+def _check_module(plan, rel: str, seen: set[str] | None = None) -> list[str]:
+    """Every module and file that our module `rel` (the PyScript interpreter shim, say) loads is a file of
+    the site, followed through our own modules; Pyodide's and PyScript's are not ours to follow."""
+    seen = set() if seen is None else seen
+    if rel in seen or rel.startswith(THIRD_PARTY):
+        return []
+    seen.add(rel)
+    problems = []
+    for _, ref in MODULE_REF.findall(_text(plan[rel])):
+        if "${" in ref:  # a template: checked by the browser tests
+            continue
+        if not ref.startswith(LOCAL_PREFIXES):
+            problems.append(f"{rel} loads {ref}, which is not a file of the site")
+            continue
+        target = _resolve(rel, ref)
+        if ref.endswith("/") and target and any(k.startswith(target + "/") for k in plan):
+            continue  # a folder of the site (a base URL)
+        if target is None or not _exists(plan, target):
+            problems.append(f"{rel} loads {ref}, which is not in the site")
+        elif target.endswith((".js", ".mjs")):
+            problems += _check_module(plan, target, seen)
     return problems
 
 

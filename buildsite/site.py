@@ -28,7 +28,9 @@ from .wheels import CARRIER_REQUIREMENT, CARRIER_SHA256, carrier_packages
 MARKER = "build-info.json"
 #: Written by the build; a file of that name in web/ is an error rather than silently replaced.
 GENERATED = {"sw.js", "manifest.webmanifest", MARKER}
-INTERPRETER = "./pyodide/pyodide.mjs"
+#: PyScript's interpreter module: web/pyodide-start.mjs, which starts ./pyodide/pyodide.mjs (from a memory
+#: snapshot on later visits).
+INTERPRETER = "./pyodide-start.mjs"
 
 
 @dataclass
@@ -84,7 +86,7 @@ def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
     base = web / "pyscript.json"
     config = json.loads(base.read_text()) if base.is_file() else {}
     config["interpreter"] = INTERPRETER
-    packages = [p for p in config.get("packages", ["numpy", "pillow"])
+    packages = [p for p in config.get("packages", ["numpy"])
                 if p != "cnn101" and not p.startswith("./wheels/cnn101-")]
     config["packages"] = packages + ["./" + wheel_rel]
     # "passthrough": Pyodide's own loadPackage, no micropip and no frozen lock kept in IndexedDB (a

@@ -55,7 +55,10 @@ def test_expected_files(built_site):
     assert [n for n in names if n.startswith("wheels/")] == [built_site.wheel]
     assert not [n for n in names if n.endswith((".map", ".partial"))]
     config = json.loads((out / "pyscript.json").read_text())
-    assert config["interpreter"] == "./pyodide/pyodide.mjs"
+    assert config["interpreter"] == "./pyodide-start.mjs"  # our shim around ./pyodide/pyodide.mjs
+    shim = (out / "pyodide-start.mjs").read_text()
+    assert 'from "./pyodide/pyodide.mjs"' in shim and "pyodide-snapshot-worker.mjs" in shim
+    assert (out / "pyodide-snapshot-worker.mjs").is_file()
     assert "./" + built_site.wheel in config["packages"]
 
 

@@ -100,6 +100,23 @@ def test_pyscript_configs_that_would_go_online_are_refused(config, problem):
         check_site({"index.html": page.encode(), **SITE}, {"numpy", "pillow"})
 
 
+@pytest.mark.parametrize("shim, problem", [
+    ('import * as p from "pyodide";', "loads pyodide, which is not a file of the site"),
+    ('import * as p from "./pyodide/pyodide.js";', "loads ./pyodide/pyodide.js, which is not in the site"),
+    ('import * as p from "./pyodide/pyodide.mjs"; new Worker(new URL("./gone.mjs", import.meta.url));',
+     "loads ./gone.mjs, which is not in the site"),
+    ('import * as p from "./pyodide/pyodide.mjs"; import("./helper.mjs");', "helper.mjs loads ./nowhere.mjs"),
+])
+def test_interpreter_shim_must_load_only_files_of_the_site(shim, problem):
+    page = PAGE + '<script type="py" config=\'{"interpreter": "./start.mjs"}\'>import numpy</script>'
+    site = {"index.html": page.encode(), **SITE, "start.mjs": shim.encode(),
+            "helper.mjs": b'import "./nowhere.mjs";'}
+    with pytest.raises(BuildError, match=problem):
+        check_site(site, {"numpy"})
+    good = 'import * as p from "./pyodide/pyodide.mjs"; new Worker(new URL("./w.mjs", import.meta.url));'
+    check_site({**site, "start.mjs": good.encode(), "w.mjs": b'import { x } from "./pyodide/pyodide.mjs";'}, {"numpy"})
+
+
 def test_outside_urls_in_our_files_are_refused_links_are_not():
     ok = PAGE + ('<script type="py" config=\'{"interpreter": "./pyodide/pyodide.mjs", "packages": '
                  '["numpy", "./wheels/cnn101-0.1.0-py3-none-any.whl"]}\'></script>'

@@ -124,6 +124,9 @@ def test_loads_and_paints_every_heatmap(live):
     assert min(painted) == 1.0  # every cell of every heatmap painted
     assert page.locator(".ov-class").count() == len(model.class_names)
     _b.screenshot(page, "overview-loaded", full_page=False)
+    # started without Pillow (examples are decoded by the browser); Pillow follows in the background
+    assert page.evaluate("document.documentElement.dataset.pillowAtReady") == "no"
+    page.wait_for_function("JSON.parse(cnn101_state()).pillow === 'loaded'", timeout=60_000)
 
 
 def test_values_and_pixels_match_the_cpython_engine(live):
@@ -405,21 +408,59 @@ def test_snapshot_shows_before_python_is_up(page, app_url, app_site):
     assert page.locator(".snapshot").count() == 0 and page.locator("canvas.ov-neuron").count() > 0
 
 
-def test_works_offline_after_one_visit(context, app_site, app_model, serve_site):
+SNAPSHOT_MADE = "['made', 'failed'].includes(document.documentElement.dataset.pyodideSnapshot)"
+
+
+def test_works_offline_after_one_visit(context, app_site, app_model, serve_site, tmp_path):
+    """Reload with the server gone: the service worker serves everything, Pyodide starts from the memory
+    snapshot made after the first visit, and the Overview and an upload (Pillow loaded on demand, from the
+    cache) still equal the CPython engine."""
     server, url = serve_site(app_site)
     page = context.new_page()
+    _b.track_console(page)
     open_app(page, url)
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installed: everything precached
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.wait_for_function(SNAPSHOT_MADE, timeout=READY)
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "made"
     _b.stop(server)  # the server is gone: only the service worker's cache is left
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "used"
     st = state(page)
     ex = {e["id"]: e for e in examples(app_site)}.get(st["image"])
     if ex:
         assert_matches_engine(st, app_model, cnn101.load_image(app_site / "examples" / ex["file"], app_model))
     assert page.locator("canvas.ov-neuron").count() > 0
     _b.screenshot(page, "overview-offline", full_page=False)
+    path = make_image(tmp_path, "offline.png", (80, 70), "PNG")
+    _upload(page, path)
+    assert page.is_hidden("#input-error"), page.text_content("#input-error")
+    assert_matches_engine(state(page), app_model, cnn101.load_image(path, app_model))
+    assert not _b.console_problems(page)
+
+
+def test_a_broken_pyodide_snapshot_is_dropped_and_remade(context, app_site, app_model, serve_site):
+    _, url = serve_site(app_site)
+    page = context.new_page()
+    open_app(page, url)
+    page.wait_for_function(SNAPSHOT_MADE, timeout=READY)
+    # damage the stored snapshot (a disk error, a half-written entry): the page must start anyway
+    page.evaluate("""async () => { const cache = await caches.open('cnn101-pyodide-snapshot');
+        const keys = await cache.keys(); if (keys.length !== 1) throw new Error('no snapshot stored');
+        await cache.put(keys[0], new Response(new Uint8Array(4096).fill(7))); }""")
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    assert page.evaluate("document.documentElement.dataset.ready") == "1"
+    page.wait_for_function(SNAPSHOT_MADE, timeout=READY)  # started as usual, and made a new one
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "made"
+    st = state(page)
+    ex = {e["id"]: e for e in examples(app_site)}.get(st["image"])
+    if ex:
+        assert_matches_engine(st, app_model, cnn101.load_image(app_site / "examples" / ex["file"], app_model))
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "used"
 
 
 def test_a_damaged_model_gets_a_plain_message(page, serve_site, tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 from cnn101.explain.overview import layout, overview
 from pyscript import document, window
 
-from . import dom, views
+from . import decode, dom, views
 from . import flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
 from . import conv_view  # noqa: F401
 from .hover import HINT, Hover
@@ -180,5 +180,6 @@ class App:
             "paint_end": self.view.last_paint_end,
             "switch_ms": self.switch_ms, "attempts": self.inputs.attempts,
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
+            "pillow": decode.pillow_state(),
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
         })

@@ -95,7 +95,15 @@ class InputPanel:
     # --- sources -------------------------------------------------------------------------------
     async def _use(self, data: bytes, label: str, image_id: str) -> bool:
         try:
-            x = await decode.load(data, self.model)
+            if image_id:  # one of the build's examples
+                x = await decode.load_example(data, self.model)
+            else:
+                try:
+                    await decode.ensure_pillow()
+                except Exception:
+                    self.error("The image decoder (Pillow) could not be loaded. Reload the page and try again.")
+                    return False
+                x = await decode.load(data, self.model)
         except Exception as exc:  # every failure leaves the current image and a message
             self.error(plain_error(exc))
             return False
@@ -132,7 +140,7 @@ class InputPanel:
                 response = await window.fetch(ex.url)
                 if response.ok:
                     buf = await response.arrayBuffer()
-                    self.prepared[ex.id] = await decode.load(buf.to_bytes(), self.model)
+                    self.prepared[ex.id] = await decode.load_example(buf.to_bytes(), self.model)
             except Exception:
                 pass  # a click on it will fetch it again and explain what is wrong
             await asyncio.sleep(0.02)

@@ -3,6 +3,7 @@
 Phases are marked with performance.mark('cnn101:…') so benchmarks can see where start-up time goes.
 """
 import asyncio
+import sys
 
 from pyscript import document, window
 from pyscript.ffi import create_proxy
@@ -18,7 +19,7 @@ status.textContent = "Python is up; loading the engine…"
 
 import cnn101  # noqa: E402
 
-from app import inputs, model_source  # noqa: E402
+from app import decode, inputs, model_source  # noqa: E402
 from app.app import App  # noqa: E402
 
 mark("imports")
@@ -44,8 +45,19 @@ async def main():
     root = document.documentElement
     root.dataset.readyMs = f"{float(window.performance.now()):.1f}"  # since navigation start (benchmarks)
     root.dataset.ready = "1"
+    root.dataset.pillowAtReady = "yes" if "PIL" in sys.modules else "no"  # started without it (tests)
     window.dispatchEvent(window.Event.new("cnn101:ready"))
-    asyncio.ensure_future(app.inputs.prepare_examples())
+    asyncio.ensure_future(after_ready(app))
+
+
+async def after_ready(app):
+    """Background work once the Overview is live: decode every example, then load Pillow, so that a click
+    on an example or a first upload does not wait for either."""
+    await app.inputs.prepare_examples()
+    try:
+        await decode.ensure_pillow()
+    except Exception:
+        pass  # an upload will try again and say what went wrong
 
 
 await main()  # noqa: F704 (PyScript runs this script with top-level await)

@@ -1,0 +1,32 @@
+// Makes the Pyodide memory snapshot that pyodide-start.mjs restores on later visits: a fresh Pyodide that
+// has imported the standard modules the page uses (no packages), its memory stored in Cache Storage.
+// Runs in the background after the page is ready, when the browser has no snapshot or an incomplete one.
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+
+addEventListener("message", async (event) => {
+  const { indexURL, cache, key, modules } = event.data;
+  try {
+    const py = await loadPyodide({ indexURL, _makeSnapshot: true });
+    // the standard modules the page imports, so that restoring skips their import as well
+    py.globals.set("MODULES", py.toPy(modules || []));
+    py.runPython(`
+import importlib, sys, types
+for _name in MODULES:
+    try:
+        importlib.import_module(_name)
+    except BaseException:
+        pass
+_record = types.ModuleType("_cnn101_snapshot")
+_record.modules = frozenset(sys.modules)
+sys.modules["_cnn101_snapshot"] = _record
+del MODULES, _name, _record
+`);
+    const snapshot = py.makeMemorySnapshot();
+    const store = await caches.open(cache);
+    await store.put(key, new Response(snapshot, { headers: { "Content-Type": "application/octet-stream",
+                                                              "X-Snapshot-Length": String(snapshot.length) } }));
+    postMessage({ ok: true, bytes: snapshot.length });
+  } catch (e) {
+    postMessage({ ok: false, error: String(e && e.stack || e) });
+  }
+}, { once: true });
