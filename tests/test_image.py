@@ -320,3 +320,32 @@ def test_bad_pixels_are_refused_plainly(a, words):
     with pytest.raises(ImageError) as e:
         cnn101.load_image(a, 64)
     assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_grey_equals_pillows_luma_bit_for_bit():
+    from cnn101.image import grey
+
+    rgb = RNG.integers(0, 256, (97, 83, 3), dtype=np.uint8)
+    want = np.asarray(Image.fromarray(rgb).convert("L"))
+    np.testing.assert_array_equal(grey(rgb)[..., 0], want)
+    corners = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [1, 2, 3]]], np.uint8)
+    np.testing.assert_array_equal(grey(corners)[..., 0], np.asarray(Image.fromarray(corners).convert("L")))
+
+
+def test_a_one_channel_model_gets_the_luma_from_files_and_pixels(monkeypatch):
+    model = cnn101.Sequential([cnn101.engine.Flatten("f"), cnn101.engine.Dense("d", np.ones((28 * 28, 2)), [0, 0])],
+                              (28, 28, 1), ["a", "b"])
+    rgb = RNG.integers(0, 256, (28, 28, 3), dtype=np.uint8)
+    want = np.asarray(Image.fromarray(rgb).convert("L"), np.float32)[..., None] / 255
+    from_file = check(cnn101.load_image(encode(Image.fromarray(rgb), "PNG"), model), (28, 28, 1))
+    np.testing.assert_array_equal(from_file, want)
+    _no_pillow(monkeypatch)
+    np.testing.assert_array_equal(cnn101.load_image(rgb, model), want)
+    model.trace(from_file)  # the model takes it as it is
+
+
+def test_a_model_with_other_channel_counts_is_refused_plainly():
+    model = cnn101.Sequential([cnn101.engine.Flatten("f"), cnn101.engine.Dense("d", np.ones((8 * 8 * 2, 2)), [0, 0])],
+                              (8, 8, 2), ["a", "b"])
+    with pytest.raises(ImageError, match="2 input channels"):
+        cnn101.load_image(NOISE, model)

@@ -151,16 +151,38 @@ def load_image(source, size=64) -> np.ndarray:
     (H, W), (H, W, 3) or (H, W, 4) — RGBA composited on white as for a file). Pixels of exactly the
     model's size that are opaque need no Pillow at all (the web page decodes its example images with
     the browser and starts without Pillow); anything else goes through Pillow, as files do.
-    `size` is an int, (height, width), or a model (its input size is used).
+    `size` is an int, (height, width), or a model (its input size is used, and a model that takes one
+    channel gets the image's luma, as Pillow's convert('L'): shape (height, width, 1)).
     Raises ImageError with a plain message for anything that is not a usable image.
     """
     if isinstance(source, np.ndarray):
         rgb = pixels(source)
         if rgb is not None and rgb.shape[:2] == _size_of(size):
-            return rgb.astype(np.float32) / np.float32(255)
+            return _scaled(rgb, size)
         source = _pil_from_pixels(source)
-    img = fit(to_rgb(open_image(source)), size)
-    return np.asarray(img, dtype=np.float32) / np.float32(255)
+    return _scaled(np.asarray(fit(to_rgb(open_image(source)), size)), size)
+
+
+def _channels_of(size) -> int:
+    shape = getattr(size, "input_shape", None)
+    return int(shape[2]) if shape is not None and len(shape) == 3 else 3
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB (H, W, 3) → uint8 luma (H, W, 1), bit for bit as Pillow's convert('L') (ITU-R 601-2:
+    L = R·299/1000 + G·587/1000 + B·114/1000, in Pillow's 16-bit fixed point, rounded)."""
+    r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+    return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(np.uint8)[..., None]
+
+
+def _scaled(rgb: np.ndarray, size) -> np.ndarray:
+    """uint8 RGB → the model's input: /255, as one grey channel for a model that takes one."""
+    channels = _channels_of(size)
+    if channels == 1:
+        rgb = grey(rgb)
+    elif channels != 3:
+        raise ImageError(f"The model takes {channels} input channels; images give 3 (RGB) or 1 (grey).")
+    return rgb.astype(np.float32) / np.float32(255)
 
 
 def to_uint8(x: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..engine import Sequential
 from ..errors import ModelError
 from . import keras_file, native, tfjs
+from .from_files import model_from_files
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 BUNDLED_NAME = "tiny-vgg"
@@ -61,4 +62,4 @@ def load_model(path=None, class_names=None) -> Sequential:
     return model
 
 
-__all__ = ["load_model", "bundled_path", "native", "tfjs", "keras_file"]
+__all__ = ["load_model", "model_from_files", "bundled_path", "native", "tfjs", "keras_file"]

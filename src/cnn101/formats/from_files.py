@@ -1,0 +1,118 @@
+"""A model from files chosen together, by name and bytes (a browser's file picker, an upload form):
+
+- a cnn101 model card (`<name>.json`) with its weights (`<name>.npz`);
+- a TF.js layers-model (`model.json`, any name) with the weight shards its manifest names;
+- a Keras `.keras` file (needs h5py);
+
+plus, optionally, class labels: a `metadata.json` with a "labels" list (as Teachable Machine exports) or a
+`.txt` file with one label per line. Anything else chosen alongside is ignored. Every problem — nothing
+that is a model, two models, a missing partner file, labels that do not fit — is a ModelError saying
+which file and what to choose instead.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+from pathlib import Path, PurePath
+from typing import Mapping
+
+from ..engine import Sequential
+from ..errors import ModelError
+from . import keras_file, native, tfjs
+
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+CHOOSE = ("choose a TF.js model.json with its .bin weight files, a cnn101 .json card with its .npz, "
+          "or a .keras file")
+
+
+def _json(data: bytes):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _labels(files: dict[str, bytes], used: set[str]) -> tuple[list[str] | None, str | None]:
+    """(labels, the file they came from) from metadata.json's "labels" or a .txt; (None, None) if none."""
+    for name, data in files.items():
+        if name in used:
+            continue
+        if name.lower().endswith(".json"):
+            doc = _json(data)
+            if isinstance(doc, dict) and isinstance(doc.get("labels"), list):
+                return [str(x) for x in doc["labels"]], name
+    for name, data in files.items():
+        if name.lower().endswith(".txt"):
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ModelError(f"{name} is not a UTF-8 text file of class labels (one per line).") from None
+            return [line.strip() for line in text.splitlines() if line.strip()], name
+    return None, None
+
+
+def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential:
+    """The model in `files` (file name → bytes; folders in names are ignored)."""
+    files = {PurePath(str(name).replace("\\", "/")).name: bytes(data) for name, data in files.items()}
+    if not files:
+        raise ModelError(f"No files were chosen: {CHOOSE}.")
+    total = sum(len(d) for d in files.values())
+    if total > MAX_TOTAL_BYTES:
+        raise ModelError(f"The chosen files add up to {total / 2**20:.0f} MB, more than the {MAX_TOTAL_BYTES // 2**20} MB "
+                         "this page takes; a model for cnn101 is usually well under 10 MB.")
+    cards, topologies, kerases = [], [], []
+    for name, data in sorted(files.items()):
+        low = name.lower()
+        if low.endswith(".keras"):
+            kerases.append(name)
+        elif low.endswith(".json"):
+            doc = _json(data)
+            if isinstance(doc, dict) and doc.get("format") == native.FORMAT:
+                cards.append(name)
+            elif isinstance(doc, dict) and "modelTopology" in doc:
+                topologies.append(name)
+        elif low.endswith((".h5", ".hdf5")):
+            raise ModelError(f"{name} is a legacy Keras .h5 file, which cnn101 does not read; save the model as "
+                             ".keras (Keras 3) or export it to TF.js.")
+    entries = cards + topologies + kerases
+    if not entries:
+        raise ModelError(f"None of the chosen files ({', '.join(sorted(files))}) is a model: {CHOOSE}.")
+    if len(entries) > 1:
+        raise ModelError(f"Choose one model at a time: {' and '.join(entries)} are each a model.")
+    entry = entries[0]
+    used = {entry}
+    if entry in cards:
+        weights = entry[: -len(".json")] + ".npz"
+        npzs = [n for n in files if n.lower().endswith(".npz")]
+        if weights not in files and len(npzs) == 1:
+            weights = npzs[0]  # renamed on the way: the only .npz is this card's
+        if weights not in files:
+            raise ModelError(f"The weights of {entry} were not chosen: select {entry[:-5]}.npz together with it.")
+        used.add(weights)
+        model = native.model_from_bytes(files[entry], files[weights])
+    elif entry in topologies:
+        def read(path: str) -> bytes:
+            shard = PurePath(path).name
+            if shard not in files:
+                raise ModelError(f"The weight file {shard} named in {entry} was not chosen: select {entry} "
+                                 "together with all its .bin files.")
+            used.add(shard)
+            return files[shard]
+
+        model = tfjs.model_from_json(_json(files[entry]), read)
+    else:
+        if importlib.util.find_spec("h5py") is None:
+            raise ModelError(f"Reading {entry} needs h5py, which is not available here (the web page does not "
+                             "include it). In Python: cnn101.load_model('model.keras').save('model'), then choose "
+                             "model.json and model.npz; or export the model to TF.js.")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / entry
+            path.write_bytes(files[entry])
+            model = keras_file.load(path)
+    labels, where = (list(class_names), "class_names") if class_names is not None else _labels(files, used)
+    if labels is not None:
+        if len(labels) != model.num_classes:
+            raise ModelError(f"{where} has {len(labels)} labels, but the model has {model.num_classes} classes.")
+        model = Sequential(model.layers, model.input_shape, labels, model.name, model.card)
+    return model
