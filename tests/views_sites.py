@@ -115,7 +115,19 @@ class Session:
             return [b.left + (parseFloat(s.dataset.x0) + (c + .5) * p) * k,
                     b.top + (parseFloat(s.dataset.y0) + (r + .5) * p) * k]; }""", [row, col]))
 
+    def settle(self, selector: str, tries: int = 40) -> None:
+        """Wait until `selector` stops moving (a smooth scroll or an opening transition can still be
+        carrying it when a view has just opened): the same box two animation frames apart."""
+        box = """(sel) => new Promise((done) => { const at = () => { const r = document.querySelector(sel)
+            .getBoundingClientRect(); return [r.left, r.top, r.width, r.height].join(); };
+            const a = at(); requestAnimationFrame(() => requestAnimationFrame(() => done(a === at()))); })"""
+        for _ in range(tries):
+            if self.page.evaluate(box, selector):
+                return
+        raise AssertionError(f"{selector} kept moving")
+
     def hover_cell(self, svg: str, row: int, col: int) -> None:
+        self.settle(svg)
         x, y = self.cell_point(svg, row, col)
         self.page.mouse.move(x, y)
 

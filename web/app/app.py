@@ -13,6 +13,7 @@ from . import flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (v
 from . import conv_view  # noqa: F401
 from .hover import HINT, Hover
 from .inputs import InputPanel
+from .model_panel import ModelPanel
 from .overview_view import OverviewView
 from .state import SCOPES, State
 
@@ -26,6 +27,7 @@ class App:
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
         self.hover = Hover(self)
         self.inputs = InputPanel(model, examples, self.set_image)
+        self.models = ModelPanel(self)
         self.ov = None
         self.x = None
         self.image_label = ""
@@ -34,6 +36,7 @@ class App:
     # --- start -----------------------------------------------------------------------------------
     async def start(self) -> None:
         self.inputs.mount()
+        self.models.mount()
         self.hover.mount(dom.el("stage-frame"))
         self._wire_controls()
         ids = [e.id for e in self.examples]
@@ -135,6 +138,30 @@ class App:
         if views.STACK:  # the open views show the new image's numbers
             self._reopen(self.state)
 
+    # --- models --------------------------------------------------------------------------------
+    async def set_model(self, model) -> None:
+        """Show another model: the Overview laid out from it, the current image preprocessed for it. If the
+        image cannot go through it (ImageError, ModelError), nothing changes and the error propagates."""
+        x, label, image_id = await self.inputs.current_for(model)
+        model.trace(x)  # fails here, before anything changed, if the model cannot take it
+        views.close_all()
+        before = (self.model, self.x, self.image_label, self.state.image)
+        try:
+            await self._show_model(model, x, label, image_id)
+        except Exception:  # put the previous model back on screen, then report
+            old_model, old_x, old_label, old_image = before
+            await self._show_model(old_model, old_x, old_label, old_image)
+            raise
+
+    async def _show_model(self, model, x, label: str, image_id: str) -> None:
+        self.model = model
+        self.layout = layout(model)
+        self.view = OverviewView(dom.el("stage-frame"), self.layout)
+        self.inputs.set_model(model)
+        self.ov = None  # set_image mounts the new layout
+        self._set_state(self.state.with_(column="", neuron=-1, level=1, part="", at=()))
+        await self.set_image(x, label, image_id)
+
     # --- levels ----------------------------------------------------------------------------------
     def open(self, col: int, neuron: int) -> None:
         column = self.layout.column(col)
@@ -181,5 +208,7 @@ class App:
             "switch_ms": self.switch_ms, "attempts": self.inputs.attempts,
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
+            "model_attempts": self.models.attempts,
+            "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
         })

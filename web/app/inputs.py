@@ -7,6 +7,7 @@ import html
 import json
 
 import cnn101
+import numpy as np
 from cnn101.image import MAX_BYTES
 from pyscript import window
 
@@ -58,7 +59,8 @@ class InputPanel:
         self.on_image = on_image
         self.error_el = dom.el("input-error")
         self.attempts = 0  # images tried (shown or refused): lets tests wait for an outcome
-        self.prepared = {}  # example id -> its preprocessed input (examples never change)
+        self.prepared = {}  # example id -> its preprocessed input for self.model
+        self.current = None  # what is shown: (example id, label) or (bytes, label) of an upload / address
 
     # --- panel ---------------------------------------------------------------------------------
     def mount(self) -> None:
@@ -109,6 +111,7 @@ class InputPanel:
             return False
         if image_id:
             self.prepared[image_id] = x
+        self.current = (image_id, label) if image_id else (data, label)
         self.error(None)
         await self.on_image(x, label, image_id)
         self.attempts += 1
@@ -120,6 +123,7 @@ class InputPanel:
             self.error(f"There is no example called '{image_id}'.")
             return False
         if ex.id in self.prepared:  # decoded before: straight to the network
+            self.current = (ex.id, ex.label)
             self.error(None)
             await self.on_image(self.prepared[ex.id], ex.label, ex.id)
             self.attempts += 1
@@ -132,18 +136,44 @@ class InputPanel:
 
     async def prepare_examples(self) -> None:
         """Decode every example in the background (one at a time, yielding in between), so that a click
-        on any of them only has to run the network and repaint."""
+        on any of them only has to run the network and repaint. Stops when the model changes (set_model
+        starts it again for the new one)."""
+        model = self.model
         for ex in self.order:
+            if self.model is not model:
+                return
             if ex.id in self.prepared:
                 continue
             try:
                 response = await window.fetch(ex.url)
                 if response.ok:
                     buf = await response.arrayBuffer()
-                    self.prepared[ex.id] = await decode.load_example(buf.to_bytes(), self.model)
+                    x = await decode.load_example(buf.to_bytes(), model)
+                    if self.model is model:
+                        self.prepared[ex.id] = x
             except Exception:
                 pass  # a click on it will fetch it again and explain what is wrong
             await asyncio.sleep(0.02)
+
+    # --- another model ----------------------------------------------------------------------------
+    async def current_for(self, model) -> tuple:
+        """(x, label, image id): the image on show, preprocessed for `model` (raises if it cannot be)."""
+        if self.current is None:
+            return np.full(model.input_shape, 0.5, np.float32), "grey", ""
+        source, label = self.current
+        if isinstance(source, str):  # an example: its file again (cached by the service worker)
+            data = await self._fetch_bytes(self.examples[source].url)
+            if data is None:
+                raise cnn101.ImageError(f"The example '{label}' could not be loaded again.")
+            return await decode.load_example(data, model), label, source
+        await decode.ensure_pillow()
+        return await decode.load(source, model), label, ""
+
+    def set_model(self, model) -> None:
+        """From now on, images are preprocessed for `model`; the examples are decoded again for it."""
+        self.model = model
+        self.prepared = {}
+        asyncio.ensure_future(self.prepare_examples())
 
     async def _example_clicked(self, event) -> None:
         button = event.target.closest("button.example")

@@ -21,6 +21,7 @@ import cnn101  # noqa: E402
 
 from app import decode, inputs, model_source  # noqa: E402
 from app.app import App  # noqa: E402
+from app.model_panel import ready_text  # noqa: E402
 
 mark("imports")
 
@@ -39,8 +40,7 @@ async def main():
     window.cnn101_state = create_proxy(app.snapshot)
     await app.start()
     mark("ready")
-    status.textContent = (f"Ready: {model.name}, {len(model.layers)} layers, {model.param_count:,} parameters "
-                          "— every number computed by NumPy in your browser.")
+    status.textContent = ready_text(model)
     status.classList.add("ready")
     root = document.documentElement
     root.dataset.readyMs = f"{float(window.performance.now()):.1f}"  # since navigation start (benchmarks)

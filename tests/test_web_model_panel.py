@@ -1,0 +1,139 @@
+"""'Use your own model' on the page (web/app/model_panel.py), in headless Chromium.
+
+A learner chooses model files; the whole page switches to that model — the Overview laid out from it, the
+current image preprocessed for its input (size and channels), the views opening on it — and every number
+equals the CPython engine's. Bad choices get plain messages and the current model stays. 'Back to …'
+returns to the site's model. No request leaves localhost.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import browser as _b
+import cnn101
+from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
+from cnn101.formats import tfjs
+from models import synthetic_model
+from test_web_overview import READY, assert_matches_engine, examples, open_app, state
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def grey_model() -> Sequential:
+    """An MNIST-like model: 28×28×1 input, a 3×3 conv, a pool, 4 classes."""
+    rng = np.random.default_rng(5)
+    return Sequential([
+        Conv2D("c1", rng.normal(0, 0.4, (3, 3, 1, 3)).astype(np.float32), rng.normal(0, 0.1, 3).astype(np.float32)),
+        ReLU("r1"), MaxPool2D("p1", 2, 2, "valid"), Flatten("f"),
+        Dense("digits", rng.normal(0, 0.2, (13 * 13 * 3, 4)).astype(np.float32), np.zeros(4, np.float32)),
+        Softmax("digits_softmax")], (28, 28, 1), ["zero", "one", "two", "three"], name="greyscale")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("user-models")
+    tf_dir = root / "tfjs"
+    tfjs.save(synthetic_model(), tf_dir, shard_bytes=1024)
+    (tf_dir / "labels.txt").write_text("disc\nlines\nboard\n")
+    grey = root / "grey"
+    grey.mkdir()
+    grey_model().save(grey / "greyscale")
+    (root / "net.keras").write_bytes(b"PK\x03\x04 not really")
+    (root / "notes.txt").write_text("hello")
+    return {"tfjs": sorted(tf_dir.iterdir()), "grey": sorted(grey.iterdir()), "keras": [root / "net.keras"],
+            "text": [root / "notes.txt"], "no-shards": [tf_dir / "model.json"]}
+
+
+@pytest.fixture(scope="module")
+def app(browser, app_url, app_site, app_model):
+    ctx = _b.guarded_context(browser)
+    page = ctx.new_page()
+    _b.track_console(page)
+    open_app(page, app_url)
+    yield page, app_site, app_model
+    ctx.close()
+    _b.check_offline(ctx)
+
+
+def choose(page, paths) -> dict:
+    before = state(page)["model_attempts"]
+    page.set_input_files("#model-files", [str(p) for p in paths])
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before}", timeout=READY)
+    return state(page)
+
+
+def shown_example(site, st) -> tuple[dict, object]:
+    ex = {e["id"]: e for e in examples(site)}[st["image"]]
+    return ex, site / "examples" / ex["file"]
+
+
+def test_a_tfjs_model_with_labels_replaces_the_network(app, files):
+    page, site, default = app
+    st = choose(page, files["tfjs"])
+    assert st["model_error"] is None, st["model_error"]
+    model = cnn101.load_model(files["tfjs"][0].parent / "model.json", class_names=["disc", "lines", "board"])
+    assert st["model"] == {"name": model.name, "input_shape": [32, 32, 3], "class_names": ["disc", "lines", "board"]}
+    _, path = shown_example(site, st)
+    assert_matches_engine(st, model, cnn101.load_image(path, model))  # the same example, now 32×32
+    assert [c["name"] for c in st["columns"]][1:3] == ["edges", "edges_relu"]
+    assert "32×32×3 input" in page.text_content("#model-name") and "3 classes" in page.text_content("#model-name")
+    assert page.is_visible("#model-reset") and default.name in page.text_content("#model-reset")
+    assert page.locator(".ov-class").count() == 3
+    _b.screenshot(page, "model-panel-tfjs", full_page=False)
+    # another example, and a neuron's view, on the new model
+    other = next(e for e in examples(site) if e["id"] != st["image"])
+    before = st["paints"]
+    page.click(f'button.example[data-id="{other["id"]}"]')
+    page.wait_for_function(f"JSON.parse(cnn101_state()).paints > {before}", timeout=30_000)
+    assert_matches_engine(state(page), model, cnn101.load_image(site / "examples" / other["file"], model))
+    col = next(c for c in state(page)["columns"] if c["name"] == "mix")
+    page.click(f'[data-col="{col["index"]}"][data-neuron="4"]')
+    page.wait_for_function("JSON.parse(cnn101_state()).level === 2", timeout=30_000)
+    assert json.loads(page.evaluate("cnn101_views()"))[-1]["kind"] == "conv"
+    page.keyboard.press("Escape")
+    page.wait_for_function("JSON.parse(cnn101_state()).level === 1", timeout=30_000)
+    assert not _b.console_problems(page)
+
+
+@pytest.mark.parametrize("which, words", [
+    ("keras", ["h5py", "model.npz"]),
+    ("no-shards", ["was not chosen", "model.json", ".bin"]),
+    ("text", ["None of the chosen files", "notes.txt"]),
+])
+def test_bad_choices_get_plain_messages_and_the_model_stays(app, files, which, words):
+    page = app[0]
+    before = state(page)
+    st = choose(page, files[which])
+    assert st["model_error"] and all(w in st["model_error"] for w in words), st["model_error"]
+    assert st["model"] == before["model"] and st["paints"] == before["paints"]  # nothing changed
+    assert page.is_visible("#model-error")
+
+
+def test_a_one_channel_model_sees_the_luma_of_the_image(app, files):
+    page, site, _ = app
+    st = choose(page, files["grey"])
+    assert st["model_error"] is None and page.is_hidden("#model-error"), st["model_error"]
+    model = cnn101.load_model(files["grey"][0].parent / "greyscale.json")
+    assert st["model"]["input_shape"] == [28, 28, 1]
+    _, path = shown_example(site, st)
+    x = cnn101.load_image(path, model)
+    assert x.shape == (28, 28, 1)
+    assert_matches_engine(st, model, x)
+    assert [c["neurons"] for c in st["columns"]][0] == 1  # one input channel: grey
+    _b.screenshot(page, "model-panel-grey", full_page=False)
+
+
+def test_back_to_the_site_s_model(app):
+    page, site, default = app
+    before = state(page)["model_attempts"]
+    page.click("#model-reset")
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before}", timeout=READY)
+    st = state(page)
+    assert st["model"]["name"] == default.name and st["model"]["input_shape"] == list(default.input_shape)
+    _, path = shown_example(site, st)
+    assert_matches_engine(st, default, cnn101.load_image(path, default))
+    assert page.is_hidden("#model-reset")
+    assert "Ready: " + default.name in page.text_content("#status")
