@@ -427,6 +427,10 @@ def test_works_offline_after_one_visit(context, app_site, app_model, serve_site,
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "used"
+    # once idle, the page checks the snapshot holds every standard module it imported: it must, or every
+    # visit would make a new one
+    page.wait_for_function("document.documentElement.dataset.pyodideSnapshotCheck", timeout=60_000)
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshotCheck") == "up to date"
     st = state(page)
     ex = {e["id"]: e for e in examples(app_site)}.get(st["image"])
     if ex:
@@ -440,20 +444,37 @@ def test_works_offline_after_one_visit(context, app_site, app_model, serve_site,
     assert not _b.console_problems(page)
 
 
-def test_a_broken_pyodide_snapshot_is_dropped_and_remade(context, app_site, app_model, serve_site):
+#: A stored snapshot damaged two ways: cut short (its recorded length no longer matches: the page does not
+#: even try it), and whole-looking but not a snapshot (Pyodide restores it and refuses it: magic number).
+DAMAGE = {
+    "truncated": "(bytes) => bytes.slice(0, bytes.length - 65536)",
+    "wrong magic": "(bytes) => { const b = bytes.slice(); b.fill(7, 0, 4); return b; }",
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_broken_pyodide_snapshot_is_dropped_and_remade(context, app_site, app_model, serve_site, damage):
     _, url = serve_site(app_site)
     page = context.new_page()
+    _b.track_console(page)
     open_app(page, url)
     page.wait_for_function(SNAPSHOT_MADE, timeout=READY)
-    # damage the stored snapshot (a disk error, a half-written entry): the page must start anyway
-    page.evaluate("""async () => { const cache = await caches.open('cnn101-pyodide-snapshot');
+    page.evaluate("""async (damage) => { const cache = await caches.open('cnn101-pyodide-snapshot');
         const keys = await cache.keys(); if (keys.length !== 1) throw new Error('no snapshot stored');
-        await cache.put(keys[0], new Response(new Uint8Array(4096).fill(7))); }""")
+        const stored = await cache.match(keys[0]);
+        const bytes = (eval(damage))(new Uint8Array(await stored.arrayBuffer()));
+        const length = damage.includes('slice(0') ? stored.headers.get('X-Snapshot-Length') : String(bytes.length);
+        await cache.put(keys[0], new Response(bytes, { headers: { 'X-Snapshot-Length': length } })); }""",
+                  DAMAGE[damage])
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     assert page.evaluate("document.documentElement.dataset.ready") == "1"
     page.wait_for_function(SNAPSHOT_MADE, timeout=READY)  # started as usual, and made a new one
     assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "made"
+    said = "is damaged" if damage == "truncated" else "could not be used"  # refused by us / by Pyodide
+    assert any(said in w for w in warnings), warnings
     st = state(page)
     ex = {e["id"]: e for e in examples(app_site)}.get(st["image"])
     if ex:
@@ -461,6 +482,7 @@ def test_a_broken_pyodide_snapshot_is_dropped_and_remade(context, app_site, app_
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     assert page.evaluate("document.documentElement.dataset.pyodideSnapshot") == "used"
+    assert not [p for p in _b.console_problems(page) if "pageerror" in p]
 
 
 def test_a_damaged_model_gets_a_plain_message(page, serve_site, tmp_path):

@@ -8,21 +8,24 @@ addEventListener("message", async (event) => {
   try {
     const py = await loadPyodide({ indexURL, _makeSnapshot: true });
     // the standard modules the page imports, so that restoring skips their import as well
-    py.globals.set("MODULES", py.toPy(modules || []));
+    const globals = py.toPy({ MODULES: modules || [] });
     py.runPython(`
 import importlib, sys, types
-for _name in MODULES:
+for name in MODULES:
     try:
-        importlib.import_module(_name)
+        importlib.import_module(name)
     except BaseException:
         pass
-_record = types.ModuleType("_cnn101_snapshot")
-_record.modules = frozenset(sys.modules)
-sys.modules["_cnn101_snapshot"] = _record
-del MODULES, _name, _record
-`);
+record = types.ModuleType("_cnn101_snapshot")
+record.modules = frozenset(sys.modules) | frozenset(MODULES)  # asked for, imported or not: the list settles
+sys.modules["_cnn101_snapshot"] = record
+`, { globals });
+    globals.destroy();
     const snapshot = py.makeMemorySnapshot();
     const store = await caches.open(cache);
+    for (const request of await store.keys()) {  // a snapshot of an older Pyodide: not needed any more
+      if (request.url !== key) await store.delete(request);
+    }
     await store.put(key, new Response(snapshot, { headers: { "Content-Type": "application/octet-stream",
                                                               "X-Snapshot-Length": String(snapshot.length) } }));
     postMessage({ ok: true, bytes: snapshot.length });

@@ -44,39 +44,76 @@ async function dropSnapshot() {
   try { await (await caches.open(CACHE)).delete(KEY); } catch (e) { /* nothing to drop */ }
 }
 
-// Python's own modules that the page has imported and the snapshot lacks (all of them when started without
-// one): the worker imports them before taking the snapshot, so that later starts skip their import too.
-// Only the standard library's: packages (NumPy, our wheel) live in site-packages and cannot be restored.
+// A start from the snapshot that never reached "ready" (it restored, then broke or hung) must not
+// repeat on every visit: the flag is set before restoring and cleared once the page is ready.
+const PENDING = "cnn101-pyodide-snapshot-pending";
+// Snapshot making that keeps failing (storage quota, a browser without the API) is not retried forever.
+const FAILURES = "cnn101-pyodide-snapshot-failures";
+const MAX_FAILURES = 3;
+const WORKER_TIMEOUT_MS = 90_000;
+const store = {
+  get: (k) => { try { return localStorage.getItem(k); } catch (e) { return null; } },
+  set: (k, v) => { try { localStorage.setItem(k, v); } catch (e) { /* private mode: no memory */ } },
+  drop: (k) => { try { localStorage.removeItem(k); } catch (e) { /* nothing kept */ } },
+};
+const flag = (name, value) => { document.documentElement.dataset[name] = value; };
+
+// Standard-library modules that the page has imported and the snapshot lacks (all of them when started
+// without one): the worker imports them before taking the snapshot, so that later starts skip their
+// import too. Only the standard library's (sys.stdlib_module_names): packages (NumPy, our wheel) cannot be
+// restored, and modules made by PyScript from JavaScript (polyscript, _pyscript) cannot be imported there.
 const MISSING_STDLIB = `
-import sys
-_have = getattr(sys.modules.get("_cnn101_snapshot"), "modules", ())
-_skip = ("pyodide", "_pyodide", "js", "pyscript", "micropip", "_cnn101_snapshot", "__main__")
-[n for n, m in list(sys.modules.items())
- if n not in _have and n.split(".")[0] not in _skip and "site-packages" not in (getattr(m, "__file__", None) or "")
- and not (getattr(m, "__file__", None) or "").startswith("/home")]
+def _missing():
+    import sys
+    have = getattr(sys.modules.get("_cnn101_snapshot"), "modules", ())
+    return [n for n in list(sys.modules)
+            if n not in have and n.split(".")[0] in sys.stdlib_module_names and n != "__main__"]
+_missing()
 `;
+
+function missingModules(py) {
+  const globals = py.toPy({});
+  try {
+    const list = py.runPython(MISSING_STDLIB, { globals });
+    const names = list.toJs();
+    list.destroy();
+    return names;
+  } finally {
+    globals.destroy();
+  }
+}
 
 // Made in a worker (its own Pyodide, ≈ 1 s of a spare core), once the page is ready and idle.
 function makeSnapshotLater(py) {
   if (!globalThis.caches || !globalThis.Worker) return;
   const start = () => {
     let modules = [];
+    try { modules = missingModules(py); } catch (e) { /* a snapshot of Pyodide alone still saves most */ }
+    if (document.documentElement.dataset.pyodideSnapshot === "used") {
+      flag("pyodideSnapshotCheck", modules.length ? `remaking: ${modules.join(" ")}` : "up to date");
+      if (modules.length === 0) return;
+    }
+    if (Number(store.get(FAILURES) || 0) >= MAX_FAILURES) { flag("pyodideSnapshot", "given up"); return; }
+    let worker;
+    const finish = (ok, error) => {
+      clearTimeout(timer);
+      if (worker) worker.terminate();
+      flag("pyodideSnapshot", ok ? "made" : "failed");
+      if (ok) store.drop(FAILURES);
+      else {
+        store.set(FAILURES, String(Number(store.get(FAILURES) || 0) + 1));
+        console.warn("cnn101: no Pyodide snapshot this time:", error);
+      }
+    };
+    const timer = setTimeout(() => finish(false, "the worker did not answer"), WORKER_TIMEOUT_MS);
     try {
-      const list = py.runPython(MISSING_STDLIB);
-      modules = list.toJs();
-      list.destroy();
-    } catch (e) { /* a snapshot of Pyodide alone still saves most of the time */ }
-    if (document.documentElement.dataset.pyodideSnapshot === "used" && modules.length === 0) return;  // up to date
-    try {
-      const worker = new Worker(new URL("./pyodide-snapshot-worker.mjs", import.meta.url), { type: "module" });
-      worker.onmessage = (event) => {
-        worker.terminate();
-        document.documentElement.dataset.pyodideSnapshot = event.data.ok ? "made" : "failed";
-        if (!event.data.ok) console.warn("cnn101: no Pyodide snapshot:", event.data.error);
-      };
-      worker.onerror = () => { worker.terminate(); document.documentElement.dataset.pyodideSnapshot = "failed"; };
+      worker = new Worker(new URL("./pyodide-snapshot-worker.mjs", import.meta.url), { type: "module" });
+      worker.onmessage = (event) => finish(event.data.ok, event.data.error);
+      worker.onerror = (event) => finish(false, event.message || "the worker failed");
       worker.postMessage({ indexURL: INDEX_URL, cache: CACHE, key: KEY, modules });
-    } catch (e) { /* no module workers: start as usual next time too */ }
+    } catch (e) {
+      finish(false, e);  // no module workers here
+    }
   };
   const idle = () => (globalThis.requestIdleCallback ? requestIdleCallback(start, { timeout: 5000 }) : setTimeout(start, 1000));
   if (document.documentElement.dataset.ready) idle();
@@ -85,18 +122,26 @@ function makeSnapshotLater(py) {
 
 export async function loadPyodide(options = {}) {
   const config = { ...options, indexURL: INDEX_URL };  // PyScript would derive it from this file's folder
+  if (store.get(PENDING)) {  // the last start from the snapshot did not get the page ready
+    console.warn("cnn101: the last start from the Pyodide snapshot did not finish; starting as usual.");
+    store.drop(PENDING);
+    await dropSnapshot();
+  }
   const snapshot = await readSnapshot();
   if (snapshot) {
+    store.set(PENDING, "1");
+    addEventListener("cnn101:ready", () => store.drop(PENDING), { once: true });
     try {
       const py = await pyodide.loadPyodide({ ...config, _loadSnapshot: snapshot });
       // the snapshot fixed the state of `random` (if imported) when it was taken: draw a fresh seed
-      py.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+      py.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()", { globals: py.toPy({}) });
       mark("pyodide-from-snapshot");
-      document.documentElement.dataset.pyodideSnapshot = "used";
+      flag("pyodideSnapshot", "used");
       makeSnapshotLater(py);  // only if this page imported standard modules the snapshot lacks
       return py;
     } catch (e) {
       console.warn("cnn101: the Pyodide snapshot could not be used; starting as usual and making a new one.", e);
+      store.drop(PENDING);
       await dropSnapshot();
     }
   }
