@@ -113,6 +113,8 @@ def test_shapes_and_param_counts_tiny_vgg():
     assert m.shapes["conv_1_1"] == (62, 62, 10) and m.shapes["max_pool_1"] == (30, 30, 10)
     assert m.shapes["max_pool_2"] == (13, 13, 10) and m.shapes["flatten"] == (1690,)
     assert m.param_count == 19_920  # as the published Tiny VGG
+    # multiply-adds: 62²·10·27 + 60²·10·90 + 28²·10·90 + 26²·10·90 + 1690·10
+    assert m.mac_count == 1_037_880 + 3_240_000 + 705_600 + 608_400 + 16_900 == 5_608_780
     info = m.info("conv_1_2")
     assert (info.index, info.kind, info.input_shape, info.output_shape, info.param_count) == \
         (2, "conv2d", (62, 62, 10), (60, 60, 10), 910)

@@ -17,7 +17,7 @@ import cnn101
 from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
 from cnn101.formats import tfjs
 from models import synthetic_model
-from test_web_overview import READY, assert_matches_engine, examples, open_app, state
+from test_web_overview import READY, app, assert_matches_engine, examples, state  # noqa: F401  (app: fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,21 +41,16 @@ def files(tmp_path_factory):
     grey = root / "grey"
     grey.mkdir()
     grey_model().save(grey / "greyscale")
+    wide = root / "wide"
+    wide.mkdir()
+    rng = np.random.default_rng(2)
+    Sequential([Conv2D("many", rng.normal(0, 0.1, (3, 3, 3, 129)).astype(np.float32), np.zeros(129, np.float32)),
+                Flatten("f"), Dense("d", rng.normal(0, 0.1, (6 * 6 * 129, 2)).astype(np.float32), np.zeros(2, np.float32))],
+               (8, 8, 3), ["a", "b"], name="wide").save(wide / "wide")
     (root / "net.keras").write_bytes(b"PK\x03\x04 not really")
     (root / "notes.txt").write_text("hello")
     return {"tfjs": sorted(tf_dir.iterdir()), "grey": sorted(grey.iterdir()), "keras": [root / "net.keras"],
-            "text": [root / "notes.txt"], "no-shards": [tf_dir / "model.json"]}
-
-
-@pytest.fixture(scope="module")
-def app(browser, app_url, app_site, app_model):
-    ctx = _b.guarded_context(browser)
-    page = ctx.new_page()
-    _b.track_console(page)
-    open_app(page, app_url)
-    yield page, app_site, app_model
-    ctx.close()
-    _b.check_offline(ctx)
+            "text": [root / "notes.txt"], "no-shards": [tf_dir / "model.json"], "wide": sorted(wide.iterdir())}
 
 
 def choose(page, paths) -> dict:
@@ -71,7 +66,7 @@ def shown_example(site, st) -> tuple[dict, object]:
 
 
 def test_a_tfjs_model_with_labels_replaces_the_network(app, files):
-    page, site, default = app
+    page, _, site, default, _ = app
     st = choose(page, files["tfjs"])
     assert st["model_error"] is None, st["model_error"]
     model = cnn101.load_model(files["tfjs"][0].parent / "model.json", class_names=["disc", "lines", "board"])
@@ -102,6 +97,7 @@ def test_a_tfjs_model_with_labels_replaces_the_network(app, files):
     ("keras", ["h5py", "model.npz"]),
     ("no-shards", ["was not chosen", "model.json", ".bin"]),
     ("text", ["None of the chosen files", "notes.txt"]),
+    ("wide", ["129 channels", "at most 128", "notebook"]),
 ])
 def test_bad_choices_get_plain_messages_and_the_model_stays(app, files, which, words):
     page = app[0]
@@ -113,7 +109,7 @@ def test_bad_choices_get_plain_messages_and_the_model_stays(app, files, which, w
 
 
 def test_a_one_channel_model_sees_the_luma_of_the_image(app, files):
-    page, site, _ = app
+    page, _, site, _, _ = app
     st = choose(page, files["grey"])
     assert st["model_error"] is None and page.is_hidden("#model-error"), st["model_error"]
     model = cnn101.load_model(files["grey"][0].parent / "greyscale.json")
@@ -126,8 +122,10 @@ def test_a_one_channel_model_sees_the_luma_of_the_image(app, files):
     _b.screenshot(page, "model-panel-grey", full_page=False)
 
 
-def test_back_to_the_site_s_model(app):
-    page, site, default = app
+def test_back_to_the_site_s_model(app, files):
+    page, _, site, default, _ = app
+    if state(page)["model"]["name"] == default.name:  # run alone: show another model first
+        assert choose(page, files["grey"])["model_error"] is None
     before = state(page)["model_attempts"]
     page.click("#model-reset")
     page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before}", timeout=READY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 
+import cnn101
 import numpy as np
 from cnn101.explain.overview import layout, overview
 from pyscript import document, window
@@ -106,6 +107,9 @@ class App:
     # --- images --------------------------------------------------------------------------------
     async def set_image(self, x, label: str, image_id: str) -> None:
         """Trace a preprocessed image and repaint everything (with a short fade)."""
+        if tuple(x.shape) != tuple(self.model.input_shape):  # prepared for another model: never shown
+            raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
+                                    f"but the model takes {'×'.join(map(str, self.model.input_shape))}; choose it again.")
         t0 = dom.now()
         first = self.ov is None
         if first:

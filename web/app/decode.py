@@ -29,24 +29,14 @@ SAME_PICTURE = 8.0  # mean |difference| in levels: libjpeg 9 vs turbo on 100 val
 
 async def browser_pixels(data: bytes, size: tuple[int, int]) -> np.ndarray | None:
     """RGBA uint8 (H, W, 4) decoded by the browser, or None if it cannot (or the size disagrees)."""
-    try:
-        blob = window.Blob.new([to_js(data)], to_js({"type": "image/jpeg"}, dict_converter=window.Object.fromEntries))
-        bitmap = await window.createImageBitmap(blob, to_js(_BITMAP_OPTIONS, dict_converter=window.Object.fromEntries))
-        w, h = int(bitmap.width), int(bitmap.height)
-        if (w, h) != tuple(size):
-            bitmap.close()
-            return None
-        canvas = window.OffscreenCanvas.new(w, h)
-        ctx = canvas.getContext("2d")
-        ctx.drawImage(bitmap, 0, 0)
-        bitmap.close()
-        pixels = ctx.getImageData(0, 0, w, h).data.to_bytes()
-    except Exception:
+    rgba = await browser_rgba(data)
+    if rgba is None or (rgba.shape[1], rgba.shape[0]) != tuple(size):
         return None
-    return np.frombuffer(pixels, np.uint8).reshape(h, w, 4)
+    return rgba
 
 
 _pillow: asyncio.Future | None = None
+_pillow_failed = False  # the last attempt failed (a later upload tries again)
 
 
 async def _load_pillow() -> None:
@@ -59,20 +49,23 @@ async def _load_pillow() -> None:
 
 async def ensure_pillow() -> None:
     """Load Pillow (once; concurrent callers wait for the same load)."""
-    global _pillow
+    global _pillow, _pillow_failed
     if _pillow is None:
         _pillow = asyncio.ensure_future(_load_pillow())
+    loading = _pillow
     try:
-        await _pillow
+        await loading
     except Exception:
-        _pillow = None  # let a later call try again
+        if _pillow is loading:  # not already replaced by a newer attempt
+            _pillow, _pillow_failed = None, True
         raise
+    _pillow_failed = False
 
 
 def pillow_state() -> str:
     """'not loaded', 'loading', 'loaded' or 'failed' (for the page's state and its tests)."""
     if _pillow is None:
-        return "not loaded"
+        return "failed" if _pillow_failed else "not loaded"
     if not _pillow.done():
         return "loading"
     return "failed" if _pillow.exception() is not None else "loaded"

@@ -96,24 +96,27 @@ class InputPanel:
 
     # --- sources -------------------------------------------------------------------------------
     async def _use(self, data: bytes, label: str, image_id: str) -> bool:
+        model = self.model
         try:
             if image_id:  # one of the build's examples
-                x = await decode.load_example(data, self.model)
+                x = await decode.load_example(data, model)
             else:
                 try:
                     await decode.ensure_pillow()
                 except Exception:
                     self.error("The image decoder (Pillow) could not be loaded. Reload the page and try again.")
                     return False
-                x = await decode.load(data, self.model)
+                x = await decode.load(data, model)
+            if self.model is not model:  # another model was chosen meanwhile: preprocess for that one
+                return await self._use(data, label, image_id)
+            if image_id:
+                self.prepared[image_id] = x
+            self.current = (image_id, label) if image_id else (data, label)
+            self.error(None)
+            await self.on_image(x, label, image_id)
         except Exception as exc:  # every failure leaves the current image and a message
             self.error(plain_error(exc))
             return False
-        if image_id:
-            self.prepared[image_id] = x
-        self.current = (image_id, label) if image_id else (data, label)
-        self.error(None)
-        await self.on_image(x, label, image_id)
         self.attempts += 1
         return True
 

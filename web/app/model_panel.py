@@ -10,6 +10,25 @@ from cnn101.formats.from_files import MAX_TOTAL_BYTES
 
 from . import dom
 
+#: What this page can show and recompute at interactive speed in the browser (Tiny VGG: 5.6 M
+#: multiply-adds, 10 channels per layer). Larger models work in Python (cnn101.show, cnn101.notebook).
+MAX_MACS = 200_000_000
+MAX_CHANNELS = 128
+
+
+def too_large(model) -> str | None:
+    """Why the page would not show `model` well, or None."""
+    if model.mac_count > MAX_MACS:
+        return (f"{model.name} needs {model.mac_count / 1e6:,.0f} million multiply-adds per image, more than the "
+                f"{MAX_MACS / 1e6:,.0f} million this page recomputes at interactive speed; explore it in a notebook "
+                "with cnn101 instead, or choose a smaller model.")
+    wide = [(n, s[-1]) for n, s in model.shapes.items() if len(s) == 3 and s[-1] > MAX_CHANNELS]
+    if wide:
+        name, c = wide[0]
+        return (f"{model.name}'s layer {name} has {c} channels; the page draws every channel and takes at most "
+                f"{MAX_CHANNELS} per layer. Explore it in a notebook with cnn101 instead, or choose a smaller model.")
+    return None
+
 
 def describe(model) -> str:
     shape = "×".join(str(d) for d in model.input_shape)
@@ -44,6 +63,13 @@ class ModelPanel:
         dom.show(self.error_el, bool(message))
 
     async def _chosen(self, event) -> None:
+        self._busy(True)
+        try:
+            await self._read(event)
+        finally:
+            self._busy(False)
+
+    async def _read(self, event) -> None:
         files = event.target.files
         chosen, total = {}, 0
         for i in range(int(files.length)):
@@ -59,13 +85,16 @@ class ModelPanel:
             return
         try:
             model = model_from_files(chosen)
+            reason = too_large(model)
+            if reason:
+                raise cnn101.ModelError(reason)
         except cnn101.ModelError as exc:
             self._refused(str(exc))
             return
         except Exception as exc:  # a loader bug must not take the page down
             self._refused(f"These files could not be read as a model ({type(exc).__name__}: {exc}).")
             return
-        await self.use(model)
+        await self._use(model)
 
     def _refused(self, message: str) -> None:
         self.error(message)
@@ -74,7 +103,19 @@ class ModelPanel:
     async def _reset(self, event) -> None:
         await self.use(self.default)
 
+    def _busy(self, busy: bool) -> None:
+        """One model change at a time: the controls wait while one is under way."""
+        dom.el("model-files").disabled = busy
+        self.reset.disabled = busy
+
     async def use(self, model) -> bool:
+        self._busy(True)
+        try:
+            return await self._use(model)
+        finally:
+            self._busy(False)
+
+    async def _use(self, model) -> bool:
         try:
             await self.app.set_model(model)
         except (cnn101.ModelError, cnn101.ImageError) as exc:

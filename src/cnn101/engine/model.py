@@ -164,6 +164,17 @@ class Sequential:
     def param_count(self) -> int:
         return sum(layer.param_count for layer in self.layers)
 
+    @property
+    def mac_count(self) -> int:
+        """Multiply-adds for one image: each output value of a conv or dense layer takes one per kernel
+        weight that reaches it (kh·kw·cin for a conv, the inputs for a dense layer)."""
+        total = 0
+        for layer in self.layers:
+            kernel = getattr(layer, "kernel", None)
+            if kernel is not None:
+                total += int(np.prod(self.shapes[layer.name])) * int(np.prod(kernel.shape[:-1]))
+        return total
+
     def previous(self, name: str) -> str:
         """Name of the array feeding layer `name` ('input' for the first layer)."""
         idx = [lay.name for lay in self.layers].index(name)
