@@ -71,6 +71,11 @@ def test_labels_from_metadata_json_or_a_text_file(tfjs_files, labels_file, data)
     assert got.class_names == ["disc", "lines", "board"]
 
 
+def test_other_text_files_are_not_taken_for_labels(model, tfjs_files):
+    got = model_from_files({**tfjs_files, "README.txt": b"how\nto\nuse\nthis\nmodel\n"})
+    assert got.class_names == model.class_names
+
+
 def test_class_names_given_win(tfjs_files):
     assert model_from_files(tfjs_files, class_names=["x", "y", "z"]).class_names == ["x", "y", "z"]
 
@@ -81,7 +86,7 @@ def test_class_names_given_win(tfjs_files):
     (lambda f: {n: d for n, d in f["tfjs"].items() if "shard1of" not in n}, ["shard1of", "was not chosen", "model.json"]),
     (lambda f: {n: d for n, d in f["native"].items() if n.endswith(".json")}, ["mine.npz", "not chosen"]),
     (lambda f: {**f["native"], **f["tfjs"]}, ["one model at a time", "mine.json", "model.json"]),
-    (lambda f: {**f["tfjs"], "labels.txt": b"a\nb\n"}, ["labels.txt has 2 labels", "3 classes"]),
+    (lambda f: {**f["tfjs"], "labels.txt": b"a\nb\n"}, ["labels.txt has 2 labels", "3 classes", "one line per class"]),
     (lambda f: {"old.h5": b"\x89HDF"}, ["old.h5", "legacy Keras .h5"]),
 ])
 def test_refusals_say_which_file_and_what_to_choose(native_files, tfjs_files, change, words):
@@ -94,9 +99,9 @@ def test_refusals_say_which_file_and_what_to_choose(native_files, tfjs_files, ch
 def test_too_many_bytes_are_refused(monkeypatch, tfjs_files):
     import cnn101.formats.from_files as ff
 
-    monkeypatch.setattr(ff, "MAX_TOTAL_BYTES", 1000)
-    with pytest.raises(ModelError, match="more than the 0 MB"):
-        model_from_files(tfjs_files)
+    monkeypatch.setattr(ff, "MAX_TOTAL_BYTES", 2**20)
+    with pytest.raises(ModelError, match=r"add up to 1\.5 MB, more than the 1 MB .* choose only the model's files"):
+        model_from_files({**tfjs_files, "photo.bin": bytes(3 * 2**19)})
 
 
 def test_a_damaged_npz_or_an_unsupported_layer_is_refused_by_the_loaders(native_files, tfjs_files):

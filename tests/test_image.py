@@ -307,7 +307,6 @@ def test_pixels_with_transparency_or_another_size_go_through_pillow_like_a_file(
     big = RNG.integers(0, 256, (90, 120, 3), dtype=np.uint8)
     got = check(cnn101.load_image(big, 64))
     np.testing.assert_array_equal(got, cnn101.load_image(encode(Image.fromarray(big), "PNG"), 64))
-    assert not np.array_equal(got, big[:64, :64] / 255)  # resized and cropped, not cut
 
 
 @pytest.mark.parametrize("a, words", [
@@ -347,5 +346,5 @@ def test_a_one_channel_model_gets_the_luma_from_files_and_pixels(monkeypatch):
 def test_a_model_with_other_channel_counts_is_refused_plainly():
     model = cnn101.Sequential([cnn101.engine.Flatten("f"), cnn101.engine.Dense("d", np.ones((8 * 8 * 2, 2)), [0, 0])],
                               (8, 8, 2), ["a", "b"])
-    with pytest.raises(ImageError, match="2 input channels"):
+    with pytest.raises(ImageError, match="2 input channels.*use a model made for RGB or greyscale"):
         cnn101.load_image(NOISE, model)

@@ -131,6 +131,18 @@ def test_dense_is_correctly_rounded_whatever_the_order(seed):
     np.testing.assert_array_equal(Dense("d", k, b).forward(np.stack([x, x]))[1], y)  # batched: the same
 
 
+def test_a_wide_dense_is_summed_in_slices_with_the_same_result():
+    """2048 units: the kernel is converted to float64 512 rows at a time (3 slices here)."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, (2, 1500)).astype(np.float32)
+    k = rng.normal(0, 0.05, (1500, 2048)).astype(np.float32)
+    b = rng.normal(0, 1, 2048).astype(np.float32)
+    want = (x.astype(np.float64) @ k.astype(np.float64) + b).astype(np.float32)
+    got = Dense("d", k, b).forward(x)
+    assert got.shape == (2, 2048) and got.dtype == np.float32
+    assert np.mean(got == want) > 0.999 and np.max(np.abs(got - want)) <= 1e-6  # float64 order: ≤ 1 ulp apart
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 30), st.floats(0.1, 80), st.integers(0, 2**32 - 1))
 def test_relu_and_softmax_equal_naive(n, scale, seed):

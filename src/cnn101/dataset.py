@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .image import load_image
+from .image import input_shape, load_image
 
 SPLITS = ("train", "cnnx_val", "cnnx_test")
 # Short names as CNN Explainer shows them, by WordNet id.
@@ -35,11 +35,9 @@ class Split:
 
     def images(self, size=64) -> np.ndarray:
         """All images preprocessed by cnn101.load_image, as one float32 batch."""
-        return np.stack([load_image(p, size) for p in self.paths]) if self.paths else np.zeros((0, *_pair(size), 3), np.float32)
-
-
-def _pair(size):
-    return (size, size) if isinstance(size, int) else tuple(size)
+        if self.paths:
+            return np.stack([load_image(p, size) for p in self.paths])
+        return np.zeros((0, *input_shape(size)), np.float32)
 
 
 class Dataset:

@@ -168,6 +168,11 @@ def _channels_of(size) -> int:
     return int(shape[2]) if shape is not None and len(shape) == 3 else 3
 
 
+def input_shape(size) -> tuple[int, int, int]:
+    """(height, width, channels) of what load_image gives for `size` (an int, a pair or a model)."""
+    return (*_size_of(size), 1 if _channels_of(size) == 1 else 3)
+
+
 def grey(rgb: np.ndarray) -> np.ndarray:
     """uint8 RGB (H, W, 3) → uint8 luma (H, W, 1), bit for bit as Pillow's convert('L') (ITU-R 601-2:
     L = R·299/1000 + G·587/1000 + B·114/1000, in Pillow's 16-bit fixed point, rounded)."""
@@ -181,7 +186,8 @@ def _scaled(rgb: np.ndarray, size) -> np.ndarray:
     if channels == 1:
         rgb = grey(rgb)
     elif channels != 3:
-        raise ImageError(f"The model takes {channels} input channels; images give 3 (RGB) or 1 (grey).")
+        raise ImageError(f"The model takes {channels} input channels, and an image gives 3 (RGB) or 1 (grey): "
+                         "use a model made for RGB or greyscale images, or pass the input array to the model yourself.")
     return rgb.astype(np.float32) / np.float32(255)
 
 

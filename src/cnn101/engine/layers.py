@@ -305,8 +305,14 @@ class Dense(Layer):
         # Accumulated in float64 and rounded to float32 once: the correctly rounded x·W + b (to float64's
         # 1e-16), whatever the platform. A float32 dot product's result depends on its summation order
         # (OpenBLAS on CPython, a plain loop in Pyodide's BLAS-less NumPy: 2e-5 apart on 1690-term logits);
-        # this one is the same on both, and costs one conversion of the kernel per call.
-        y = np.asarray(x, dtype=np.float64) @ self.kernel.astype(np.float64) + self.bias
+        # this one is the same on both. The float64 copy of the kernel is made in slices of ≈ 8 MB, so a
+        # large Dense does not need a float64 copy of its whole kernel at once.
+        x = np.asarray(x, dtype=np.float64)
+        n_in, units = self.kernel.shape
+        rows = max(1, (1 << 20) // max(1, units))
+        y = np.broadcast_to(self.bias.astype(np.float64), (*x.shape[:-1], units)).copy()
+        for i in range(0, n_in, rows):
+            y += x[..., i:i + rows] @ self.kernel[i:i + rows].astype(np.float64)
         return y.astype(np.float32)
 
 

@@ -5,7 +5,7 @@
 - a Keras `.keras` file (needs h5py);
 
 plus, optionally, class labels: a `metadata.json` with a "labels" list (as Teachable Machine exports) or a
-`.txt` file with one label per line. Anything else chosen alongside is ignored. Every problem — nothing
+`.txt` file named for them (labels.txt, classes.txt, …) with one label per line. Anything else chosen alongside is ignored. Every problem — nothing
 that is a model, two models, a missing partner file, labels that do not fit — is a ModelError saying
 which file and what to choose instead.
 """
@@ -43,7 +43,8 @@ def _labels(files: dict[str, bytes], used: set[str]) -> tuple[list[str] | None, 
             if isinstance(doc, dict) and isinstance(doc.get("labels"), list):
                 return [str(x) for x in doc["labels"]], name
     for name, data in files.items():
-        if name.lower().endswith(".txt"):
+        low = name.lower()
+        if low.endswith(".txt") and ("label" in low or "class" in low):
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
@@ -59,8 +60,8 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
         raise ModelError(f"No files were chosen: {CHOOSE}.")
     total = sum(len(d) for d in files.values())
     if total > MAX_TOTAL_BYTES:
-        raise ModelError(f"The chosen files add up to {total / 2**20:.0f} MB, more than the {MAX_TOTAL_BYTES // 2**20} MB "
-                         "this page takes; a model for cnn101 is usually well under 10 MB.")
+        raise ModelError(f"The chosen files add up to {total / 2**20:.1f} MB, more than the {MAX_TOTAL_BYTES / 2**20:g} MB "
+                         "cnn101 takes; choose only the model's files (a model for cnn101 is usually well under 10 MB).")
     cards, topologies, kerases = [], [], []
     for name, data in sorted(files.items()):
         low = name.lower()
@@ -113,6 +114,8 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
     labels, where = (list(class_names), "class_names") if class_names is not None else _labels(files, used)
     if labels is not None:
         if len(labels) != model.num_classes:
-            raise ModelError(f"{where} has {len(labels)} labels, but the model has {model.num_classes} classes.")
+            raise ModelError(f"{where} has {len(labels)} labels, but the model has {model.num_classes} classes: "
+                             f"choose a labels file with one line per class, in the order of the model's outputs "
+                             "(or none: the classes are then numbered).")
         model = Sequential(model.layers, model.input_shape, labels, model.name, model.card)
     return model
