@@ -60,6 +60,10 @@ def test_expected_files(built_site):
     assert 'from "./pyodide/pyodide.mjs"' in shim and "pyodide-snapshot-worker.mjs" in shim
     assert (out / "pyodide-snapshot-worker.mjs").is_file()
     assert "./" + built_site.wheel in config["packages"]
+    # every module of the page is fetched into Pyodide's file system (a forgotten one fails only there)
+    # (snapshot.py runs at build time only; main.py is the <script> itself)
+    app_modules = {f"./app/{p.name}" for p in (out / "app").glob("*.py") if p.name not in ("snapshot.py", "main.py")}
+    assert app_modules <= set(config["files"]), sorted(app_modules - set(config["files"]))
 
 
 def test_official_lock_served_unchanged_and_packages_match_it(built_site):

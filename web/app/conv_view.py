@@ -17,9 +17,10 @@ from cnn101.render import ACTIVATION, INPUT, WEIGHT, heatmap
 from cnn101.render import conv_view as R
 from cnn101.render.svg import esc, fmt, legend, number_grid
 from pyscript import document, window
-from pyscript.ffi import create_proxy, to_js
+from pyscript.ffi import to_js
 
 from . import dom, keyboard, transitions, views
+from .frames import FrameLoop, Proxies
 from .detail_panel import scroll_to_tutorial
 
 ARROWS = {"ArrowLeft": (0, -1), "ArrowRight": (0, 1), "ArrowUp": (-1, 0), "ArrowDown": (1, 0)}
@@ -55,8 +56,8 @@ class ConvView:
         self.cursor = None  # (i, j) the window is at; None before the sweep starts
         self.frames = []  # rAF timestamps while playing (benchmarks)
         self.frame_cost = []  # ms of Python per frame that moved the sweep
-        self._proxies = []
-        self._looping = False
+        self._proxy = Proxies()  # every JS callback of this view
+        self._animation = FrameLoop(self._proxy, self._step, lambda: not self.closed and self.sweep.playing)
         self._opener = document.activeElement
         self._mount()
         self._paint()
@@ -158,17 +159,11 @@ class ConvView:
         dom.paint(self.root.querySelector(".cv-neuron canvas"), heatmap(n.output, v_lo, v_hi, ACTIVATION))
 
     # --- events ----------------------------------------------------------------------------------------
-    def _proxy(self, fn):
-        p = create_proxy(fn)
-        self._proxies.append(p)
-        return p
-
     def _on(self, target, event: str, fn) -> None:
         if target is not None:
             target.addEventListener(event, self._proxy(fn))
 
     def _wire(self) -> None:
-        self._frame_proxy = self._proxy(self._frame)
         self._on(self._q(".cv-close"), "click", lambda e: (e.stopPropagation(), self.app.back()))
         self._on(self._q(".cv-play"), "click", lambda e: self.toggle())
         self._on(self._q(".cv-replay"), "click", lambda e: self.replay())
@@ -368,24 +363,17 @@ class ConvView:
         b.setAttribute("aria-pressed", "true" if playing else "false")
 
     def _loop(self) -> None:
-        if not self._looping and not self.closed:
-            self._looping = True
-            window.requestAnimationFrame(self._frame_proxy)
+        self._animation.start()
 
-    def _frame(self, t) -> None:
-        self._looping = False
-        if self.closed or not self.sweep.playing:
-            return
-        self.frames.append(float(t))
-        if self.sweep.advance(float(t)):
+    def _step(self, t: float) -> None:
+        """One animation frame of the sweep; at its end, everything is shown."""
+        self.frames.append(t)
+        if self.sweep.advance(t):
             c0 = dom.now()
             self.cursor = self.g.position(self.sweep.revealed)
             self._frame_style()
             self.frame_cost.append(dom.now() - c0)
-        if self.sweep.playing:
-            self._looping = True
-            window.requestAnimationFrame(self._frame_proxy)
-        else:  # the sweep reached its end: everything shown
+        if not self.sweep.playing:
             self._playing_changed()
             self._values()
 
@@ -442,8 +430,7 @@ class ConvView:
         transitions.fade_out_and_remove(self.root)
         if had_focus and self._opener is not None and bool(self._opener.isConnected):
             self._opener.focus(to_js({"preventScroll": True}))
-        proxies, self._proxies = self._proxies, []
-        window.setTimeout(dom.once(lambda *_: [p.destroy() for p in proxies]), 400)
+        self._proxy.free_later(400)
 
     # --- for tests and benchmarks -----------------------------------------------------------------------
     def state(self) -> dict:

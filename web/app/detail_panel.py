@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from cnn101.render.detail import SPEEDS, Player, arrow_move, panel_html, speed_index, speed_label
 from pyscript import document, window
-from pyscript.ffi import create_proxy, to_js
+from pyscript.ffi import to_js
 
 from . import dom, keyboard
+from .frames import FrameLoop, Proxies
 
 
 class DetailView:
@@ -150,8 +151,8 @@ class DetailPanel:
         self.frames = 0  # rAF callbacks run (benchmarks)
         self.step_count = 0  # steps drawn
         self.draw_ms = []  # Python time of the last autoplay steps (benchmarks)
-        self._proxies = []
-        self._looping = False
+        self._proxy = Proxies()  # every JS callback of this panel
+        self._animation = FrameLoop(self._proxy, self._step, lambda: not self.closed and self.player.playing)
         self._opener = document.activeElement  # focus goes back there on close
         old = dom.el(self.panel_id)
         if old is not None:
@@ -160,7 +161,6 @@ class DetailPanel:
                           view.subtitle, view.steps, self.player.speed, self.player.playing)
         (parent or host()).insertAdjacentHTML("beforeend", html)
         self.root = dom.el(self.panel_id)
-        self._frame_proxy = self._proxy(self._frame)
         self._wire()
         view.bind(self.root)
         self._draw()
@@ -173,11 +173,6 @@ class DetailPanel:
             self._loop()
 
     # --- wiring ---------------------------------------------------------------------------------------
-    def _proxy(self, fn):
-        p = create_proxy(fn)
-        self._proxies.append(p)
-        return p
-
     def _on(self, target, event: str, fn) -> None:
         if target is not None:
             target.addEventListener(event, self._proxy(fn))
@@ -313,23 +308,17 @@ class DetailPanel:
             self.app.update(at=tuple(int(v) for v in self.view.at(self.player.index)))
 
     def _loop(self) -> None:
-        if not self._looping and not self.closed:
-            self._looping = True
-            window.requestAnimationFrame(self._frame_proxy)
+        self._animation.start()
 
-    def _frame(self, t) -> None:
-        self._looping = False
-        if self.closed or not self.player.playing:
-            return
+    def _step(self, t: float) -> None:
+        """One animation frame of autoplay: draw when the player moved on."""
         self.frames += 1
-        if self.player.advance(float(t)):
+        if self.player.advance(t):
             t0 = dom.now()
             self._draw()
             self.draw_ms.append(dom.now() - t0)
             if len(self.draw_ms) > 600:
                 del self.draw_ms[:300]
-        self._looping = True
-        window.requestAnimationFrame(self._frame_proxy)
 
     # --- closing --------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -346,8 +335,7 @@ class DetailPanel:
         if had_focus:
             refocus(self._opener)
         # rAF may still hold the frame proxy for one frame: free the proxies after it
-        proxies, self._proxies = self._proxies, []
-        window.setTimeout(dom.once(lambda *_: [p.destroy() for p in proxies]), 100)
+        self._proxy.free_later(100)
 
     def state(self) -> dict:
         """What the panel shows, for tests and benchmarks."""
