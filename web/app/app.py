@@ -10,7 +10,7 @@ from cnn101.explain.overview import layout, overview
 from pyscript import document, window
 
 from . import decode, dom, views
-from . import flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
+from . import dense_detail, flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
 from . import conv_view  # noqa: F401
 from .hover import HINT, Hover
 from .inputs import InputPanel

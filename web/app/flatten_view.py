@@ -16,6 +16,7 @@ from pyscript import document
 from pyscript.ffi import create_proxy, to_js
 
 from . import dom, keyboard, views
+from .dense_detail import open_output_dense
 from .detail_panel import DetailPanel, refocus, fit_host, host, scroll_to_tutorial
 from .softmax_detail import SoftmaxView
 
@@ -223,8 +224,8 @@ def _where(d, n: int) -> str:
 def open_flatten(app, column, neuron: int) -> None:
     try:
         view = FlattenView(app, column, neuron)
-    except ValueError:  # the output layer does not read a flattened H×W×C layer
-        views.placeholder(column, neuron)
+    except ValueError:  # the output layer reads a plain vector (e.g. a hidden dense layer): the dense view
+        open_output_dense(app, column, neuron)
         return
     views.push(view)
 
