@@ -7,6 +7,7 @@ import json
 import cnn101
 import numpy as np
 from cnn101.explain.overview import layout, overview
+from cnn101.kernels import Edits
 from pyscript import document, window
 
 from . import decode, dom, views
@@ -29,10 +30,12 @@ class App:
         self.hover = Hover(self)
         self.inputs = InputPanel(model, examples, self.set_image)
         self.models = ModelPanel(self)
+        self.edits = Edits(model)  # kernels and biases the learner changed (put back on reset)
         self.ov = None
         self.x = None
         self.image_label = ""
         self.switch_ms = None  # image chosen → every heatmap repainted (the last switch)
+        self.edit_count = 0  # edits applied (lets tests wait for one)
 
     # --- start -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -158,6 +161,9 @@ class App:
             raise
 
     async def _show_model(self, model, x, label: str, image_id: str) -> None:
+        if model is not self.model:  # edits belong to the model they were made on: put its weights back
+            self.edits.reset_all()
+            self.edits = Edits(model)
         self.model = model
         self.layout = layout(model)
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
@@ -165,6 +171,24 @@ class App:
         self.ov = None  # set_image mounts the new layout
         self._set_state(self.state.with_(column="", neuron=-1, level=1, part="", at=()))
         await self.set_image(x, label, image_id)
+
+    # --- edits -----------------------------------------------------------------------------------
+    async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
+                          reset: bool = False) -> None:
+        """Change (or reset) one conv neuron's kernel / bias, then recompute everything for the image."""
+        try:
+            if reset:
+                self.edits.reset(layer, neuron)
+            if preset is not None:
+                self.edits.preset(layer, neuron, preset)
+            if bias is not None:
+                self.edits.set_bias(layer, neuron, bias)
+        except cnn101.ModelError as exc:
+            self.models.error(str(exc))
+            return
+        self.models.show_edits()
+        await self.set_image(self.x, self.image_label, self.state.image)  # re-traces; redraws open views
+        self.edit_count += 1
 
     # --- levels ----------------------------------------------------------------------------------
     def open(self, col: int, neuron: int) -> None:
@@ -213,6 +237,7 @@ class App:
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
             "model_attempts": self.models.attempts,
+            "edits": self.edit_count, "edited": [list(k) for k in self.edits.edited()],
             "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
         })

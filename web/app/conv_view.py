@@ -19,7 +19,7 @@ from cnn101.render.svg import esc, fmt, legend, number_grid
 from pyscript import document, window
 from pyscript.ffi import to_js
 
-from . import dom, keyboard, transitions, views
+from . import dom, kernel_edit, keyboard, transitions, views
 from .frames import FrameLoop, Proxies
 from .detail_panel import scroll_to_tutorial
 
@@ -114,6 +114,8 @@ class ConvView:
         host.classList.add("cv-host")
         host.insertAdjacentHTML("beforeend", html)
         self.root = dom.el("conv-view")
+        self.root.querySelector(".cv-controls").insertAdjacentHTML(
+            "afterend", kernel_edit.bar_html(self.app, n.layer, n.filter, n.bias))
         self.stage = self.root.querySelector(".cv-stage")
         self.base_style = str(self.stage.getAttribute("style"))
         self._q = self.root.querySelector
@@ -180,6 +182,7 @@ class ConvView:
         window.addEventListener("resize", self._resize)
         self._mode = self._proxy(self._mode_changed)  # the detail panel's channel / whole-neuron selector
         document.addEventListener("change", self._mode)
+        kernel_edit.wire(self)
 
     def _mode_changed(self, event) -> None:
         t = event.target
@@ -241,6 +244,8 @@ class ConvView:
             self._show_tip(int(kernel.dataset.channel), kernel)
 
     def _keydown(self, event) -> None:
+        if str(getattr(event.target, "tagName", "")) in ("INPUT", "SELECT", "TEXTAREA"):
+            return  # the edit row's own keys (arrows change the bias, open the list)
         if self.key(event):
             event.preventDefault()
             event.stopPropagation()

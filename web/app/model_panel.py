@@ -56,7 +56,21 @@ class ModelPanel:
         chooser = dom.el("model-files")
         dom.on(chooser, "change", self._chosen)
         dom.on(self.reset, "click", self._reset)
+        dom.on(dom.el("model-reset-edits"), "click", self._reset_edits)
         chooser.disabled = False
+
+    def show_edits(self) -> None:
+        """The model line says how many neurons the learner has edited; 'Reset all edits' while any are."""
+        n = len(self.app.edits.edited())
+        self.name_el.textContent = describe(self.app.model) + (
+            f" · {n} neuron{'s' if n != 1 else ''} edited by you" if n else "")
+        dom.show(dom.el("model-reset-edits"), n > 0)
+
+    async def _reset_edits(self, event) -> None:
+        self.app.edits.reset_all()
+        self.show_edits()
+        await self.app.set_image(self.app.x, self.app.image_label, self.app.state.image)
+        self.app.edit_count += 1
 
     def error(self, message: str | None) -> None:
         self.error_el.textContent = message or ""
@@ -125,7 +139,7 @@ class ModelPanel:
             self._refused(f"{model.name} cannot be shown ({type(exc).__name__}: {exc}).")
             return False
         self.error(None)
-        self.name_el.textContent = describe(model)
+        self.show_edits()
         dom.el("status").textContent = ready_text(model)
         dom.show(self.reset, model is not self.default)
         self.attempts += 1

@@ -1,0 +1,61 @@
+"""Editing a conv neuron from its view (web/app/kernel_edit.py) in headless Chromium: a preset kernel or a
+new bias recomputes every later layer and the prediction, equal to the CPython engine with the same edit
+(cnn101.kernels.Edits); reset gives the trained numbers back exactly."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import browser as _b
+import cnn101
+from cnn101.kernels import Edits
+from test_web_model_panel import shown_example
+from test_web_overview import app, assert_matches_engine, state  # noqa: F401  (app: fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+VIEW = "#conv-view"
+
+
+def wait_edit(page, before: int) -> dict:
+    page.wait_for_function(f"JSON.parse(cnn101_state()).edits > {before}", timeout=30_000)
+    page.wait_for_selector(VIEW, state="visible", timeout=30_000)  # the view is redrawn for the new numbers
+    return state(page)
+
+
+def test_a_preset_and_a_bias_recompute_everything_and_reset_restores(app):
+    page, _, site, default, _ = app
+    st = state(page)
+    assert st["model"]["name"] == default.name  # this module's page shows the site's own model
+    _, path = shown_example(site, st)
+    x = cnn101.load_image(path, default)
+    first = next(c for c in st["columns"] if c["kind"] == "conv2d")
+    page.click(f'[data-col="{first["index"]}"][data-neuron="2"]')
+    page.wait_for_selector(VIEW, state="visible", timeout=30_000)
+    layer = first["name"]
+    # CPython: the same edits on a copy of the model
+    mine = copy.deepcopy(default)
+    edits = Edits(mine)
+
+    page.select_option(f"{VIEW} .cv-edit-preset", "edges (vertical)")
+    st = wait_edit(page, st["edits"])
+    edits.preset(layer, 2, "edges (vertical)")
+    assert st["edited"] == [[layer, 2]]
+    assert_matches_engine(st, mine, x)
+    assert page.input_value(f"{VIEW} .cv-edit-preset") == "edges (vertical)"  # the redrawn view shows the edit
+    assert "1 neuron edited" in page.text_content("#model-name") and page.is_visible("#model-reset-edits")
+    _b.screenshot(page, "kernel-edit-edges", full_page=False)
+
+    page.fill(f"{VIEW} .cv-edit-bias", "0.25")
+    page.dispatch_event(f"{VIEW} .cv-edit-bias", "change")
+    st = wait_edit(page, st["edits"])
+    edits.set_bias(layer, 2, 0.25)
+    assert_matches_engine(st, mine, x)
+
+    page.click(f"{VIEW} .cv-edit-reset")
+    st = wait_edit(page, st["edits"])
+    assert st["edited"] == []
+    assert_matches_engine(st, default, x)  # the trained numbers, as before any edit
+    assert page.input_value(f"{VIEW} .cv-edit-preset") == "" and page.is_hidden("#model-reset-edits")
+    page.keyboard.press("Escape")
+    assert not _b.console_problems(page)
