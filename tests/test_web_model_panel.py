@@ -135,3 +135,40 @@ def test_back_to_the_site_s_model(app, files):
     assert_matches_engine(st, default, cnn101.load_image(path, default))
     assert page.is_hidden("#model-reset")
     assert "Ready: " + default.name in page.text_content("#status")
+
+
+DROP = """async ([selector, files]) => {
+    const dt = new DataTransfer();
+    for (const [name, b64] of files) {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], name));
+    }
+    document.querySelector(selector).dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+}"""
+
+
+def drop(page, selector: str, paths) -> None:
+    import base64
+
+    page.evaluate(DROP, [selector, [[p.name, base64.b64encode(p.read_bytes()).decode()] for p in paths]])
+
+
+def test_dropping_model_files_or_an_image_on_the_page(app, files, tmp_path):
+    page, _, site, default, _ = app
+    before = state(page)
+    drop(page, "#input-panel", files["grey"])  # model files on the image panel: a model
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before['model_attempts']}", timeout=READY)
+    st = state(page)
+    assert st["model_error"] is None and st["model"]["input_shape"] == [28, 28, 1]
+    from test_web_overview import make_image
+
+    photo = make_image(tmp_path, "dropped.png", (50, 40), "PNG")
+    drop(page, "#input-panel", [photo])  # an image: the network's new input
+    page.wait_for_function(f"JSON.parse(cnn101_state()).attempts > {st['attempts']}", timeout=READY)
+    st = state(page)
+    assert st["label"] == "dropped.png" and st["error"] is None
+    model = cnn101.load_model(files["grey"][0].parent / "greyscale.json")
+    assert_matches_engine(st, model, cnn101.load_image(photo, model))
+    drop(page, "#model-panel", files["tfjs"])  # on the model panel too
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {st['model_attempts']}", timeout=READY)
+    assert state(page)["model"]["input_shape"] == [32, 32, 3]

@@ -30,6 +30,7 @@ class App:
         self.hover = Hover(self)
         self.inputs = InputPanel(model, examples, self.set_image)
         self.models = ModelPanel(self)
+        self.inputs.on_model_files = self.models.take  # model files dropped on the image panel
         self.edits = Edits(model)  # kernels and biases the learner changed (put back on reset)
         self.ov = None
         self.x = None

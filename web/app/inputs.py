@@ -12,6 +12,7 @@ from cnn101.image import MAX_BYTES
 from pyscript import window
 
 from . import decode, dom
+from .model_panel import MODEL_SUFFIXES
 
 EXAMPLES = "./examples/"
 
@@ -61,6 +62,7 @@ class InputPanel:
         self.attempts = 0  # images tried (shown or refused): lets tests wait for an outcome
         self.prepared = {}  # example id -> its preprocessed input for self.model
         self.current = None  # what is shown: (example id, label) or (bytes, label) of an upload / address
+        self.on_model_files = None  # async (FileList) -> None: model files dropped on the panel
 
     # --- panel ---------------------------------------------------------------------------------
     def mount(self) -> None:
@@ -200,7 +202,12 @@ class InputPanel:
     def _dropped(self, event) -> None:
         event.preventDefault()  # synchronously: an async handler would run after the browser opened the file
         files = event.dataTransfer.files if event.dataTransfer else None
-        asyncio.ensure_future(self._use_file(files.item(0) if files and files.length else None))
+        n = int(files.length) if files is not None else 0
+        names = [str(files.item(i).name).lower() for i in range(n)]
+        if self.on_model_files is not None and any(name.endswith(MODEL_SUFFIXES) for name in names):
+            asyncio.ensure_future(self.on_model_files(files))  # model files dropped here: the model panel's
+            return
+        asyncio.ensure_future(self._use_file(files.item(0) if n else None))
 
     def _url_submitted(self, event) -> None:
         event.preventDefault()  # synchronously, or the form would reload the page

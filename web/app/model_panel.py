@@ -4,6 +4,8 @@ or a model the current image cannot go through — gets a plain message, and the
 'Back to …' returns to the site's own model."""
 from __future__ import annotations
 
+import asyncio
+
 import cnn101
 from cnn101.formats import model_from_files
 from cnn101.formats.from_files import MAX_TOTAL_BYTES
@@ -14,6 +16,8 @@ from . import dom
 #: multiply-adds, 10 channels per layer). Larger models work in Python (cnn101.show, cnn101.notebook).
 MAX_MACS = 200_000_000
 MAX_CHANNELS = 128
+#: Files that make a drop on the image panel a model, not an image.
+MODEL_SUFFIXES = (".json", ".npz", ".bin", ".keras", ".h5", ".hdf5")
 
 
 def too_large(model) -> str | None:
@@ -57,6 +61,9 @@ class ModelPanel:
         dom.on(chooser, "change", self._chosen)
         dom.on(self.reset, "click", self._reset)
         dom.on(dom.el("model-reset-edits"), "click", self._reset_edits)
+        panel = dom.el("model-panel")
+        dom.on(panel, "dragover", lambda e: e.preventDefault())
+        dom.on(panel, "drop", self._dropped)
         chooser.disabled = False
 
     def show_edits(self) -> None:
@@ -77,14 +84,24 @@ class ModelPanel:
         dom.show(self.error_el, bool(message))
 
     async def _chosen(self, event) -> None:
+        await self.take(event.target.files)
+        event.target.value = ""  # choosing the same files again fires 'change' again
+
+    def _dropped(self, event) -> None:
+        event.preventDefault()  # synchronously: an async handler would run after the browser opened the file
+        files = event.dataTransfer.files if event.dataTransfer else None
+        if files is not None and int(files.length):
+            asyncio.ensure_future(self.take(files))
+
+    async def take(self, files) -> None:
+        """Use the model in a FileList (chosen, or dropped on the page)."""
         self._busy(True)
         try:
-            await self._read(event)
+            await self._read(files)
         finally:
             self._busy(False)
 
-    async def _read(self, event) -> None:
-        files = event.target.files
+    async def _read(self, files) -> None:
         chosen, total = {}, 0
         for i in range(int(files.length)):
             item = files.item(i)
@@ -92,7 +109,6 @@ class ModelPanel:
             if total > MAX_TOTAL_BYTES:
                 break
             chosen[str(item.name)] = (await item.arrayBuffer()).to_bytes()
-        event.target.value = ""  # choosing the same files again fires 'change' again
         if total > MAX_TOTAL_BYTES:
             self._refused(f"The chosen files add up to more than {MAX_TOTAL_BYTES // 2**20} MB; a model for cnn101 "
                           "is usually well under 10 MB.")
