@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Union
 
@@ -81,3 +83,24 @@ def sync_tree(plan: dict[str, Source], out: Path, marker: str) -> tuple[int, int
             path.unlink()
             removed += 1
     return written, removed
+
+
+def pip_download(requirement: str, sha256: str, file_name: str, folder: Path, log, what: str, remedy: str) -> Path:
+    """folder/file_name: one wheel fetched with pip from PyPI (once), pinned by sha256 — refused otherwise.
+    `what` prefixes the log line (e.g. 'lite'); `remedy` ends the error message (what else the user can do)."""
+    path = folder / file_name
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        req = folder / "requirements.txt"
+        req.write_text(f"{requirement} --hash=sha256:{sha256}\n")
+        log(f"{what}: downloading {requirement} with pip")
+        run = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                              "--require-hashes", "-r", str(req), "-d", str(folder), "-q"],
+                             capture_output=True, text=True)
+        if run.returncode != 0 or not path.is_file():
+            raise BuildError(f"could not download {requirement} from PyPI with pip:\n"
+                             f"{run.stderr.strip()[-1500:]}\n{remedy}")
+    got = sha256_file(path)
+    if got != sha256:
+        raise BuildError(f"{path} has sha256 {got}, not the pinned {sha256}: delete it and build again.")
+    return path

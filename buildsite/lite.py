@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from . import BuildError
-from .files import Source, sha256_file
+from .files import Source, pip_download, sha256_file
 
 JUPYTERLITE_CORE = "0.6.4"
 PYODIDE_KERNEL = "0.6.1"
@@ -92,23 +92,8 @@ def check_versions() -> None:
 
 def download_comm(cache: Path, log=print) -> Path:
     """comm 0.2.2 from PyPI with pip, pinned by sha256 (the kernel needs it; no lock has it)."""
-    folder = cache / "lite-wheels"
-    path = folder / COMM_FILE
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        req = folder / "requirements.txt"
-        req.write_text(f"{COMM_REQUIREMENT} --hash=sha256:{COMM_SHA256}\n")
-        log(f"lite: downloading {COMM_REQUIREMENT} with pip")
-        run = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                              "--require-hashes", "-r", str(req), "-d", str(folder), "-q"],
-                             capture_output=True, text=True)
-        if run.returncode != 0 or not path.is_file():
-            raise BuildError(f"could not download {COMM_REQUIREMENT} from PyPI with pip:\n"
-                             f"{run.stderr.strip()[-1500:]}\nCheck the network, or build with --no-lite.")
-    got = sha256_file(path)
-    if got != COMM_SHA256:
-        raise BuildError(f"{path} has sha256 {got}, not the pinned {COMM_SHA256}: delete it and build again.")
-    return path
+    return pip_download(COMM_REQUIREMENT, COMM_SHA256, COMM_FILE, cache / "lite-wheels", log, "lite",
+                        "Check the network, or build with --no-lite.")
 
 
 def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:

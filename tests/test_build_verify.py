@@ -127,3 +127,18 @@ def test_outside_urls_in_our_files_are_refused_links_are_not():
     bad = ok + '<img src="https://example.org/cat.jpg">'
     with pytest.raises(BuildError, match="outside URL https://example.org/cat.jpg"):
         check_site({"index.html": bad.encode(), **SITE}, {"numpy"})
+
+
+def test_a_downloaded_wheel_is_checked_against_its_pin(tmp_path):
+    """buildsite.files.pip_download (the carrier and comm): a file already there is not fetched again,
+    and is refused when its sha256 is not the pinned one."""
+    import hashlib
+
+    from buildsite.files import pip_download
+
+    (tmp_path / "x-1.0-py3-none-any.whl").write_bytes(b"wheel bytes")
+    good = hashlib.sha256(b"wheel bytes").hexdigest()
+    args = ("x==1.0", good, "x-1.0-py3-none-any.whl", tmp_path, quiet, "test", "no remedy")
+    assert pip_download(*args) == tmp_path / "x-1.0-py3-none-any.whl"
+    with pytest.raises(BuildError, match="not the pinned"):
+        pip_download("x==1.0", "0" * 64, *args[2:])
