@@ -103,13 +103,7 @@ def reduced_motion() -> bool:
 
 def host():
     """The layer the panels float in (created on first use, inside <main>)."""
-    layer = dom.el("views-layer")
-    if layer is None:
-        layer = document.createElement("div")
-        layer.id = "views-layer"
-        layer.className = "views-layer"
-        document.querySelector("main").appendChild(layer)
-    return layer
+    return dom.ensure("views-layer", "div", document.querySelector("main"), "views-layer")
 
 
 def refocus(element) -> None:

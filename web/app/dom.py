@@ -16,6 +16,19 @@ def el(element_id: str):
     return document.getElementById(element_id)
 
 
+def ensure(element_id: str, tag: str, parent, cls: str = "", **attrs):
+    """The element with this id, made (tag, class, attributes) and appended to `parent` on first use."""
+    node = el(element_id)
+    if node is None:
+        node = document.createElement(tag)
+        node.id = element_id
+        node.className = cls
+        for name, value in attrs.items():
+            node.setAttribute(name.replace("_", "-"), value)
+        parent.appendChild(node)
+    return node
+
+
 def on(target, event: str, handler) -> None:
     proxy = create_proxy(handler)
     _keep.append(proxy)

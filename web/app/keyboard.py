@@ -24,15 +24,7 @@ _installed = []
 
 
 def _status():
-    el = dom.el("view-status")
-    if el is None:
-        el = document.createElement("p")
-        el.id = "view-status"
-        el.className = "sr-only"
-        el.setAttribute("role", "status")
-        el.setAttribute("aria-live", "polite")
-        document.body.appendChild(el)
-    return el
+    return dom.ensure("view-status", "p", document.body, "sr-only", role="status", aria_live="polite")
 
 
 def announce(text: str) -> None:
