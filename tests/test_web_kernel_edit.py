@@ -57,5 +57,13 @@ def test_a_preset_and_a_bias_recompute_everything_and_reset_restores(app):
     assert st["edited"] == []
     assert_matches_engine(st, default, x)  # the trained numbers, as before any edit
     assert page.input_value(f"{VIEW} .cv-edit-preset") == "" and page.is_hidden("#model-reset-edits")
+    # once more, undone from the model line this time
+    page.select_option(f"{VIEW} .cv-edit-preset", "blur")
+    st = wait_edit(page, st["edits"])
+    assert st["edited"] == [[layer, 2]]
+    page.click("#model-reset-edits")
+    st = wait_edit(page, st["edits"])
+    assert st["edited"] == [] and page.is_hidden("#model-reset-edits")
+    assert_matches_engine(st, default, x)
     page.keyboard.press("Escape")
     assert not _b.console_problems(page)

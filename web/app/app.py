@@ -109,7 +109,7 @@ class App:
             target.scrollIntoView()
 
     # --- images --------------------------------------------------------------------------------
-    async def set_image(self, x, label: str, image_id: str) -> None:
+    async def set_image(self, x, label: str, image_id: str, trace=None) -> None:
         """Trace a preprocessed image and repaint everything (with a short fade)."""
         if tuple(x.shape) != tuple(self.model.input_shape):  # prepared for another model: never shown
             raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
@@ -118,7 +118,7 @@ class App:
         first = self.ov is None
         if first:
             dom.mark("first-image")
-        trace = self.model.trace(x)
+        trace = self.model.trace(x) if trace is None else trace  # (given when the caller has traced x)
         self.ov = overview(self.model, trace, self.layout)
         if first:
             dom.mark("first-trace")
@@ -151,17 +151,17 @@ class App:
         """Show another model: the Overview laid out from it, the current image preprocessed for it. If the
         image cannot go through it (ImageError, ModelError), nothing changes and the error propagates."""
         x, label, image_id = await self.inputs.current_for(model)
-        model.trace(x)  # fails here, before anything changed, if the model cannot take it
+        trace = model.trace(x)  # fails here, before anything changed, if the model cannot take it
         views.close_all()
         before = (self.model, self.x, self.image_label, self.state.image)
         try:
-            await self._show_model(model, x, label, image_id)
+            await self._show_model(model, x, label, image_id, trace)
         except Exception:  # put the previous model back on screen, then report
             old_model, old_x, old_label, old_image = before
             await self._show_model(old_model, old_x, old_label, old_image)
             raise
 
-    async def _show_model(self, model, x, label: str, image_id: str) -> None:
+    async def _show_model(self, model, x, label: str, image_id: str, trace=None) -> None:
         if model is not self.model:  # edits belong to the model they were made on: put its weights back
             self.edits.reset_all()
             self.edits = Edits(model)
@@ -171,7 +171,7 @@ class App:
         self.inputs.set_model(model)
         self.ov = None  # set_image mounts the new layout
         self._set_state(self.state.with_(column="", neuron=-1, level=1, part="", at=()))
-        await self.set_image(x, label, image_id)
+        await self.set_image(x, label, image_id, trace)
 
     # --- edits -----------------------------------------------------------------------------------
     async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
@@ -187,8 +187,17 @@ class App:
         except cnn101.ModelError as exc:
             self.models.error(str(exc))
             return
+        await self._edited()
+
+    async def reset_edits(self) -> None:
+        """Every edited neuron's trained kernel and bias again."""
+        self.edits.reset_all()
+        await self._edited()
+
+    async def _edited(self) -> None:
+        """After an edit: the model line, then the image traced again (the Overview and open views redraw)."""
         self.models.show_edits()
-        await self.set_image(self.x, self.image_label, self.state.image)  # re-traces; redraws open views
+        await self.set_image(self.x, self.image_label, self.state.image)
         self.edit_count += 1
 
     # --- levels ----------------------------------------------------------------------------------

@@ -74,10 +74,7 @@ class ModelPanel:
         dom.show(dom.el("model-reset-edits"), n > 0)
 
     async def _reset_edits(self, event) -> None:
-        self.app.edits.reset_all()
-        self.show_edits()
-        await self.app.set_image(self.app.x, self.app.image_label, self.app.state.image)
-        self.app.edit_count += 1
+        await self.app.reset_edits()
 
     def error(self, message: str | None) -> None:
         self.error_el.textContent = message or ""
