@@ -11,3 +11,7 @@ class ModelError(Cnn101Error):
 
 class ImageError(Cnn101Error):
     """An image that cannot be read or is unsuitable (not an image, truncated, too large, empty)."""
+
+
+class PerturbError(Cnn101Error):
+    """A change to an input image (perturbation, brush stroke, fill, occlusion patch) whose settings cannot work."""
