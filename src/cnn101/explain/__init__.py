@@ -11,10 +11,12 @@ for any linear CNN (any kernel size, stride, padding, number of classes):
     flatten_class(trace, k)                     # x · W[:, k], Σ + bias = logit k
     softmax_detail(trace)                       # exp(l_i) / Σ_j exp(l_j)
     route(model, name).view                     # which view a click on a neuron of `name` opens
+    occlusion(model, x, target, 8, 4).drops     # how much a grey patch at each position lowers p(target)
 """
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
+from .occlusion import OcclusionMap, occlusion
 from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
 from .relu import ReluCell, ReluDetail, relu_detail
 from .routing import Route, route, routes
@@ -28,4 +30,5 @@ __all__ = [
     "FlattenMap", "DenseNeuron", "flatten_map", "dense_neuron", "flatten_class", "logits_layer",
     "SoftmaxDetail", "SoftmaxTerm", "softmax_detail",
     "Route", "route", "routes",
+    "OcclusionMap", "occlusion",
 ]
