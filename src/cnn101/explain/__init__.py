@@ -11,8 +11,10 @@ for any linear CNN (any kernel size, stride, padding, number of classes):
     flatten_class(trace, k)                     # x · W[:, k], Σ + bias = logit k
     softmax_detail(trace)                       # exp(l_i) / Σ_j exp(l_j)
     route(model, name).view                     # which view a click on a neuron of `name` opens
+    compare(trace_a, trace_b).values(name)      # B − A per neuron; .changes: every class probability
     occlusion(model, x, target, 8, 4).drops     # how much a grey patch at each position lowers p(target)
 """
+from .compare import Comparison, ProbabilityChange, compare
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
@@ -31,4 +33,5 @@ __all__ = [
     "SoftmaxDetail", "SoftmaxTerm", "softmax_detail",
     "Route", "route", "routes",
     "OcclusionMap", "occlusion",
+    "Comparison", "ProbabilityChange", "compare",
 ]

@@ -13,6 +13,7 @@ numbers they show as attributes.
     nb.conv_window(trace, "conv_1_2", 3, 10, 20)              # whole neuron: Σ channels + bias, ReLU
     nb.relu(trace, "relu_1_1", 0, 5, 5); nb.pool_window(trace, "max_pool_1", 0, 3, 4)
     nb.flatten(trace, k); nb.softmax(trace)
+    nb.compare(trace_a, trace_b)               # B − A for every neuron, and every class probability's change
 """
 from __future__ import annotations
 
@@ -79,6 +80,15 @@ def softmax(trace) -> SoftmaxView:
     return SoftmaxView(explain.softmax_detail(trace))
 
 
+def compare(trace_a, trace_b, scope: str = "unit"):
+    """Image B against image A: every neuron's B − A as a heatmap (one symmetric range per scope) and how
+    every class probability changed."""
+    from ..explain.compare import compare as _compare
+    from .compare_view import CompareView
+
+    return CompareView(_compare(trace_a, trace_b), scope)
+
+
 def show(obj, **kwargs):
     """Something to display: a Trace → its overview, a model → its summary, a view → itself."""
     from ..engine import Sequential, Trace
@@ -93,4 +103,4 @@ def show(obj, **kwargs):
 
 
 __all__ = ["View", "image", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
-           "softmax", "show"]
+           "softmax", "compare", "show"]
