@@ -11,6 +11,8 @@ for any linear CNN (any kernel size, stride, padding, number of classes):
     flatten_class(trace, k)                     # x · W[:, k], Σ + bias = logit k
     softmax_detail(trace)                       # exp(l_i) / Σ_j exp(l_j)
     route(model, name).view                     # which view a click on a neuron of `name` opens
+    playground(channel_of(trace, 'input', 0), 3, 2, 'same', 'blur').output   # hyperparameters on real data
+    layer_table(model)                          # shapes, parameters, multiply–adds, receptive fields
     compare(trace_a, trace_b).values(name)      # B − A per neuron; .changes: every class probability
     occlusion(model, x, target, 8, 4).drops     # how much a grey patch at each position lowers p(target)
 """
@@ -19,6 +21,7 @@ from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, co
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
 from .occlusion import OcclusionMap, occlusion
+from .playground import LayerRow, Playground, channel_of, layer_table, playground, trained_kernel
 from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
 from .relu import ReluCell, ReluDetail, relu_detail
 from .routing import Route, route, routes
@@ -34,4 +37,5 @@ __all__ = [
     "Route", "route", "routes",
     "OcclusionMap", "occlusion",
     "Comparison", "ProbabilityChange", "compare",
+    "Playground", "LayerRow", "playground", "layer_table", "channel_of", "trained_kernel",
 ]

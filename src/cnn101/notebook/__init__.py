@@ -13,6 +13,8 @@ numbers they show as attributes.
     nb.conv_window(trace, "conv_1_2", 3, 10, 20)              # whole neuron: Σ channels + bias, ReLU
     nb.relu(trace, "relu_1_1", 0, 5, 5); nb.pool_window(trace, "max_pool_1", 0, 3, 4)
     nb.flatten(trace, k); nb.softmax(trace)
+    nb.playground(trace["input"][..., 0], 5, 2, "same")   # a kernel swept over a real channel, formula filled in
+    nb.layer_table(model)                      # shapes, parameters, multiply–adds, receptive fields
     nb.compare(trace_a, trace_b)               # B − A for every neuron, and every class probability's change
 """
 from __future__ import annotations
@@ -89,6 +91,23 @@ def compare(trace_a, trace_b, scope: str = "unit"):
     return CompareView(_compare(trace_a, trace_b), scope)
 
 
+def playground(channel, kernel_size=3, stride=1, padding="valid", kernel="identity", at=(0, 0)):
+    """A kernel swept over a real 2-D channel (e.g. explain.playground.channel_of(trace, "input", 0)) with the
+    chosen size, stride and padding: the output size formula with numbers, problems in words, the result."""
+    from ..explain.playground import playground as _playground
+    from .playground_view import PlaygroundView
+
+    return PlaygroundView(_playground(channel, kernel_size, stride, padding, kernel), at)
+
+
+def layer_table(model):
+    """Every layer's output shape, parameters, multiply–adds and receptive field."""
+    from ..explain.playground import layer_table as _layer_table
+    from .playground_view import LayerTableView
+
+    return LayerTableView(model, _layer_table(model))
+
+
 def show(obj, **kwargs):
     """Something to display: a Trace → its overview, a model → its summary, a view → itself."""
     from ..engine import Sequential, Trace
@@ -103,4 +122,4 @@ def show(obj, **kwargs):
 
 
 __all__ = ["View", "image", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
-           "softmax", "compare", "show"]
+           "softmax", "compare", "playground", "layer_table", "show"]
