@@ -83,3 +83,12 @@ def test_positions_follow_the_valid_convolution_rule():
     tops, lefts = positions((64, 48), (8, 5), (4, 3))
     assert len(tops) == (64 - 8) // 4 + 1 and len(lefts) == (48 - 5) // 3 + 1
     assert tops[-1] + 8 <= 64 and lefts[-1] + 5 <= 48
+
+
+def test_the_whole_image_path_used_for_unknown_layers_equals_the_naive_loop(monkeypatch):
+    import sys
+
+    local_forward = sys.modules["cnn101.explain.local_forward"]
+    monkeypatch.setattr(local_forward, "plan", lambda model: None)
+    model, x = synthetic_model(), synthetic_image()
+    np.testing.assert_allclose(occlusion(model, x, 2, 7, 5).drops, naive(model, x, 2, 7, 5, 0.5), rtol=0, atol=1e-6)
