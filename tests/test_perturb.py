@@ -201,3 +201,20 @@ def test_bad_settings_raise_a_plain_error(call):
     with pytest.raises(PerturbError) as e:
         call(x)
     assert isinstance(e.value, Cnn101Error) and len(str(e.value)) > 20 and "Traceback" not in str(e.value)
+
+
+def test_the_red_channel_experiment_of_the_tutorial_holds():
+    """docs/tutorial.md: keep only red → the green and blue results of a first-layer neuron are 0, the red
+    result is unchanged, and the neuron is the red result plus the bias."""
+    import cnn101
+    from cnn101.explain import conv_neuron
+
+    model = cnn101.load_model()
+    x = np.random.default_rng(0).random(model.input_shape, dtype=np.float32)
+    first = next(layer.name for layer in model.layers if layer.kind == "conv2d")
+    for f in (0, 3):
+        a = conv_neuron(model.trace(x), first, f)
+        b = conv_neuron(model.trace(perturb.keep_channel(x, "red")), first, f)
+        assert not b.results[..., 1:].any()
+        np.testing.assert_array_equal(b.results[..., 0], a.results[..., 0])
+        np.testing.assert_allclose(b.pre_activation, b.results[..., 0] + b.bias, atol=1e-5)
