@@ -70,7 +70,7 @@ def cpython_rows(repeat: int) -> list[dict]:
         lf.plan = plan
     return [row("cpython", f"occlusion map, {n} positions (batched, local recomputation)", st, positions=n),
             row("cpython", "  … per position", per_position(st, n)),
-            row("cpython", f"occlusion map, whole occluded images batched through predict", whole, positions=n),
+            row("cpython", "occlusion map, whole occluded images through predict", whole, positions=n),
             row("cpython", f"naive loop, one predict per position ({n})", naive, positions=n)]
 
 
@@ -88,7 +88,7 @@ def pyodide_rows(repeat: int, dist: Path) -> tuple[list[dict], dict]:
     n = res["positions"]
     return ([row("pyodide", f"occlusion map, {n} positions (batched, local recomputation), Node", st, positions=n),
              row("pyodide", "  … per position", per_position(st, n)),
-             row("pyodide", "occlusion map, whole occluded images batched through predict, Node", stats(res["whole"]))],
+             row("pyodide", "occlusion map, whole occluded images through predict, Node", stats(res["whole"]))],
             {"numpy": res["numpy"], "cnn101_from": res["file"], "dist": str(dist)})
 
 

@@ -16,7 +16,7 @@ coords = st.floats(-5, 20, allow_nan=False)
 def seg_dist(p, a, b):
     a, b, p = map(np.asarray, (a, b, p))
     d = b - a
-    t = 0.0 if not d.any() else min(max(float((p - a) @ d / (d @ d)), 0.0), 1.0)
+    t = 0.0 if float(d @ d) == 0 else min(max(float((p - a) @ d / (d @ d)), 0.0), 1.0)
     return float(np.hypot(*(p - (a + t * d))))
 
 

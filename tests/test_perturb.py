@@ -162,6 +162,12 @@ def test_apply_runs_steps_in_order():
     np.testing.assert_array_equal(perturb.apply(x, steps),
                                   perturb.invert(perturb.rotate(perturb.keep_channel(x, 0), 90)))
     np.testing.assert_array_equal(perturb.apply(x, []), x)
+    from cnn101 import draw
+
+    drawn = [{"op": "stroke", "points": [[1, 1], [4, 5]], "radius": 1.5, "colour": [1, 0, 0]},
+             {"op": "fill", "row": 0, "col": 5, "colour": 0.5, "tolerance": 1.0}]
+    np.testing.assert_array_equal(perturb.apply(x, drawn),
+                                  draw.fill(draw.stroke(x, [(1, 1), (4, 5)], 1.5, (1, 0, 0)), 0, 5, 0.5, 1.0))
 
 
 BAD = [

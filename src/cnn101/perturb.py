@@ -337,15 +337,24 @@ OPERATIONS = {
 }
 
 
+def operations() -> dict:
+    """Every operation `apply` knows: OPERATIONS plus the drawing tools (cnn101.draw: 'stroke', 'fill')."""
+    from . import draw  # draw builds on this module, so it is imported when first needed
+
+    return {**OPERATIONS, "stroke": draw.stroke, "fill": draw.fill}
+
+
 def apply(x, steps) -> np.ndarray:
-    """Apply operations in order, each a dict {"op": name, **settings}, e.g.
-    [{"op": "keep_channel", "channel": "red"}, {"op": "rotate", "degrees": 15}]. An empty list copies x."""
+    """Apply operations in order, each a dict {"op": name, **settings} (plain JSON, for the page's state and
+    the URL), e.g. [{"op": "keep_channel", "channel": "red"}, {"op": "rotate", "degrees": 15},
+    {"op": "stroke", "points": [[3, 4], [9, 12]], "radius": 2, "colour": 1}]. An empty list copies x."""
     out = image(x)
+    ops = operations()
     for step in steps:
-        if not isinstance(step, dict) or step.get("op") not in OPERATIONS:
+        if not isinstance(step, dict) or step.get("op") not in ops:
             name = step.get("op") if isinstance(step, dict) else step
-            raise PerturbError(f"Unknown operation {name!r}; choose one of: {', '.join(OPERATIONS)}.")
-        fn = OPERATIONS[step["op"]]
+            raise PerturbError(f"Unknown operation {name!r}; choose one of: {', '.join(ops)}.")
+        fn = ops[step["op"]]
         settings = {k: v for k, v in step.items() if k != "op"}
         try:
             inspect.signature(fn).bind(out, **settings)
@@ -357,4 +366,4 @@ def apply(x, steps) -> np.ndarray:
 
 __all__ = ["CHANNEL_NAMES", "GREY", "OPERATIONS", "image", "channel_index", "colour", "occlude", "box_blur",
            "gaussian_blur", "blur", "noise", "rotate", "flip", "shift", "keep_channel", "zero_channel", "set_channel",
-           "invert", "permute_channels", "swap_channels", "brightness", "contrast", "apply"]
+           "invert", "permute_channels", "swap_channels", "brightness", "contrast", "operations", "apply"]
