@@ -99,3 +99,10 @@ def test_notebook_display_shows_every_neuron_and_every_class(pair, scope):
     lo, hi = view.range(view.columns[1].index, scope)
     assert f"{hi:.3f}" in text  # its legend
     assert "<script" not in html
+
+
+def test_show_displays_a_comparison():
+    model, x = synthetic_model(), synthetic_image()
+    c = compare(model.trace(x), model.trace(perturb.flip(x)))
+    view = nb.show(c, scope="module")
+    assert view.scope == "module" and view.data is c

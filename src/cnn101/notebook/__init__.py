@@ -109,13 +109,18 @@ def layer_table(model):
 
 
 def show(obj, **kwargs):
-    """Something to display: a Trace → its overview, a model → its summary, a view → itself."""
+    """Something to display: a Trace → its overview, a model → its summary, a comparison → its view, a view → itself."""
     from ..engine import Sequential, Trace
 
     if isinstance(obj, Trace):
         return overview(obj, **kwargs)
     if isinstance(obj, Sequential):
         return summary(obj)
+    from ..explain.compare import Comparison
+    from .compare_view import CompareView
+
+    if isinstance(obj, Comparison):
+        return CompareView(obj, **kwargs)
     if isinstance(obj, View):
         return obj
     raise TypeError(f"cnn101.notebook.show() takes a trace, a model or a view, not a {type(obj).__name__}.")
