@@ -224,3 +224,11 @@ def test_the_red_channel_experiment_of_the_tutorial_holds():
         assert not b.results[..., 1:].any()
         np.testing.assert_array_equal(b.results[..., 0], a.results[..., 0])
         np.testing.assert_allclose(b.pre_activation, b.results[..., 0] + b.bias, atol=1e-5)
+
+
+def test_the_operations_said_to_clip_do_clip():
+    x = np.array([[[0.05, 0.5, 0.95]]], np.float32)
+    assert perturb.brightness(x, 0.2)[0, 0, 2] == 1 and perturb.brightness(x, -0.2)[0, 0, 0] == 0
+    assert perturb.contrast(x, 3)[0, 0].tolist() == [0, 0.5, 1]
+    assert perturb.noise(np.ones((8, 8, 3), np.float32), 0.5, seed=1).max() == 1
+    assert set(perturb.CLIPS) <= set(perturb.OPERATIONS)

@@ -27,6 +27,9 @@ from .errors import PerturbError
 
 CHANNEL_NAMES = {"red": 0, "r": 0, "green": 1, "g": 1, "blue": 2, "b": 2}
 GREY = 0.5
+#: The operations whose results are clipped to [0, 1] (values pushed past 0 or 1 are lost); the page names
+#: them when a learner uses one. Every other operation stays in range without clipping.
+CLIPS = ("noise", "brightness", "contrast")
 
 
 # --- checks -------------------------------------------------------------------------------------------
@@ -364,6 +367,6 @@ def apply(x, steps) -> np.ndarray:
     return out
 
 
-__all__ = ["CHANNEL_NAMES", "GREY", "OPERATIONS", "image", "channel_index", "colour", "occlude", "box_blur",
+__all__ = ["CHANNEL_NAMES", "GREY", "CLIPS", "OPERATIONS", "image", "channel_index", "colour", "occlude", "box_blur",
            "gaussian_blur", "blur", "noise", "rotate", "flip", "shift", "keep_channel", "zero_channel", "set_channel",
            "invert", "permute_channels", "swap_channels", "brightness", "contrast", "operations", "apply"]
