@@ -15,8 +15,8 @@ when the stride does not divide H − size evenly the last rows/columns of pixel
 
 Positions run in batches. A patch changes only the cells whose window can see it, so for models
 made of conv, ReLU and pooling layers before the flat ones, each layer recomputes just those cells from
-the unoccluded trace (explain.local_forward): 16 ms for the 225 positions of an 8×8 patch at stride 4 on
-Tiny VGG in CPython, 74 ms in Pyodide, against 133 ms / 1.1 s for whole images. Models with a layer it
+the unoccluded trace (explain.local_forward): 16–19 ms for the 225 positions of an 8×8 patch at stride 4
+on Tiny VGG in CPython, 74–79 ms in Pyodide, against 130–200 ms / 1.1–1.2 s for whole images. Models with a layer it
 cannot localise run whole occluded images through `model.predict`. Either way the numbers
 equal a loop calling `model.predict` once per position (to float32 rounding).
 """
