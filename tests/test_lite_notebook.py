@@ -140,10 +140,44 @@ def test_lite_is_outside_the_apps_service_worker(lite_site):
     # neither precached nor cached on demand: JupyterLite's own service worker runs lite/
     assert not [p for p in [*precache, *on_demand] if p.startswith("lite/")]
     assert 'if (url.pathname.startsWith(SCOPE + "lite/")) return;' in sw
+    assert "build-info.json" in precache  # fetched by every page load, offline too
     assert not list((out / "lite").rglob("*.map"))
     info = json.loads((out / "build-info.json").read_text())
     assert info["notebook"] == "./lite/lab/index.html?path=cnn101-tutorial.ipynb"
     assert (out / "lite" / "lab" / "index.html").is_file()
+
+
+def test_the_notebook_sites_worker_is_ours_and_lists_all_it_may_load(lite_site):
+    out = lite_site.out
+    info = json.loads((out / "build-info.json").read_text())
+    worker = (out / lite.SERVICE_WORKER).read_text()
+    assert "const CHANNEL = new BroadcastChannel(\"/sw-api.v1\")" in worker  # JupyterLite's drive protocol
+    precache = json.loads(re.search(r"const PRECACHE = (\{.*?\n\});", worker, re.S).group(1))
+    lite_files = {p for p in info["files"] if p.startswith("lite/") and not p.endswith(".br")}
+    assert set(precache) >= lite_files - {lite.SERVICE_WORKER}
+    assert lite.SERVICE_WORKER not in precache
+    kernel = {"pyodide/" + n for n in info["packages"]["app"] + info["packages"]["notebook_only"]}
+    assert kernel | {"pyodide/pyodide.js", "pyodide/pyodide.asm.wasm", info["wheel"]} <= set(precache)
+    for path, integrity in precache.items():
+        digest = __import__("base64").b64decode(integrity.removeprefix("sha256-")).hex()
+        assert digest == info["files"][path]["sha256"], path
+    assert f'"@APP_VERSION@"' not in worker and f'+ "{info["service_worker_cache"]}"' in worker
+
+
+def test_jupyterlite_leaves_the_apps_worker_alone(lite_site):
+    chunks = [p for p in (lite_site.out / "lite" / "build").glob("*.js")
+              if b"_unregisterOldServiceWorkers" in p.read_bytes()]
+    assert chunks
+    for chunk in chunks:
+        code = chunk.read_bytes()
+        assert lite._UNREGISTER[0] not in code and lite._UNREGISTER[1] in code
+        assert lite._CONTROLLED[0] not in code and lite._CONTROLLED[1] in code
+        assert lite._REGISTERED[1] in code
+    plan = {"lite/build/x.js": b"async _unregisterOldServiceWorkers(e){ something else }"}
+    with pytest.raises(BuildError, match="not the one of jupyterlite-core"):
+        lite.patch_jupyterlite(plan)
+    with pytest.raises(BuildError, match="was not found"):
+        lite.patch_jupyterlite({"lite/build/y.js": b"nothing here"})
 
 
 def test_bundled_weights_are_in_our_wheel_when_they_exist(lite_site):
