@@ -281,6 +281,39 @@ CELL_OUTPUTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell
 }))"""
 
 
+OVERVIEW_BOXES = """() => [...document.querySelectorAll('.cnn101-ov')].map((ov) => {
+  const box = (e) => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const style = getComputedStyle(ov);
+  return {
+    frame: box(ov), scrollWidth: ov.scrollWidth, clientWidth: ov.clientWidth, overflowX: style.overflowX,
+    area: box(ov.closest('.jp-OutputArea-output')),
+    parts: [...ov.querySelectorAll('.ov-class, .ov-label, .ov-legend')].map(box),
+    inputs: [...ov.querySelectorAll('.ov-neuron[data-col="0"]')].map(box),
+    captions: [...ov.querySelectorAll('.ov-caption')].map(box),
+    inputLabel: box(ov.querySelector('.ov-label[data-col="0"]')),
+  };
+})"""
+
+
+def check_overview_fits(page) -> None:
+    """At 1440 px, every part of each notebook Overview is on screen or in a frame the learner can scroll,
+    and each input channel's caption sits beside its own heatmap, clear of the column label."""
+    shown = page.evaluate(OVERVIEW_BOXES)
+    assert shown
+    for ov in shown:
+        f = ov["frame"]
+        assert f["r"] <= ov["area"]["r"] + 1  # the frame itself fits the output area
+        scrolls = ov["scrollWidth"] > ov["clientWidth"] and ov["overflowX"] in ("auto", "scroll")
+        for p in ov["parts"]:
+            assert p["r"] <= f["l"] + ov["scrollWidth"] + 1, (p, ov["scrollWidth"])
+            assert p["r"] <= f["r"] + 1 or scrolls, (p, f, ov["overflowX"])
+        assert len(ov["captions"]) == len(ov["inputs"]) == 3
+        for cap, img in zip(ov["captions"], ov["inputs"]):
+            assert img["t"] <= (cap["t"] + cap["b"]) / 2 <= img["b"] and cap["r"] <= img["l"] + 1, (cap, img)
+            lab = ov["inputLabel"]
+            assert cap["b"] <= lab["t"] or cap["t"] >= lab["b"] or cap["r"] <= lab["l"], (cap, lab)
+
+
 def open_tutorial(page, url: str) -> None:
     """Open the tutorial; return as soon as its cells are shown (the kernel may still be starting)."""
     page.goto(url + lite.notebook_url().removeprefix("./"))
@@ -297,6 +330,7 @@ def run_all(page) -> None:
 def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_model):
     code_cells = sum(c["cell_type"] == "code"
                      for c in json.loads((lite_contents / NOTEBOOK.name).read_text(encoding="utf-8"))["cells"])
+    page.set_viewport_size({"width": 1440, "height": 900})  # the Overview's fit is checked at this width
     open_tutorial(page, lite_url)
     # Wait for the kernel: JupyterLab silently skips a cell run before the session has a kernel at all
     # (its prompt stays "[ ]"), which would leave this test waiting; a learner just runs it again.
@@ -317,6 +351,7 @@ def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_mod
     assert f"predicted: {expected_prediction(lite_contents, app_model)}" in predicted[0]["text"]
     overview = [c for c in cells if 'nb.overview(trace, scope="unit")' in c["source"]]
     assert overview and overview[0]["pngs"] >= 3, overview  # heatmaps, as PNG images in the HTML output
+    check_overview_fits(page)
     conv = [c for c in cells if "nb.conv_neuron(" in c["source"]]
     assert conv and conv[0]["svgs"] >= 1 and conv[0]["pngs"] >= 1
     by_hand = [c for c in cells if "by_hand = " in c["source"]][0]["text"]

@@ -231,6 +231,11 @@ def test_overview_embeds_a_heatmap_per_neuron_and_the_probabilities(trace, scope
     for k, name in enumerate(model.class_names):
         assert f"{trace.probs[k]:.1%}" in text and name in text
     assert "<script" not in view._repr_html_()
+    note = view.note()
+    assert "per global" not in note and "per unit" not in note  # was "one range per global ..."
+    assert {"unit": "per conv block", "module": "per module", "global": "shared by all hidden layers"}[scope] in note
+    css = view._repr_html_()
+    assert ".cnn101-ov .ov-caption{position:absolute" in css  # else "redgreenblue" runs into the label
     if scope == "unit":
         lo, hi = view.range(model.units[0][0], scope)
         assert -lo == hi == pytest.approx(max(float(np.abs(trace[n]).max()) for n in model.units[0]))
