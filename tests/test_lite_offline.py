@@ -26,20 +26,24 @@ READY_MS = 180_000
 
 
 class NoStoreHandler(SiteHandler):
-    """The site's handler, but nothing may be kept in the HTTP cache."""
+    """The site's handler, but nothing may be kept in the HTTP cache. Counts the body bytes it sends."""
     quiet = True
+    sent = [0]
 
     def send_header(self, keyword, value):
         if keyword.lower() == "cache-control":
             value = "no-store"
+        elif keyword.lower() == "content-length":
+            self.sent[0] += int(value)
         super().send_header(keyword, value)
 
 
 def serve_no_store(root):
-    handler = type("H", (NoStoreHandler,), {"gzip_cache": _GzipCache()})
+    handler = type("H", (NoStoreHandler,), {"gzip_cache": _GzipCache(), "sent": [0]})
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.sent = handler.sent
     return server, url_of(server)
 
 
@@ -134,9 +138,11 @@ def test_app_and_notebook_work_offline_after_one_visit_each(playwright_session, 
         until(page, APP_CACHED)
         assert not page.failures, page.failures  # build-info.json and the rest: all there
 
+        app_bytes = server.sent[0]
         open_tutorial(page, url)
-        # JupyterLite's worker, now ours, is installed once its precache is complete.
+        # The notebook site's worker (ours) is registered and has stored everything the notebook may load.
         until(page, NOTEBOOK_CACHED, lite_scope)
+        print(f"bytes sent: app visit {app_bytes}, notebook visit with its precache {server.sent[0] - app_bytes}")
         scopes = {r["scope"] for r in page.evaluate(REGISTRATIONS)}
         assert scopes == {url, lite_scope}, scopes  # the app's worker survived the notebook's first visit
         stored = page.evaluate(CACHED_BYTES)
