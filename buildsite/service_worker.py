@@ -91,8 +91,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) return;
-  // The notebook site (lite/) has its own service worker (lite/service-worker.js); leave its requests
-  // to the browser (this one answers them only during the notebook's very first load).
+  // The notebook site (lite/) has its own service worker (lite/service-worker.js, a narrower scope):
+  // this one sees lite/ requests only on the notebook's very first load, and leaves them to the network.
   if (url.pathname.startsWith(SCOPE + "lite/")) return;
   event.respondWith(respond(request, url));
 });
