@@ -168,7 +168,7 @@ async function precache() {
   const app = await caches.has(APP_CACHE) ? await caches.open(APP_CACHE) : null;
   const paths = Object.keys(PRECACHE);
   let next = 0;
-  async function worker() {  // a few at a time: the page is loading the same site meanwhile
+  async function worker() {  // three at a time: leave the browser's other connections to the page
     while (next < paths.length) {
       const path = paths[next++];
       const url = new URL(path, ROOT).href;
@@ -179,7 +179,7 @@ async function precache() {
       await cache.put(url, response);
     }
   }
-  await Promise.all(Array.from({ length: 6 }, worker));
+  await Promise.all(Array.from({ length: 3 }, worker));
   await cache.put(READY, new Response(VERSION));
 }
 
@@ -202,7 +202,7 @@ self.addEventListener("fetch", (event) => {
   } else if (url.pathname.includes("/api/drive") || url.pathname.includes("/api/stdin/")) {
     event.respondWith(relay(request, url));  // the kernel's file system and input(): the page answers
   } else if (request.method === "GET" && url.pathname.startsWith(SCOPE)) {
-    event.respondWith(respond(request));
+    event.respondWith(respond(request, event));
   }
 });
 
@@ -221,18 +221,34 @@ async function relay(request, url) {
   return await answer;
 }
 
-async function respond(request) {
+async function respond(request, event) {
   // The files are static: a query string (JupyterLite's ?_=<hash>, a notebook's ?path=) never changes them.
   const options = { ignoreSearch: true, ignoreVary: true };
   const hit = await (await caches.open(CACHE)).match(request, options)
     || (await caches.has(APP_CACHE) && await (await caches.open(APP_CACHE)).match(request, options));
   if (hit) return hit;
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    if (response.ok) event.waitUntil(keep(request.url, response.clone()));
+    return response;
   } catch (error) {
     const any = await caches.match(request, options);  // offline, with a file of an older build
     if (any) return any;
     throw error;
   }
+}
+
+// A file of the precache list that the page fetched before the precache got to it: kept if its bytes
+// are this build's (the same check as Subresource Integrity), so the precache does not fetch it again.
+async function keep(href, response) {
+  const url = new URL(href);
+  const path = decodeURIComponent(url.pathname.slice(SCOPE.length));
+  if (!(path in PRECACHE)) return;
+  const body = await response.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  if ("sha256-" + btoa(String.fromCharCode(...digest)) !== PRECACHE[path]) return;
+  const type = response.headers.get("Content-Type");
+  await (await caches.open(CACHE)).put(url.origin + url.pathname,
+                                       new Response(body, { headers: type ? { "Content-Type": type } : {} }));
 }
 """
