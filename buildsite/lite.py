@@ -16,6 +16,20 @@ runs no JupyterLite at all. The kernel uses the site's Pyodide files in dist/pyo
 - `--piplite-wheels`: comm 0.2.2 (the kernel hangs without it; pinned by sha256) and our wheel (so
   `%pip install cnn101` works too).
 
+Offline: JupyterLite's own lite/service-worker.js caches nothing (`enableCache` is false) and is
+replaced by ours (buildsite/service_worker.py render_lite_sw, written by site.py once every file's hash
+is known). JupyterLite's ServiceWorkerManager (@jupyterlite/server, in two chunks under lite/build/)
+starts with `_initialize`: when the page is controlled by any worker, it runs
+`_unregisterOldServiceWorkers`, which, when `localStorage["<that worker's URL>-version"]` is not
+JupyterLite's appVersion (the notebook's first visit, under the app's sw.js), unregistered every worker
+of the origin (getRegistrations(), no match on anything), the app's included, so the app was not
+offline any more; then it took `getRegistration(<that worker's URL>)`, i.e. the app's registration, for
+its own and never registered lite/service-worker.js, so the kernel's drive requests went to the app's
+worker. `patch_jupyterlite` makes both steps apply only to JupyterLite's own workers (script name
+service-worker.js), and notes the version when it registers its worker (it did not, so the next visit,
+offline too, unregistered the worker that was to serve it). The code is checked against the pinned JupyterLite's exact text: another version
+stops the build here rather than silently drop offline.
+
 JupyterLite caches its steps in .jupyterlite.doit.db next to the config: with the output deleted, a
 stale db silently dropped pyodideUrl once and the kernel went to the CDN. The db and the output are
 deleted before every build, and the built config is checked (`check_config`) before it is used.
@@ -52,6 +66,24 @@ TUTORIAL = "cnn101-tutorial.ipynb"
 #: Not shipped: source maps (45 MB of the 61 MB JupyterLite writes) and JupyterLite's build state.
 _SKIP_SUFFIXES = (".map",)
 _SKIP_NAMES = {DB_NAME}
+#: JupyterLite's worker, replaced by ours; the sha256 of the one 0.6.4 writes (to notice a change of it).
+SERVICE_WORKER = PREFIX + "service-worker.js"
+JUPYTERLITE_SW_SHA256 = "04c589404da6460117751131c3ea8786d26be313776ef5be4bd53d4e6cdda772"
+_OWN_WORKER = b'new URL(%s.scriptURL).pathname.endsWith("/service-worker.js")'
+#: (JupyterLite's code, ours): in _initialize, a page controlled by any worker, then only by its own ...
+_CONTROLLED = (b"if(t.controller){const e=t.controller.scriptURL;",
+               b"if(t.controller&&" + _OWN_WORKER % b"t.controller" + b"){const e=t.controller.scriptURL;")
+#: ... in _unregisterOldServiceWorkers: every registration of the origin, then only JupyterLite's own.
+_UNREGISTER = (b"await Promise.all(e.map((e=>e.unregister())))",
+               b"await Promise.all(e.filter((e=>[e.active,e.waiting,e.installing].some((w=>w&&"
+               + _OWN_WORKER % b"w" + b")))).map((e=>e.unregister())))")
+#: ... and on registering its worker, JupyterLite did not note the version it registered, so the next
+#: visit (controlled by that worker) took it for an old one and unregistered it: offline, for good.
+_REGISTERED = (b's=await t.register(e),console.info("JupyterLite ServiceWorker was sucessfully registered")',
+               b's=await t.register(e),localStorage.setItem(`${e}-version`,d),'
+               b'console.info("JupyterLite ServiceWorker was sucessfully registered")')
+_APP_VERSION = b'd=a.PageConfig.getOption("appVersion")'  # `d` in _REGISTERED
+_MANAGER = b"async _unregisterOldServiceWorkers(e){"
 
 
 def notebook_url(name: str = TUTORIAL) -> str:
@@ -185,6 +217,29 @@ def jupyter_lite_build(work: Path, out: Path, contents: Path, wheels: list[Path]
                          f"{(run.stdout + run.stderr).strip()[-3000:]}")
 
 
+def patch_jupyterlite(plan: dict[str, Source]) -> list[str]:
+    """Make JupyterLite's ServiceWorkerManager (see the module docstring) leave the app's worker alone,
+    in the plan's lite/build/*.js; returns the patched paths. Stops unless the pinned code is found."""
+    patched = []
+    for rel, src in plan.items():
+        if not (rel.startswith(PREFIX + "build/") and rel.endswith(".js")):
+            continue
+        data = src.read_bytes() if isinstance(src, Path) else bytes(src)
+        if _MANAGER not in data:
+            continue
+        for old, new in (_CONTROLLED, _UNREGISTER, _REGISTERED):
+            if data.count(old) != 1 or data.count(_APP_VERSION) != 1:
+                raise BuildError(f"{rel}: JupyterLite's ServiceWorkerManager is not the one of jupyterlite-core "
+                                 f"{JUPYTERLITE_CORE}: check buildsite/lite.py patch_jupyterlite.")
+            data = data.replace(old, new)
+        plan[rel] = data
+        patched.append(rel)
+    if not patched:
+        raise BuildError("JupyterLite's ServiceWorkerManager was not found in lite/build/: it would unregister "
+                         "the app's service worker. Check buildsite/lite.py patch_jupyterlite.")
+    return patched
+
+
 def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock: Path,
                contents: Path | None = None, log=print) -> dict[str, Source]:
     """'lite/<rel>' -> source for the whole notebook site, built (or taken from the cache) and checked."""
@@ -227,6 +282,11 @@ def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock
                 and not rel.endswith(_SKIP_SUFFIXES):
             plan[PREFIX + rel] = p
     plan[PREFIX + LOCK_NAME] = kernel_lock(official_lock, wheel, version)
+    if SERVICE_WORKER not in plan or sha256_file(plan[SERVICE_WORKER]) != JUPYTERLITE_SW_SHA256:
+        raise BuildError(f"{SERVICE_WORKER} is not the one of jupyterlite-core {JUPYTERLITE_CORE}; the build "
+                         "replaces it with its own: check its protocol against buildsite/service_worker.py.")
+    del plan[SERVICE_WORKER]  # site.py writes ours once every file's hash is known
+    patch_jupyterlite(plan)
     missing = [n for n in files if n.endswith(".ipynb") and PREFIX + "files/" + n not in plan]
     if missing:
         raise BuildError(f"the JupyterLite build lacks the notebooks {missing}.")

@@ -3,7 +3,16 @@
 A new build with any changed asset gives sw.js different bytes; the browser installs it, it fetches the
 new assets into a new cache (each checked with Subresource Integrity), then deletes the old caches of
 this site. Assets in `on_demand` (the notebook's extra packages) are listed too, but cached on first
-use only, to keep a learner's first visit small.
+use only, to keep a learner's first visit small. `unhashed` files (build-info.json, which lists sw.js's
+own hash and so cannot be listed in it by hash) are precached too, without an integrity check.
+
+lite/service-worker.js (`render_lite_sw`) replaces JupyterLite's own worker for the notebook site: the
+same protocol for the kernel's drive and stdin (a BroadcastChannel "/sw-api.v1" to the page, and the
+heartbeat), plus what JupyterLite's lacks: once installed (the first visit of the notebook) it precaches the
+whole notebook site and every package the kernel may load, each checked by Subresource Integrity, so
+the notebook opens and runs offline afterwards (it starts on the first request after activation, and
+marks the end with a `lite/.offline-ready` entry). Files the app's current cache already holds are not
+fetched twice. Its cache ("<prefix>:<site scope>:notebook:<version>") is left alone by the app's worker.
 """
 from __future__ import annotations
 
@@ -26,12 +35,14 @@ def _integrity(sha256_hex: str) -> str:
     return "sha256-" + base64.b64encode(bytes.fromhex(sha256_hex)).decode()
 
 
-def render_sw(assets: dict[str, str], on_demand: set[str]) -> str:
-    """sw.js source. `assets`: relative path -> sha256 hex of every file served (sw.js excluded)."""
+def render_sw(assets: dict[str, str], on_demand: set[str], unhashed: tuple[str, ...] = ()) -> str:
+    """sw.js source. `assets`: relative path -> sha256 hex of every file served (sw.js excluded);
+    `unhashed`: also precached, with no integrity check (their bytes depend on sw.js)."""
     version = cache_version(assets)
     precache = {p: _integrity(h) for p, h in sorted(assets.items()) if p not in on_demand}
     if "index.html" in precache:
         precache = {"./": precache["index.html"], **precache}  # the URL a visitor actually opens
+    precache.update({p: "" for p in unhashed})
     lazy = sorted(p for p in assets if p in on_demand)
     return _TEMPLATE.replace("@VERSION@", version).replace("@PREFIX@", CACHE_PREFIX) \
         .replace("@PRECACHE@", json.dumps(precache, indent=1)) \
@@ -51,11 +62,13 @@ const ON_DEMAND = new Set(@ON_DEMAND@);
 const SCOPE = new URL("./", self.location.href).pathname;
 const PREFIX = "@PREFIX@:" + SCOPE + ":";  // caches of this site only, even with others on the origin
 const CACHE = PREFIX + VERSION;
+const NOTEBOOK_CACHES = PREFIX + "notebook:";  // lite/service-worker.js's: not ours to delete
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     await Promise.all(Object.entries(PRECACHE).map(async ([path, integrity]) => {
+      if (integrity && await cache.match(path)) return;  // left by an earlier, unfinished install
       const response = await fetch(new Request(path, { cache: "no-cache", integrity }));
       if (!response.ok) throw new Error(`precache ${path}: HTTP ${response.status}`);
       await cache.put(path, response);
@@ -67,7 +80,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) {
-      if (key.startsWith(PREFIX) && key !== CACHE) await caches.delete(key);
+      if (key.startsWith(PREFIX) && key !== CACHE && !key.startsWith(NOTEBOOK_CACHES)) await caches.delete(key);
     }
     await self.clients.claim();
   })());
@@ -78,7 +91,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) return;
-  // The notebook site (lite/) has its own service worker; leave its requests to the browser.
+  // The notebook site (lite/) has its own service worker (lite/service-worker.js, a narrower scope):
+  // this one sees lite/ requests only on the notebook's very first load, and leaves them to the network.
   if (url.pathname.startsWith(SCOPE + "lite/")) return;
   event.respondWith(respond(request, url));
 });
@@ -101,5 +115,140 @@ async function respond(request, url) {
     }
     throw error;
   }
+}
+"""
+
+
+def render_lite_sw(assets: dict[str, str], app_cache: str, lite_prefix: str = "lite/") -> str:
+    """lite/service-worker.js. `assets`: site-relative path -> sha256 hex of every file the notebook site
+    may load (its own files and the Pyodide files its kernel loads; lite/service-worker.js excluded);
+    `app_cache`: the version in sw.js (cache_version), whose cache may already hold some of them."""
+    version = cache_version(assets)
+    precache = {p: _integrity(h) for p, h in sorted(assets.items())}
+    return _LITE_TEMPLATE.replace("@VERSION@", version).replace("@PREFIX@", CACHE_PREFIX) \
+        .replace("@APP_VERSION@", app_cache).replace("@LITE@", lite_prefix) \
+        .replace("@PRECACHE@", json.dumps(precache, indent=1))
+
+
+_LITE_TEMPLATE = """\
+// Generated by build.py: do not edit (edit buildsite/service_worker.py). Replaces JupyterLite's own
+// service worker for the notebook site: the same drive/stdin protocol with the page, plus a precache of
+// the notebook site and its kernel's packages, so that the notebook works offline after one visit.
+"use strict";
+const VERSION = "@VERSION@";
+// path relative to the site root (the folder above lite/) -> Subresource Integrity of the bytes
+const PRECACHE = @PRECACHE@;
+const ROOT = new URL("../", self.location.href);          // the app's site root
+const SCOPE = ROOT.pathname;
+const PREFIX = "@PREFIX@:" + SCOPE + ":";
+const CACHE = PREFIX + "notebook:" + VERSION;
+const APP_CACHE = PREFIX + "@APP_VERSION@";               // the app's sw.js of the same build
+const LITE = new URL("@LITE@", ROOT).pathname;
+const CHANNEL = new BroadcastChannel("/sw-api.v1");       // JupyterLite's name for it
+
+const READY = new URL("@LITE@.offline-ready", ROOT).href;  // in CACHE once every file is in
+let filling = null;
+
+// Installed at once (JupyterLite's page needs this worker for its drive as soon as it is up); the
+// precache runs after, kept alive by the fetch events of the page that is loading meanwhile.
+self.addEventListener("install", () => self.skipWaiting());
+
+function fill() {
+  filling = filling || precache().catch((error) => {
+    filling = null;  // tried again on a later request
+    // The notebook still works online; it is just not (yet) available offline.
+    console.warn("cnn101: the notebook could not be stored for offline use:", error);
+  });
+  return filling;
+}
+
+async function precache() {
+  const cache = await caches.open(CACHE);
+  if (await cache.match(READY)) return;
+  const app = await caches.has(APP_CACHE) ? await caches.open(APP_CACHE) : null;
+  const paths = Object.keys(PRECACHE);
+  let next = 0;
+  async function worker() {  // three at a time: leave the browser's other connections to the page
+    while (next < paths.length) {
+      const path = paths[next++];
+      const url = new URL(path, ROOT).href;
+      if (await cache.match(url)) continue;
+      if (app && await app.match(url, { ignoreVary: true })) continue;  // the app's worker keeps it
+      const response = await fetch(new Request(url, { cache: "no-cache", integrity: PRECACHE[path] }));
+      if (!response.ok) throw new Error(`precache ${path}: HTTP ${response.status}`);
+      await cache.put(url, response);
+    }
+  }
+  await Promise.all(Array.from({ length: 3 }, worker));
+  await cache.put(READY, new Response(VERSION));
+}
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key.startsWith(PREFIX + "notebook:") && key !== CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  event.waitUntil(fill());
+  if (url.pathname.endsWith("/api/service-worker-heartbeat")) {
+    event.respondWith(new Response("ok"));
+  } else if (url.pathname.includes("/api/drive") || url.pathname.includes("/api/stdin/")) {
+    event.respondWith(relay(request, url));  // the kernel's file system and input(): the page answers
+  } else if (request.method === "GET" && url.pathname.startsWith(SCOPE)) {
+    event.respondWith(respond(request, event));
+  }
+});
+
+async function relay(request, url) {
+  const message = await request.json();
+  message.pathname = url.pathname;
+  const answer = new Promise((resolve) => {
+    const listen = (event) => {
+      if (event.data.browsingContextId !== message.browsingContextId) return;
+      CHANNEL.removeEventListener("message", listen);
+      resolve(new Response(JSON.stringify(event.data.response)));
+    };
+    CHANNEL.addEventListener("message", listen);
+  });
+  CHANNEL.postMessage(message);
+  return await answer;
+}
+
+async function respond(request, event) {
+  // The files are static: a query string (JupyterLite's ?_=<hash>, a notebook's ?path=) never changes them.
+  const options = { ignoreSearch: true, ignoreVary: true };
+  const hit = await (await caches.open(CACHE)).match(request, options)
+    || (await caches.has(APP_CACHE) && await (await caches.open(APP_CACHE)).match(request, options));
+  if (hit) return hit;
+  try {
+    const response = await fetch(request);
+    if (response.ok) event.waitUntil(keep(request.url, response.clone()));
+    return response;
+  } catch (error) {
+    const any = await caches.match(request, options);  // offline, with a file of an older build
+    if (any) return any;
+    throw error;
+  }
+}
+
+// A file of the precache list that the page fetched before the precache got to it: kept if its bytes
+// are this build's (the same check as Subresource Integrity), so the precache does not fetch it again.
+async function keep(href, response) {
+  const url = new URL(href);
+  const path = decodeURIComponent(url.pathname.slice(SCOPE.length));
+  if (!(path in PRECACHE)) return;
+  const body = await response.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  if ("sha256-" + btoa(String.fromCharCode(...digest)) !== PRECACHE[path]) return;
+  const type = response.headers.get("Content-Type");
+  await (await caches.open(CACHE)).put(url.origin + url.pathname,
+                                       new Response(body, { headers: type ? { "Content-Type": type } : {} }));
 }
 """

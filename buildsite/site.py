@@ -15,12 +15,12 @@ from .app_wheel import build_app_wheel
 from .checks import check_site
 from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
-from .lite import is_lite, lite_files, notebook_url
+from .lite import SERVICE_WORKER as LITE_SW, is_lite, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages
 from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, brotli_copies
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
-from .service_worker import cache_version, render_sw
+from .service_worker import cache_version, render_lite_sw, render_sw
 from .tutorial import with_tutorial
 from .webmanifest import manifest_files
 from .wheels import CARRIER_REQUIREMENT, CARRIER_SHA256, carrier_packages
@@ -219,8 +219,16 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
     # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
     # every app visitor download the app again under a new cache name.
-    plan["sw.js"] = render_sw({k: v for k, v in hashes.items() if not is_lite(k)}, on_demand).encode()
+    app_assets = {k: v for k, v in hashes.items() if not is_lite(k)}
+    # build-info.json lists sw.js's hash, so sw.js cannot list its hash: precached unchecked (else every
+    # offline reload of the page failed to fetch it).
+    plan["sw.js"] = render_sw(app_assets, on_demand, unhashed=(MARKER,)).encode()
     hashes["sw.js"] = source_sha256(plan["sw.js"])
+    if opts.lite:  # the notebook site's own worker: its files and everything its kernel may load
+        notebook = {k: v for k, v in hashes.items()
+                    if is_lite(k) or k.startswith("pyodide/") or k == wheel_rel}
+        plan[LITE_SW] = render_lite_sw(notebook, cache_version(app_assets)).encode()
+        hashes[LITE_SW] = source_sha256(plan[LITE_SW])
     encoded = brotli_copies(plan, hashes, opts.cache, log)  # transport encodings: not listed in sw.js
     plan.update(encoded)
     hashes.update({rel: source_sha256(src) for rel, src in encoded.items()})

@@ -36,9 +36,20 @@ def icon_png(size: int, maskable: bool = False) -> bytes:
     return buf.getvalue()
 
 
+def favicon_ico(png: bytes, size: int) -> bytes:
+    """An ICO file holding one PNG image (the form every current browser reads)."""
+    import struct
+    header = struct.pack("<HHH", 0, 1, 1)  # reserved, type 1 = icon, one image
+    entry = struct.pack("<BBBBHHII", size % 256, size % 256, 0, 0, 1, 32, len(png), 6 + 16)
+    return header + entry + png
+
+
 def manifest_files() -> dict[str, bytes]:
-    """'manifest.webmanifest' and 'icons/*.png' -> bytes."""
+    """'manifest.webmanifest', 'icons/*.png' and 'favicon.ico' -> bytes. The app's page names its icon;
+    favicon.ico is for pages that name none (JupyterLite's, before JupyterLab sets its own), which
+    otherwise ask for /favicon.ico and log a 404."""
     files = {f"icons/icon-{s}.png": icon_png(s) for s in ICON_SIZES}
+    files["favicon.ico"] = favicon_ico(files["icons/icon-32.png"], 32)
     files["icons/icon-maskable-512.png"] = icon_png(512, maskable=True)
     manifest = {
         "name": "cnn101: how a CNN classifies an image",

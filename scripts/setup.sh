@@ -9,6 +9,28 @@ root="$(pwd)"
 stamp_dir="$root/.venv/.stamps"
 
 need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {  # Debian packages, with one `apt-get update` per run
+  echo "setup: installing Debian packages: $*" >&2
+  [ -n "$apt_updated" ] || { need_root apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# 0. What a bare Debian machine lacks: python3 with its venv module (3.11 or newer), Node.js and npm.
+missing=()
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+[ ${#missing[@]} = 0 ] || apt_install "${missing[@]}"
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: cnn101 needs Python 3.11 or newer as python3 (found $(python3 --version 2>&1))" >&2
+  exit 1
+fi
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)'; then
+  echo "setup: cnn101 needs Node.js 18 or newer (found $(node --version)); 20 is what it is tested with" >&2
+  exit 1
+fi
 
 # 1. Python virtual environment in the repo.
 if [ ! -x .venv/bin/python ]; then
@@ -37,7 +59,5 @@ fi
 
 # 3. Debian's Chromium for the browser tests (never 'playwright install').
 if [ "$profile" = dev ] && [ ! -x /usr/bin/chromium ]; then
-  echo "setup: installing Debian chromium" >&2
-  need_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  apt_install chromium fonts-dejavu-core
 fi

@@ -140,10 +140,44 @@ def test_lite_is_outside_the_apps_service_worker(lite_site):
     # neither precached nor cached on demand: JupyterLite's own service worker runs lite/
     assert not [p for p in [*precache, *on_demand] if p.startswith("lite/")]
     assert 'if (url.pathname.startsWith(SCOPE + "lite/")) return;' in sw
+    assert "build-info.json" in precache  # fetched by every page load, offline too
     assert not list((out / "lite").rglob("*.map"))
     info = json.loads((out / "build-info.json").read_text())
     assert info["notebook"] == "./lite/lab/index.html?path=cnn101-tutorial.ipynb"
     assert (out / "lite" / "lab" / "index.html").is_file()
+
+
+def test_the_notebook_sites_worker_is_ours_and_lists_all_it_may_load(lite_site):
+    out = lite_site.out
+    info = json.loads((out / "build-info.json").read_text())
+    worker = (out / lite.SERVICE_WORKER).read_text()
+    assert "const CHANNEL = new BroadcastChannel(\"/sw-api.v1\")" in worker  # JupyterLite's drive protocol
+    precache = json.loads(re.search(r"const PRECACHE = (\{.*?\n\});", worker, re.S).group(1))
+    lite_files = {p for p in info["files"] if p.startswith("lite/") and not p.endswith(".br")}
+    assert set(precache) >= lite_files - {lite.SERVICE_WORKER}
+    assert lite.SERVICE_WORKER not in precache
+    kernel = {"pyodide/" + n for n in info["packages"]["app"] + info["packages"]["notebook_only"]}
+    assert kernel | {"pyodide/pyodide.js", "pyodide/pyodide.asm.wasm", info["wheel"]} <= set(precache)
+    for path, integrity in precache.items():
+        digest = __import__("base64").b64decode(integrity.removeprefix("sha256-")).hex()
+        assert digest == info["files"][path]["sha256"], path
+    assert f'"@APP_VERSION@"' not in worker and f'+ "{info["service_worker_cache"]}"' in worker
+
+
+def test_jupyterlite_leaves_the_apps_worker_alone(lite_site):
+    chunks = [p for p in (lite_site.out / "lite" / "build").glob("*.js")
+              if b"_unregisterOldServiceWorkers" in p.read_bytes()]
+    assert chunks
+    for chunk in chunks:
+        code = chunk.read_bytes()
+        assert lite._UNREGISTER[0] not in code and lite._UNREGISTER[1] in code
+        assert lite._CONTROLLED[0] not in code and lite._CONTROLLED[1] in code
+        assert lite._REGISTERED[1] in code
+    plan = {"lite/build/x.js": b"async _unregisterOldServiceWorkers(e){ something else }"}
+    with pytest.raises(BuildError, match="not the one of jupyterlite-core"):
+        lite.patch_jupyterlite(plan)
+    with pytest.raises(BuildError, match="was not found"):
+        lite.patch_jupyterlite({"lite/build/y.js": b"nothing here"})
 
 
 def test_bundled_weights_are_in_our_wheel_when_they_exist(lite_site):
@@ -247,6 +281,39 @@ CELL_OUTPUTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell
 }))"""
 
 
+OVERVIEW_BOXES = """() => [...document.querySelectorAll('.cnn101-ov')].map((ov) => {
+  const box = (e) => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const style = getComputedStyle(ov);
+  return {
+    frame: box(ov), scrollWidth: ov.scrollWidth, clientWidth: ov.clientWidth, overflowX: style.overflowX,
+    area: box(ov.closest('.jp-OutputArea-output')),
+    parts: [...ov.querySelectorAll('.ov-class, .ov-label, .ov-legend')].map(box),
+    inputs: [...ov.querySelectorAll('.ov-neuron[data-col="0"]')].map(box),
+    captions: [...ov.querySelectorAll('.ov-caption')].map(box),
+    inputLabel: box(ov.querySelector('.ov-label[data-col="0"]')),
+  };
+})"""
+
+
+def check_overview_fits(page) -> None:
+    """At 1440 px, every part of each notebook Overview is on screen or in a frame the learner can scroll,
+    and each input channel's caption sits beside its own heatmap, clear of the column label."""
+    shown = page.evaluate(OVERVIEW_BOXES)
+    assert shown
+    for ov in shown:
+        f = ov["frame"]
+        assert f["r"] <= ov["area"]["r"] + 1  # the frame itself fits the output area
+        scrolls = ov["scrollWidth"] > ov["clientWidth"] and ov["overflowX"] in ("auto", "scroll")
+        for p in ov["parts"]:
+            assert p["r"] <= f["l"] + ov["scrollWidth"] + 1, (p, ov["scrollWidth"])
+            assert p["r"] <= f["r"] + 1 or scrolls, (p, f, ov["overflowX"])
+        assert len(ov["captions"]) == len(ov["inputs"]) == 3
+        for cap, img in zip(ov["captions"], ov["inputs"]):
+            assert img["t"] <= (cap["t"] + cap["b"]) / 2 <= img["b"] and cap["r"] <= img["l"] + 1, (cap, img)
+            lab = ov["inputLabel"]
+            assert cap["b"] <= lab["t"] or cap["t"] >= lab["b"] or cap["r"] <= lab["l"], (cap, lab)
+
+
 def open_tutorial(page, url: str) -> None:
     """Open the tutorial; return as soon as its cells are shown (the kernel may still be starting)."""
     page.goto(url + lite.notebook_url().removeprefix("./"))
@@ -263,6 +330,7 @@ def run_all(page) -> None:
 def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_model):
     code_cells = sum(c["cell_type"] == "code"
                      for c in json.loads((lite_contents / NOTEBOOK.name).read_text(encoding="utf-8"))["cells"])
+    page.set_viewport_size({"width": 1440, "height": 900})  # the Overview's fit is checked at this width
     open_tutorial(page, lite_url)
     # Wait for the kernel: JupyterLab silently skips a cell run before the session has a kernel at all
     # (its prompt stays "[ ]"), which would leave this test waiting; a learner just runs it again.
@@ -283,6 +351,7 @@ def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_mod
     assert f"predicted: {expected_prediction(lite_contents, app_model)}" in predicted[0]["text"]
     overview = [c for c in cells if 'nb.overview(trace, scope="unit")' in c["source"]]
     assert overview and overview[0]["pngs"] >= 3, overview  # heatmaps, as PNG images in the HTML output
+    check_overview_fits(page)
     conv = [c for c in cells if "nb.conv_neuron(" in c["source"]]
     assert conv and conv[0]["svgs"] >= 1 and conv[0]["pngs"] >= 1
     by_hand = [c for c in cells if "by_hand = " in c["source"]][0]["text"]

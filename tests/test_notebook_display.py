@@ -231,6 +231,11 @@ def test_overview_embeds_a_heatmap_per_neuron_and_the_probabilities(trace, scope
     for k, name in enumerate(model.class_names):
         assert f"{trace.probs[k]:.1%}" in text and name in text
     assert "<script" not in view._repr_html_()
+    note = view.note()
+    assert "per global" not in note and "per unit" not in note  # was "one range per global ..."
+    assert {"unit": "per conv block", "module": "per module", "global": "shared by all hidden layers"}[scope] in note
+    css = view._repr_html_()
+    assert ".cnn101-ov .ov-caption{position:absolute" in css  # else "redgreenblue" runs into the label
     if scope == "unit":
         lo, hi = view.range(model.units[0][0], scope)
         assert -lo == hi == pytest.approx(max(float(np.abs(trace[n]).max()) for n in model.units[0]))
@@ -260,3 +265,21 @@ def test_image_view_shows_the_input_and_its_channels(trace):
     np.testing.assert_array_equal(rgb, np.clip(np.rint(trace.input * 255), 0, 255).astype(np.uint8))
     with pytest.raises(ValueError, match="H×W×3"):
         nb.image(np.zeros((4, 4)))
+
+
+def test_pool_view_draws_its_output_at_the_inputs_scale_and_non_square_maps_in_proportion():
+    """A 48×40 model: every map keeps its aspect, and the pooled map is drawn half the size of its input."""
+    from cnn101.engine import Dense, Flatten, Sequential, Softmax
+
+    rng = np.random.default_rng(0)
+    conv = Conv2D("c1", rng.normal(0, .3, (3, 3, 3, 2)).astype(np.float32), np.zeros(2, np.float32))
+    model = Sequential([conv, ReLU("r1"), MaxPool2D("p1", 2, 2, "valid"), Flatten("f"),
+                        Dense("d", rng.normal(0, .1, (23 * 19 * 2, 3)).astype(np.float32), np.zeros(3, np.float32)),
+                        Softmax("s")], (48, 40, 3), ["a", "b", "c"], name="wide")
+    trace = model.trace(rng.random((48, 40, 3)).astype(np.float32))
+    html = nb.pool_window(trace, "p1", 0, 2, 3)._repr_html_()
+    sizes = [(float(w), float(h)) for w, h in re.findall(r'<image [^>]*?width="([\d.]+)" height="([\d.]+)"', html)]
+    assert len(sizes) == 2
+    (iw, ih), (ow, oh) = sizes  # the input (46×38) and the output (23×19)
+    assert iw / ih == pytest.approx(38 / 46) and ow / oh == pytest.approx(19 / 23)
+    assert (ow, oh) == (iw / 2, ih / 2)

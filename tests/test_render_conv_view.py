@@ -234,3 +234,11 @@ def test_apart_offsets():
     # the left part to move (150 − 84) / 0.5 = 132 px and the right part (916 − 182) / 0.5 = 1468 px
     assert R.apart_offsets(300, 364, 0.5, 100, 900) == (132.0, 1468.0)
     assert R.apart_offsets(10, 2000, 1.0, 100, 900) == (0.0, 0.0)  # already clear
+
+
+def test_a_non_square_input_keeps_its_proportions():
+    g = R.geometry(3, (48, 40), (3, 3), (1, 1), (0, 0, 0, 0), (46, 38))
+    for r in g.inputs:
+        assert r.w / r.h == pytest.approx(40 / 48)
+    for r in (*g.results, g.neuron):
+        assert r.w / r.h == pytest.approx(38 / 46)

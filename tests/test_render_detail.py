@@ -42,6 +42,15 @@ def test_matrix_geometry_and_cell_lookup():
     assert m.cell_at(-5, 0) is None
 
 
+def test_matrix_of_a_given_pitch_draws_two_matrices_at_one_scale():
+    x = Matrix.of(np.zeros((60, 60)), -1, 1, "input", box=300)
+    y = Matrix.of(np.zeros((30, 30)), -1, 1, "output", pitch=x.pitch)  # a 2×2/2 max pool's output
+    assert y.pitch == x.pitch and y.size[0] - 4 == (x.size[0] - 4) / 2
+    assert Matrix.of(np.zeros((30, 30)), -1, 1, "output", box=300).pitch == 2 * x.pitch  # fitted alone
+    wide = Matrix.of(np.zeros((48, 40)), -1, 1, "input", box=300)
+    assert (wide.size[0] - 4) / (wide.size[1] - 4) == pytest.approx(40 / 48)  # not a square frame
+
+
 def test_matrix_svg_numbers_padding_and_windows():
     v = np.array([[-1.5, 0.25], [0.0, 2.0]])
     m = Matrix.of(v, -2, 2, "output", pad=(0, 1, 0, 1), box=120)

@@ -136,3 +136,19 @@ def test_legends_one_per_group(small):
     for scope in ("unit", "module", "global"):
         html = legends_html(small, geo, scope)
         assert html.count('class="ov-legend"') == len(small.legends(scope))
+
+
+def test_non_square_maps_keep_their_proportions_in_the_overview():
+    from cnn101.engine import Conv2D, MaxPool2D, ReLU, Sequential, Flatten, Dense, Softmax
+    from cnn101.explain.overview import layout
+    from cnn101.render.overview import geometry
+
+    rng = np.random.default_rng(0)
+    model = Sequential([Conv2D("c", rng.normal(0, .3, (3, 3, 3, 2)).astype(np.float32), np.zeros(2, np.float32)),
+                        ReLU("r"), MaxPool2D("p", 2, 2, "valid"), Flatten("f"),
+                        Dense("d", rng.normal(0, .1, (23 * 19 * 2, 3)).astype(np.float32), np.zeros(3, np.float32)),
+                        Softmax("s")], (48, 40, 3), ["a", "b", "c"], name="wide")
+    geo = geometry(layout(model))
+    for col, shape in zip(geo.columns[:4], [(48, 40), (46, 38), (46, 38), (23, 19)]):
+        for box in col.boxes:
+            assert box.w / box.h == pytest.approx(shape[1] / shape[0], rel=0.01), (col.index, box)

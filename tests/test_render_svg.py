@@ -60,3 +60,19 @@ def test_images_scale_by_whole_pixels_when_small():
     assert el.tag == "img" and (el.get("width"), el.get("height")) == ("70", "50")
     leg = ET.fromstring(legend(-2.5, 2.5, ACTIVATION, "a & b"))
     assert "".join(leg.itertext()).startswith("a & b")
+
+
+def test_one_scale_keeps_a_pooled_map_half_its_input_and_non_square_maps_in_proportion():
+    from cnn101.render.svg import cell_scale
+
+    x, y = np.zeros((46, 38)), np.zeros((23, 19))  # a 2×2/2 pooling of a non-square map
+    s = cell_scale(x.shape, 120)
+    assert fit(x.shape, 120, s) == (38 * s, 46 * s) and fit(y.shape, 120, s) == (19 * s, 23 * s)
+    assert fit(y.shape, 120) != fit(y.shape, 120, s)  # each fitted alone, both came out about 120 px
+
+    def size(svg):
+        root = ET.fromstring(svg)
+        img = root.find("{http://www.w3.org/2000/svg}image")
+        return float(img.get("width")), float(img.get("height"))
+    big, small = size(marked_heatmap(x, -1, 1, box=120)), size(marked_heatmap(y, -1, 1, box=120, scale=s))
+    assert small == (big[0] / 2, big[1] / 2) and big[0] / big[1] == pytest.approx(38 / 46)

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..explain._common import symmetric
 from ..render.colormap import ACTIVATION, WEIGHT
-from ..render.svg import block, esc, fmt, heatmap_img, legend, marked_heatmap, number_grid, op
+from ..render.svg import block, cell_scale, esc, fmt, heatmap_img, legend, marked_heatmap, number_grid, op
 from .base import View, row, table, text
 
 
@@ -82,6 +82,7 @@ class PoolView(View):
         mark = np.zeros(w.values.shape, bool)
         mark[w.argmax] = True
         i, j = w.position
+        scale = cell_scale(ch.input.shape, 120)  # the output at the input's scale: pooling shrinks it
         return row(
             block(marked_heatmap(ch.input, lo, hi, ACTIVATION, 120, (*w.origin, *ch.geometry.size), ch.source),
                   caption=f"{ch.source} · channel {w.channel}"),
@@ -90,7 +91,7 @@ class PoolView(View):
             op("max ="),
             block(text(fmt(w.value), 18, weight=600), caption=f"from ({w.source_cell[0]}, {w.source_cell[1]})"),
             op("→"),
-            block(marked_heatmap(ch.output, lo, hi, ACTIVATION, 120, (i, j, 1, 1), w.layer),
+            block(marked_heatmap(ch.output, lo, hi, ACTIVATION, 120, (i, j, 1, 1), w.layer, scale=scale),
                   caption=f"{w.layer} · channel {w.channel}"),
         ) + legend(lo, hi, ACTIVATION, "values")
 

@@ -10,7 +10,9 @@ from .base import View
 # The layout rules of web/style.css that the overview needs, scoped to the notebook output, with the
 # detail mode on (full layer names, shapes and legends).
 CSS = """
+.cnn101-ov{max-width:100%;overflow-x:auto;overflow-y:hidden}
 .cnn101-ov .ov-stage{position:relative;margin:4px 0}
+.cnn101-ov .ov-caption{position:absolute;width:48px;text-align:right;font-size:10px;line-height:14px;color:#6c757d}
 .cnn101-ov .ov-edges{position:absolute;left:0;top:0}
 .cnn101-ov .ov-edge{fill:none;stroke:#b8c2cc;stroke-width:.6;opacity:.75}
 .cnn101-ov .ov-edge.one-to-one{stroke-width:.8}
@@ -20,7 +22,7 @@ CSS = """
 .cnn101-ov .ov-label .short{display:none}
 .cnn101-ov .ov-label .full,.cnn101-ov .ov-label .shape{display:block}
 .cnn101-ov .ov-label .shape{color:#6c757d;font-size:10px}
-.cnn101-ov .ov-class{position:absolute;display:flex;align-items:center;gap:6px;font-size:12px}
+.cnn101-ov .ov-class{position:absolute;display:flex;align-items:center;gap:6px;font-size:12px;white-space:nowrap}
 .cnn101-ov .ov-bar{display:block;height:100%;background:#edf0f3;border-radius:2px;overflow:hidden;flex:none}
 .cnn101-ov .ov-fill{display:block;height:100%;background:#9fb0c4}
 .cnn101-ov .ov-class.top .ov-fill{background:#2f6db5}
@@ -33,6 +35,14 @@ CSS = """
 .cnn101-ov .ov-tick.mid{left:50%;transform:translateX(-50%)}
 .cnn101-ov .ov-tick.hi{right:0}
 """
+
+
+#: What each colour scope means, in the note under the title.
+SCOPE_WORDS = {
+    "unit": "one colour range per conv block: a conv layer with the ReLU and pooling layers after it",
+    "module": "one colour range per module: the conv blocks up to and including a pooling layer",
+    "global": "one colour range shared by all hidden layers",
+}
 
 
 class OverviewView(View):
@@ -52,8 +62,7 @@ class OverviewView(View):
 
     def note(self) -> str:
         return (f"Each square is one neuron's output; red is negative, white zero, blue positive. Colour scope: "
-                f"{self.scope} (one range per {'conv block' if self.scope == 'unit' else self.scope}"
-                f"{'' if self.scope != 'global' else ' for all hidden layers'}).")
+                f"{self.scope} ({SCOPE_WORDS[self.scope]}).")
 
     def body(self) -> str:
         ov = self.data

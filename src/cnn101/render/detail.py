@@ -62,14 +62,17 @@ class Matrix:
 
     @classmethod
     def of(cls, values, lo: float, hi: float, name: str, pad=(0, 0, 0, 0), box: float = 300.0,
-           largest: float = 40.0, cmap: Colormap = ACTIVATION, digits: int = 2, numbers: bool | None = None):
+           largest: float = 40.0, cmap: Colormap = ACTIVATION, digits: int = 2, numbers: bool | None = None,
+           pitch: float | None = None):
+        """`pitch`: px per cell, e.g. another matrix's, to draw both at one scale (a pooling output then
+        shows at its true size next to its input); default: fit in about box×box."""
         v = np.asarray(values, dtype=np.float64)
         if v.ndim == 1:
             v = v[:, None]
         pt, pb, pl, pr = (int(p) for p in pad)
         shape = (v.shape[0] + pt + pb, v.shape[1] + pl + pr)
-        return cls(v, float(lo), float(hi), name, cell_pitch(shape, box, largest), (pt, pb, pl, pr), cmap, digits,
-                   numbers)
+        pitch = cell_pitch(shape, box, largest) if pitch is None else float(pitch)
+        return cls(v, float(lo), float(hi), name, pitch, (pt, pb, pl, pr), cmap, digits, numbers)
 
     @property
     def rows(self) -> int:

@@ -62,13 +62,18 @@ def hex_colour(rgb) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def fit(shape, box: int) -> tuple[int, int]:
-    """(width, height) in px of an H×W image scaled to about box×box: a whole number of px per cell when
-    the image is smaller than the box (crisp cells), else shrunk to fit."""
+def cell_scale(shape, box: int) -> float:
+    """Px per cell of an H×W image drawn in about box×box: a whole number when the image is smaller than
+    the box (crisp cells), else the fraction that shrinks it to fit."""
+    s = box / max(int(shape[0]), int(shape[1]))
+    return float(max(1, round(s))) if s >= 1 else s
+
+
+def fit(shape, box: int, scale: float | None = None) -> tuple[int, int]:
+    """(width, height) in px of an H×W image at `scale` px per cell (default: `cell_scale(shape, box)`).
+    Give two images one scale to keep their sizes comparable (a pooling output half its input)."""
     h, w = int(shape[0]), int(shape[1])
-    s = box / max(h, w)
-    if s >= 1:
-        s = max(1, round(s))
+    s = cell_scale(shape, box) if scale is None else float(scale)
     return max(1, round(w * s)), max(1, round(h * s))
 
 
@@ -94,14 +99,16 @@ def svg_image(rgba: np.ndarray, x: float, y: float, width: float, height: float)
 
 
 def marked_heatmap(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, box: int = 120,
-                   window: tuple[int, int, int, int] | None = None, title: str = "") -> str:
+                   window: tuple[int, int, int, int] | None = None, title: str = "",
+                   scale: float | None = None) -> str:
     """An inline <svg> heatmap with a window outlined: window = (row, col, height, width) in cells.
+    `scale`: px per cell (default: fit in `box`).
 
     A window that hangs over the edge (into the layer's padding) is drawn in full: the picture grows to
     show the padding cells it covers, dotted."""
     v = np.asarray(values)
     h, w = v.shape
-    pw, ph = fit(v.shape, box)
+    pw, ph = fit(v.shape, box, scale)
     sx, sy = pw / w, ph / h
     x0, y0, x1, y1 = 0.0, 0.0, float(pw), float(ph)
     rect = ""
