@@ -17,7 +17,7 @@ from .hover import HINT, Hover
 from .inputs import InputPanel
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
-from .state import SCOPES, State
+from .state import SCOPES, Edit, State
 
 
 class App:
@@ -32,6 +32,7 @@ class App:
         self.models = ModelPanel(self)
         self.inputs.on_model_files = self.models.take  # model files dropped on the image panel
         self.edits = Edits(model)  # kernels and biases the learner changed (put back on reset)
+        self._apply_url_edits()
         self.ov = None
         self.x = None
         self.image_label = ""
@@ -165,6 +166,7 @@ class App:
         if model is not self.model:  # edits belong to the model they were made on: put its weights back
             self.edits.reset_all()
             self.edits = Edits(model)
+            self._set_state(self.state.with_(edits=()))
         self.model = model
         self.layout = layout(model)
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
@@ -174,6 +176,30 @@ class App:
         await self.set_image(x, label, image_id, trace)
 
     # --- edits -----------------------------------------------------------------------------------
+    def _apply_url_edits(self) -> None:
+        """The edits a shared link carries (state.edits), made on the model before the first trace; one that
+        does not fit this model (no such conv layer or neuron) is dropped."""
+        for e in self.state.edits:
+            try:
+                if e.preset:
+                    self.edits.preset(e.layer, e.neuron, e.preset)
+                if e.bias is not None:
+                    self.edits.set_bias(e.layer, e.neuron, e.bias)
+            except (cnn101.ModelError, KeyError, ValueError):
+                continue
+        self._remember_edits()
+
+    def _remember_edits(self) -> None:
+        """state.edits from what the model holds now (a kernel edited other than by a preset is not kept)."""
+        out = []
+        for layer, neuron in self.edits.edited():
+            preset = self.edits.presets.get((layer, neuron), "")
+            bias = float(self.model.layer(layer).bias[neuron])
+            bias = None if bias == self.edits.trained_bias(layer, neuron) else bias
+            if preset or bias is not None:
+                out.append(Edit(layer, neuron, preset, bias))
+        self._set_state(self.state.with_(edits=tuple(out)))
+
     async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
                           reset: bool = False) -> None:
         """Change (or reset) one conv neuron's kernel / bias, then recompute everything for the image."""
@@ -195,7 +221,9 @@ class App:
         await self._edited()
 
     async def _edited(self) -> None:
-        """After an edit: the model line, then the image traced again (the Overview and open views redraw)."""
+        """After an edit: the URL, the model line, then the image traced again (the Overview and open views
+        redraw)."""
+        self._remember_edits()
         self.models.show_edits()
         await self.set_image(self.x, self.image_label, self.state.image)
         self.edit_count += 1
