@@ -15,8 +15,10 @@ for any linear CNN (any kernel size, stride, padding, number of classes):
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
+from .input_channel import InputChannel, Preprocessing, input_channel, preprocessing
 from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
 from .relu import ReluCell, ReluDetail, relu_detail
+from .ranges import running_sum, symmetric
 from .routing import Route, route, routes
 from .softmax import SoftmaxDetail, SoftmaxTerm, softmax_detail
 
@@ -27,5 +29,6 @@ __all__ = [
     "PoolChannel", "PoolWindow", "pool_channel", "pool_window",
     "FlattenMap", "DenseNeuron", "flatten_map", "dense_neuron", "flatten_class", "logits_layer",
     "SoftmaxDetail", "SoftmaxTerm", "softmax_detail",
-    "Route", "route", "routes",
+    "InputChannel", "Preprocessing", "input_channel", "preprocessing",
+    "Route", "route", "routes", "symmetric", "running_sum",
 ]
