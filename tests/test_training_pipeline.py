@@ -29,8 +29,7 @@ PAPER_NAMES = ["conv_1_1", "relu_1_1", "conv_1_2", "relu_1_2", "max_pool_1", "co
 # --- training → export → reload, on 2 classes × 20 images, 1 epoch ----------------------------------------
 
 @pytest.fixture(scope="module")
-def tiny_runs(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+def tiny_runs(tmp_path_factory, tf_keras):
     if not (DATA / "MANIFEST.tsv").exists():
         pytest.skip(f"no tiny-imagenet-10 at {DATA}")
     from training.data import Augment

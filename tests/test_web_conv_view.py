@@ -16,8 +16,10 @@ import time
 import numpy as np
 import pytest
 
+import browser as _b
+
 from cnn101.explain import conv_neuron
-from cnn101.explain._common import symmetric
+from cnn101.explain import symmetric
 from cnn101.render import ACTIVATION, INPUT, WEIGHT, heatmap
 from cnn101.render import conv_view as R
 from cnn101.render.svg import fmt
@@ -155,7 +157,7 @@ def test_conv_view_opens_slides_apart_and_closes(s):
     assert "each input channel has its own kernel" in text and "add up all results" in text
     kh, kw = n.geometry.size
     assert f"{kh}×{kw}" in text and n.source in text
-    s.page.wait_for_timeout(900)
+    _b.wait_settled(s.page, VIEW)  # the slide-in finished (the sweep itself runs on)
     s.shot(f"views-conv-{s.which}")
     # a narrower window: the view scales down to fit, the Overview slides apart again for the new widths
     size = s.page.viewport_size
@@ -268,8 +270,9 @@ def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
     assert pct(v["--wt"]) * n.geometry.input_hw[0] == pytest.approx(r0, abs=1e-3)
     assert pct(v["--wl"]) * n.geometry.input_hw[1] == pytest.approx(c0, abs=1e-3)
     check_sum(s, n, i, j)  # pausing writes out the sum at the window
-    s.page.wait_for_timeout(300)
-    assert s.top()["revealed"] == paused["revealed"]
+    frames = s.top()["frames"]
+    _b.wait_frames(s.page, 5)  # paused: the frame loop stopped and nothing moves
+    assert s.top()["revealed"] == paused["revealed"] and s.top()["frames"] == frames
     # speed: 4× → a quarter of the time per step, kept in the URL
     base = paused["ms_per_step"]
     s.page.select_option(f"{VIEW} .cv-speed", "4")

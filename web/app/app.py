@@ -8,11 +8,10 @@ import cnn101
 import numpy as np
 from cnn101.explain.overview import layout, overview
 from cnn101.kernels import Edits
+from cnn101.page import input_caption, prediction_text
 from pyscript import document, window
 
-from . import decode, dom, views
-from . import dense_detail, flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
-from . import conv_view  # noqa: F401
+from . import decode, dom, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .model_panel import ModelPanel
@@ -25,6 +24,7 @@ class App:
         self.model = model
         self.layout = layout(model)
         self.examples = examples
+        views.register_all()
         self.state = State.from_query(str(window.location.search))
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
         self.hover = Hover(self)
@@ -75,7 +75,6 @@ class App:
         detail.checked = self.state.detail
         detail.disabled = False
         dom.on(detail, "change", self._detail_changed)
-        dom.on(dom.el("next-close"), "click", lambda e: self.back())
         dom.on(window, "resize", lambda e: self.view.fit())
         dom.on(dom.el("stage-frame"), "click", self._label_clicked)
         self._apply_detail()
@@ -134,10 +133,8 @@ class App:
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
         dom.paint(dom.el("input-canvas"), dom.rgb_to_rgba(x))
-        h, w = self.model.input_shape[:2]
-        dom.el("input-caption").textContent = f"{label} — the network's {h}×{w} input"
-        name, p = self.ov.top(1)[0]
-        dom.el("prediction").textContent = f"Prediction: {name} ({p:.1%})"
+        dom.el("input-caption").textContent = input_caption(label, self.model)
+        dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)
         self._set_state(self.state.with_(image=image_id))
         self.hover.current = None
@@ -230,7 +227,11 @@ class App:
 
     # --- levels ----------------------------------------------------------------------------------
     def open(self, col: int, neuron: int) -> None:
+        """Open the view route() names for a neuron of column `col` (nothing for a layer without one)."""
         column = self.layout.column(col)
+        if views.view_of(self.model, column) not in views.OPENERS:
+            views.close_all()
+            return
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
 

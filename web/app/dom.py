@@ -29,10 +29,16 @@ def ensure(element_id: str, tag: str, parent, cls: str = "", **attrs):
     return node
 
 
-def on(target, event: str, handler) -> None:
-    proxy = create_proxy(handler)
+def keep(fn):
+    """A proxy of fn that lives as long as the page (page-wide handlers; a view uses its view.Owner)."""
+    proxy = create_proxy(fn)
     _keep.append(proxy)
-    target.addEventListener(event, proxy)
+    return proxy
+
+
+def on(target, event: str, handler) -> None:
+    """A page-lifetime listener (views listen through their view.Owner, released when they close)."""
+    target.addEventListener(event, keep(handler))
 
 
 def mark(name: str) -> None:
