@@ -115,7 +115,10 @@ def test_screenshots(request, browser, width, height):
         session.settle(PANEL)
         _b.wait_settled(session.page, PANEL)
         right = session.page.eval_on_selector(PANEL, "e => e.getBoundingClientRect().right")
-        assert right <= width + 1  # the panel fits the window
+        assert right <= width + 1  # the panel fits the window, and so does everything in it
+        widest = session.page.eval_on_selector_all(f"{PANEL} .dp-eq, {PANEL} .dp-fig, {PANEL} .iv-feed",
+                                                   "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+        assert widest <= width + 1
         session.shot(f"views-input-{width}x{height}")
         _b.screenshot(session.page, f"views-input-{width}x{height}-full", full_page=True)
     finally:

@@ -68,9 +68,9 @@ class InputView(DetailView):
                         + figure(mk.svg(f"neuron {f}'s kernel for {d.label}", windows=()),
                                  f"neuron {f}: weights {fmt(k_min)} to {fmt(k_max)}, sum {fmt(k_sum)}")
                         + op("⋆")
-                        + figure(mr.svg(f"{d.label} ⋆ kernel of neuron {f}", windows=("out",)),
-                                 f'<span class="iv-term" data-filter="{f}"></span>')
-                        + "</div>")
+                        + '<div class="iv-res">'
+                        + figure(mr.svg(f"{d.label} ⋆ kernel of neuron {f}", windows=("out",)), f"{d.label} term of neuron {f}")
+                        + f'<span class="iv-term" data-filter="{f}"></span></div></div>')
         return (f'<div class="iv-feeds"><h3 class="iv-h">How {esc(d.label)} feeds each kernel of {esc(d.layer)}</h3>'
                 f'<p class="iv-note">{esc(d.layer)} neuron f = Σ over channels of (channel ⋆ its kernel) + bias; '
                 f"here is the {esc(d.label)} term of every neuron.</p>"
