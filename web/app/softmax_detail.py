@@ -46,7 +46,7 @@ class SoftmaxView(DetailView):
                  '<th>p = exp(l) / Σ</th><th></th></tr></thead><tbody>' + "".join(rows) + "</tbody>"
                  f'<tfoot><tr><td class="name">Σ</td><td></td>'
                  f'<td>{cell(d.total, 0, 1, text=sig(d.total), name="total", plain=True)}</td>'
-                 f'<td>{cell(float(d.probs.sum()), -1, 1, digits=4, name="prob-sum")}</td><td></td></tr></tfoot>'
+                 f'<td>{cell(d.prob_sum, -1, 1, digits=4, name="prob-sum")}</td><td></td></tr></tfoot>'
                  "</table>")
         return ('<div class="dp-eq-wrap"><div class="dp-eq" aria-hidden="true"></div>'
                 '<div class="dp-eq-note"></div></div>' + table)

@@ -47,6 +47,11 @@ class SoftmaxDetail:
         return int(self.order[0])
 
     @property
+    def prob_sum(self) -> float:
+        """Σ p (1 up to rounding): the table's last line."""
+        return float(np.sum(self.probs, dtype=np.float64))
+
+    @property
     def logit_range(self) -> tuple[float, float]:
         """Colour range of the logits, symmetric around zero."""
         return symmetric(self.logits)
