@@ -42,6 +42,7 @@ def tiny_runs(tmp_path_factory, tf_keras):
     return base, a, b
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_run_writes_a_model_cnn101_reloads_with_paper_layer_names(tiny_runs):
     base, record, _ = tiny_runs
     model = cnn101.load_model(base / "a" / "tiny-vgg.json")
@@ -57,6 +58,7 @@ def test_run_writes_a_model_cnn101_reloads_with_paper_layer_names(tiny_runs):
             np.testing.assert_array_equal(arr, theirs.params[var])
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_card_figures_are_the_numpy_engines_on_the_subset(tiny_runs):
     base, record, _ = tiny_runs
     model = cnn101.load_model(base / "a" / "tiny-vgg.json")
@@ -71,6 +73,7 @@ def test_card_figures_are_the_numpy_engines_on_the_subset(tiny_runs):
     assert model.card["tensorflow_version"]
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_same_seed_gives_the_same_weights(tiny_runs):
     base, _, _ = tiny_runs
     with np.load(base / "a" / "tiny-vgg.npz") as a, np.load(base / "b" / "tiny-vgg.npz") as b:
@@ -79,6 +82,7 @@ def test_same_seed_gives_the_same_weights(tiny_runs):
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_ship_picks_best_by_val_and_writes_native_and_tfjs(tiny_runs, tmp_path):
     from training.export import ship
 
