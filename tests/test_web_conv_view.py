@@ -456,6 +456,21 @@ def test_url_restores_the_detail_view(s):
     s.open("")
 
 
+@pytest.mark.parametrize("speed", [16, 0.25])
+def test_the_urls_speed_means_the_same_in_every_view(s, speed):
+    """One speed ladder (render.clock): ?speed=16 is 16× in the conv view's sweep and in its detail panel."""
+    col = chosen(s)
+    s.open(f"?neuron={col['name']}.0&level=3&part=whole&speed={speed:g}")
+    s.page.wait_for_selector(DETAIL, state="visible", timeout=10_000)
+    conv, detail = s.views()
+    assert conv["speed"] == speed and detail["speed"] == speed
+    assert s.page.input_value(f"{VIEW} .cv-speed") == f"{speed:g}"
+    assert s.page.text_content(f"{DETAIL} .dp-speed-out").startswith(f"{speed:g}×")
+    assert f"speed={speed:g}" in s.query()
+    close_all(s)
+    s.open("")
+
+
 def test_reduced_motion_shows_everything_at_once(s, browser):
     page = s.context.new_page()
     page.emulate_media(reduced_motion="reduce")
