@@ -159,7 +159,13 @@ def test_conv_view_opens_slides_apart_and_closes(s):
     assert f"{kh}×{kw}" in text and n.source in text
     _b.wait_settled(s.page, VIEW)  # the slide-in finished (the sweep itself runs on)
     s.shot(f"views-conv-{s.which}")
-    # a narrower window: the view scales down to fit, the Overview slides apart again for the new widths
+    close_all(s)
+
+
+def test_conv_view_fits_a_narrower_window(s):
+    """The view scales down to fit; the Overview slides apart again for the new widths."""
+    col = chosen(s)
+    open_conv(s, col, min(2, col["neurons"] - 1))
     size = s.page.viewport_size
     s.page.set_viewport_size({"width": 700, "height": size["height"]})
     assert wait_for(s, lambda: s.top()["scale"] < 1)
@@ -167,6 +173,13 @@ def test_conv_view_opens_slides_apart_and_closes(s):
     assert right <= 700 + 1
     s.page.set_viewport_size(size)
     assert wait_for(s, lambda: s.top()["scale"] == 1)
+    close_all(s)
+
+
+def test_esc_an_empty_click_and_the_close_button_go_back(s):
+    col = chosen(s)
+    neuron = min(2, col["neurons"] - 1)
+    open_conv(s, col, neuron)
     # Esc: back to the Overview, the columns slide back
     s.page.keyboard.press("Escape")
     s.page.wait_for_selector(VIEW, state="detached", timeout=5_000)
@@ -247,10 +260,9 @@ def test_kernel_hover_shows_its_weights(s):
     close_all(s)
 
 
-def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
+def test_sweep_plays_and_pauses(s):
     col = chosen(s)
     n = open_conv(s, col, 0)
-    steps = n.positions.shape[0]
     top = s.top()
     assert top["playing"], top
     a = wait_for(s, lambda: s.top()["revealed"] >= 0 and s.top())
@@ -273,7 +285,15 @@ def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
     frames = s.top()["frames"]
     _b.wait_frames(s.page, 5)  # paused: the frame loop stopped and nothing moves
     assert s.top()["revealed"] == paused["revealed"] and s.top()["frames"] == frames
-    # speed: 4× → a quarter of the time per step, kept in the URL
+    close_all(s)
+
+
+def test_sweep_speed_changes_the_pace_and_the_url(s):
+    """4× → a quarter of the time per step, kept in the URL; play goes on from where it was."""
+    col = chosen(s)
+    open_conv(s, col, 0)
+    s.page.click(f"{VIEW} .cv-play")  # pause
+    paused = s.top()
     base = paused["ms_per_step"]
     s.page.select_option(f"{VIEW} .cv-speed", "4")
     assert s.top()["ms_per_step"] == pytest.approx(base / 4) and "speed=4" in s.query()
@@ -282,6 +302,13 @@ def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
     assert c and c["revealed"] > paused["revealed"]
     s.page.select_option(f"{VIEW} .cv-speed", "1")
     assert "speed" not in s.query()
+    close_all(s)
+
+
+def test_sweep_fast_forwards_and_replays(s):
+    col = chosen(s)
+    n = open_conv(s, col, 0)
+    steps = n.positions.shape[0]
     # fast-forward: every result shown, the reveal clip open
     s.page.click(f"{VIEW} .cv-ff")
     top = s.top()
