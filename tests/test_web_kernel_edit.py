@@ -98,6 +98,7 @@ def test_a_shared_link_reproduces_an_edited_network(app, browser):
         assert got["edited"] == [[layer, 1]] and f"edits={layer}%3A1%3Asharpen%3A-0.5" in got["query"]
         assert_matches_engine(got, mine, x)  # the same edited numbers, from the link alone
         assert other.input_value(f"{VIEW} .cv-edit-preset") == "sharpen"  # the view reopened with the edit
+        assert "1 neuron edited" in other.text_content("#model-name") and other.is_visible("#model-reset-edits")
         assert not _b.console_problems(other)
     finally:
         ctx.close()

@@ -43,6 +43,8 @@ class App:
     async def start(self) -> None:
         self.inputs.mount()
         self.models.mount()
+        if self.state.edits:  # a shared link's edits: the model line says so, with 'Reset all edits'
+            self.models.show_edits()
         self.hover.mount(dom.el("stage-frame"))
         self._wire_controls()
         ids = [e.id for e in self.examples]
