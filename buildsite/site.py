@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnn101.page import site_model_file
+
 from . import BuildError
 from .app_wheel import build_app_wheel
 from .checks import check_site
@@ -82,10 +84,14 @@ def _tree(folder: Path, prefix: str) -> dict[str, Path]:
 
 
 def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
-    """pyscript.json: web/pyscript.json (if any) with the local interpreter and our current wheel."""
+    """pyscript.json: web/pyscript.json (if any) with the local interpreter, our current wheel, and every
+    module of web/app in "files" (so a new view is a new module, with no list to keep by hand)."""
     base = web / "pyscript.json"
     config = json.loads(base.read_text()) if base.is_file() else {}
     config["interpreter"] = INTERPRETER
+    modules = sorted((p for p in (web / "app").glob("*.py") if p.name != "main.py"),  # main.py: the <script>
+                     key=lambda p: (p.name != "__init__.py", p.name))
+    config["files"] = {f"./app/{p.name}": f"./app/{p.name}" for p in modules}
     packages = [p for p in config.get("packages", ["numpy"])
                 if p != "cnn101" and not p.startswith("./wheels/cnn101-")]
     config["packages"] = packages + ["./" + wheel_rel]
@@ -106,15 +112,9 @@ def _with_notebook_link(index, url: str) -> bytes:
 
 
 def _snapshot_module(web: Path):
-    """web/app/snapshot.py loaded as a module (the page's own render code, run here on CPython), or None."""
-    script = web / "app" / "snapshot.py"
-    if not script.is_file():
-        return None
-    import importlib.util
+    """buildsite.snapshot (the page's own render code, run here on CPython)."""
+    from . import snapshot
 
-    spec = importlib.util.spec_from_file_location("cnn101_web_snapshot", script)
-    snapshot = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(snapshot)
     return snapshot
 
 
@@ -150,11 +150,8 @@ def _site_model_file(weights: Path | None) -> str | None:
     """'weights/<card>' of the model in an explicitly given weights folder (None: the wheel's model)."""
     if weights is None or not weights.is_dir():
         return None
-    cards = sorted((p for p in weights.glob("*.json") if p.with_suffix(".npz").is_file()),
-                   key=lambda p: (p.stem != "tiny-vgg", p.name))  # as web/app/snapshot.py site_card
-    if cards:
-        return "weights/" + cards[0].name
-    return "weights/model.json" if (weights / "model.json").is_file() else None
+    name = site_model_file(p.name for p in weights.iterdir() if p.is_file())  # as the page chooses
+    return "weights/" + name if name else None
 
 
 def build(opts: BuildOptions, log=print) -> BuildResult:

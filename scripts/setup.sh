@@ -40,10 +40,10 @@ fi
 mkdir -p "$stamp_dir"
 extras="image,lite"
 [ "$profile" = dev ] && extras="dev"
-want="$(cat pyproject.toml | sha256sum | cut -c1-16)-$extras"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)-$extras"
 if [ "$(cat "$stamp_dir/pip" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages ($extras) into .venv" >&2
-  .venv/bin/python -m pip install -q -e ".[$extras]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[$extras]"  # exact versions: constraints.txt
   echo "$want" > "$stamp_dir/pip"
 fi
 

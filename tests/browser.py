@@ -121,6 +121,21 @@ def artifact_path(name: str, suffix: str = ".png") -> Path:
     return ARTIFACTS / (safe if safe.endswith(suffix) else safe + suffix)
 
 
+SETTLED = """sel => { const root = document.querySelector(sel) || document.documentElement;
+  return root.getAnimations({subtree: true}).every(a => a.playState !== 'running'
+    || !isFinite(a.effect.getComputedTiming().endTime)); }"""
+
+
+def wait_settled(page, selector: str = "html", timeout: int = 10_000) -> None:
+    """Wait until every finite CSS transition / animation under `selector` has finished (no fixed sleep)."""
+    page.wait_for_function(SETTLED, arg=selector, timeout=timeout)
+
+
+def wait_frames(page, n: int = 3) -> None:
+    """Wait for `n` animation frames of the page to pass (a paused animation must not move in them)."""
+    page.evaluate("n => new Promise(done => { const f = k => k ? requestAnimationFrame(() => f(k - 1)) : done(); f(n); })", n)
+
+
 def screenshot(page, name: str, full_page: bool = True, **kwargs) -> Path:
     """Save a screenshot under test-artifacts/ and return its path."""
     path = artifact_path(name)

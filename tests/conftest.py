@@ -10,6 +10,9 @@
   app_model      session: the same model, loaded in CPython (to compare the page with the engine)
   app_url        session: app_site served on 127.0.0.1 (a free port), base URL ending in '/'
   serve_site     factory: serve_site(root) -> (server, url), stopped at the end of the test
+  tf_keras       session: (tensorflow, keras), imported here and only here, so that collecting the tests
+                 never needs TensorFlow; every test that uses it is marked `tf` (deselect: -m "not tf")
+  app / state    the page of app_url, ready (web tests: `state(page)` is its App.snapshot as a dict)
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import browser as _b
+from web_page import open_app
 
 REPO = _b.REPO
 DATA = REPO.parent / "shared" / "data" / "tiny-imagenet-10"
@@ -27,6 +31,22 @@ REFERENCE = REPO.parent / "shared" / "reference" / "cnn-explainer"
 
 
 STRICT = os.environ.get("CNN101_NO_SKIP") == "1"  # set by scripts/test.sh: everything is installed there
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:  # a test that needs TensorFlow says so by using the fixture: mark it
+        if "tf_keras" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.tf)
+
+
+@pytest.fixture(scope="session")
+def tf_keras():
+    """(tensorflow, keras), imported when a test needs them (and not at collection)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    import tensorflow
+
+    return tensorflow, keras
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -150,3 +170,25 @@ def app_url(app_site):
     server, url = _b.serve(app_site)
     yield url
     _b.stop(server)
+
+
+# --- the app's page, shared by the tests of one module (loading Pyodide takes seconds) --------------------
+@pytest.fixture(scope="module")
+def app(browser, app_url, app_site, app_model):
+    ctx = _b.guarded_context(browser)
+    page = ctx.new_page()
+    _b.track_console(page)
+    open_app(page, app_url)
+    yield page, ctx, app_site, app_model, app_url
+    ctx.close()
+    _b.check_offline(ctx)
+
+
+@pytest.fixture()
+def live(app, request):
+    """The shared page; each test also checks that nothing left localhost during it."""
+    page, ctx, site, model, url = app
+    yield page, site, model, url
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        _b.screenshot(page, f"FAILED-{request.node.name}")
+    _b.check_offline(ctx)

@@ -40,6 +40,7 @@ def test_tampered_wheel_in_pyodide_dist_folder_is_refused(built_site, tmp_path):
     assert not out.exists()  # nothing written
 
 
+@pytest.mark.slow  # packs and reads a Pyodide tarball: seconds
 def test_tampered_wheel_in_tarball_is_refused(built_site, tmp_path):
     fake = official_dist(built_site, tmp_path / "src" / "pyodide")
     pillow = next(fake.glob("pillow-*.whl"))
@@ -60,6 +61,7 @@ def test_missing_package_in_pyodide_dist_is_refused(built_site, tmp_path):
         build(options(tmp_path / "dist", pyodide_dist=fake, data=None), log=quiet)
 
 
+@pytest.mark.slow  # packs and reads a Pyodide tarball: seconds
 def test_official_dist_folder_and_tarball_build(built_site, tmp_path):
     fake = official_dist(built_site, tmp_path / "rel" / "pyodide")
     tarball = tmp_path / "pyodide-0.27.7.tar.bz2"

@@ -138,7 +138,7 @@ def test_dense_neuron_of_a_hidden_dense_layer():
     assert o.value == pytest.approx(float(trace.logits[1]), abs=1e-5)
     with pytest.raises(ValueError, match="Flatten"):
         o.grid(o.weights)
-    assert route(model, "out").view == "dense" and route(model, "hidden").view == "flatten"
+    assert route(model, "out").view == "dense" and route(model, "hidden").view == "dense"  # flatten: classes only
     assert route(model, "out").shown_source == "hidden_relu" and route(model, "hidden").shown_source == "c"
 
 

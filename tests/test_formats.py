@@ -352,9 +352,8 @@ def test_native_card_that_is_not_ours(nat):
 # --- .keras refusals (written by real Keras where it matters) ----------------------------------------
 
 @pytest.fixture(scope="module")
-def keras_files(tmp_path_factory):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+def keras_files(tmp_path_factory, tf_keras):
+    keras = tf_keras[1]
 
     d = tmp_path_factory.mktemp("keras")
     inp = keras.Input((8, 8, 3))

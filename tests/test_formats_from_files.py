@@ -125,8 +125,8 @@ def test_a_keras_file_without_h5py_says_what_to_do(monkeypatch):
     assert "h5py" in str(e.value) and ".save('model')" in str(e.value) and "TF.js" in str(e.value)
 
 
-def test_a_keras_file_written_by_keras(tmp_path):
-    keras = pytest.importorskip("keras")
+def test_a_keras_file_written_by_keras(tmp_path, tf_keras):
+    keras = tf_keras[1]
     m = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, activation="relu", name="c"),
                           keras.layers.Flatten(name="f"), keras.layers.Dense(2, activation="softmax", name="d")])
     m.save(tmp_path / "net.keras")

@@ -12,19 +12,14 @@ from __future__ import annotations
 import json
 import math
 import zlib
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import pytest
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import cnn101
 
-import cnn101  # noqa: E402
-
-L = keras.layers
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras internals under NumPy 2
+keras = tf = L = None  # bound by the `cases` fixture from conftest's tf_keras (collection needs no TensorFlow)
+pytestmark = [pytest.mark.tf, pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # Keras under NumPy 2
 ATOL = 1e-5
 WAYS = ("keras", "tfjs", "native")
 
@@ -189,7 +184,10 @@ class Case:
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory):
+def cases(tmp_path_factory, tf_keras):
+    global keras, tf, L
+    tf, keras = tf_keras
+    L = keras.layers
     cache = {}
 
     def get(name) -> Case:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from cnn101.engine import MaxPool2D
 from cnn101.explain import WindowGeometry
-from cnn101.render.detail import (BASE_MS, SPEEDS, Matrix, Player, around, arrow_move, cell, cells, panel_html, sig,
-                                  speed_index, speed_label, window_covering)
+from cnn101.render.clock import SPEEDS
+from cnn101.render.detail import Matrix, around, arrow_move, cell, cells, panel_html, sig, window_covering
 from cnn101.render.flatten_view import BUCKETS, FlattenLayout, flatten_svg, weight_buckets
 from cnn101.render.svg import contrast, fmt
 
@@ -109,42 +109,6 @@ def test_sig_formats_huge_and_tiny_numbers():
     assert sig(9.587e-4) == "9.587×10⁻⁴"
     assert sig(4.85e8) == "4.850×10⁸"
     assert sig(float("inf")) == "∞"
-
-
-# --- the clock ----------------------------------------------------------------------------------------------
-def test_player_steps_by_elapsed_time_and_loops():
-    p = Player(n=5)
-    assert p.interval == BASE_MS
-    assert not p.advance(1000.0)  # the first frame only starts the clock
-    assert not p.advance(1000.0 + BASE_MS - 1)
-    assert p.advance(1000.0 + BASE_MS) and p.index == 1
-    assert p.advance(1000.0 + 3 * BASE_MS + 10) and p.index == 3
-    assert p.advance(1000.0 + 5 * BASE_MS) and p.index == 0  # wrapped around
-    p.speed = 4.0
-    assert p.interval == BASE_MS / 4
-    p.pause()
-    assert not p.advance(99_999.0) and p.index == 0
-    p.play(100_000.0)
-    assert p.advance(100_000.0 + BASE_MS / 4) and p.index == 1
-    # far behind (a hidden tab): one jump to where the time says, no burst of catch-up steps later
-    assert p.advance(200_000.0)
-    assert not p.advance(200_000.0 + BASE_MS / 8)
-    assert p.index == int((200_000.0 - 100_000.0) // (BASE_MS / 4)) % 5
-
-
-def test_player_frame_rate_does_not_change_the_pace():
-    fast, slow = Player(n=10_000), Player(n=10_000)
-    for t in np.arange(0, 5000, 1000 / 144):
-        fast.advance(float(t))
-    for t in np.arange(0, 5000, 1000 / 30):
-        slow.advance(float(t))
-    assert abs(fast.index - slow.index) <= 1 and fast.index in (19, 20)
-
-
-def test_speeds():
-    assert SPEEDS[speed_index(1.0)] == 1.0 and SPEEDS[speed_index(3.0)] in (2.0, 4.0)
-    assert SPEEDS[speed_index(100)] == SPEEDS[-1] and SPEEDS[speed_index(0.01)] == SPEEDS[0]
-    assert speed_label(2.0) == "2× (125 ms per step)"
 
 
 def test_arrow_keys_move_on_the_grid_and_stop_at_edges():

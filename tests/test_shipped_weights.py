@@ -83,9 +83,8 @@ def test_tfjs_export_is_the_same_model(model):
 
 
 @needs_data
-def test_engine_matches_keras_layer_by_layer_on_real_images(model):
-    pytest.importorskip("tensorflow")
-    import keras
+def test_engine_matches_keras_layer_by_layer_on_real_images(model, tf_keras):
+    keras = tf_keras[1]
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

@@ -29,8 +29,7 @@ PAPER_NAMES = ["conv_1_1", "relu_1_1", "conv_1_2", "relu_1_2", "max_pool_1", "co
 # --- training → export → reload, on 2 classes × 20 images, 1 epoch ----------------------------------------
 
 @pytest.fixture(scope="module")
-def tiny_runs(tmp_path_factory):
-    pytest.importorskip("tensorflow")
+def tiny_runs(tmp_path_factory, tf_keras):
     if not (DATA / "MANIFEST.tsv").exists():
         pytest.skip(f"no tiny-imagenet-10 at {DATA}")
     from training.data import Augment
@@ -43,6 +42,7 @@ def tiny_runs(tmp_path_factory):
     return base, a, b
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_run_writes_a_model_cnn101_reloads_with_paper_layer_names(tiny_runs):
     base, record, _ = tiny_runs
     model = cnn101.load_model(base / "a" / "tiny-vgg.json")
@@ -58,6 +58,7 @@ def test_run_writes_a_model_cnn101_reloads_with_paper_layer_names(tiny_runs):
             np.testing.assert_array_equal(arr, theirs.params[var])
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_card_figures_are_the_numpy_engines_on_the_subset(tiny_runs):
     base, record, _ = tiny_runs
     model = cnn101.load_model(base / "a" / "tiny-vgg.json")
@@ -72,6 +73,7 @@ def test_card_figures_are_the_numpy_engines_on_the_subset(tiny_runs):
     assert model.card["tensorflow_version"]
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_same_seed_gives_the_same_weights(tiny_runs):
     base, _, _ = tiny_runs
     with np.load(base / "a" / "tiny-vgg.npz") as a, np.load(base / "b" / "tiny-vgg.npz") as b:
@@ -80,6 +82,7 @@ def test_same_seed_gives_the_same_weights(tiny_runs):
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+@pytest.mark.slow  # trains (TensorFlow): seconds; not in the fast unit layer
 def test_ship_picks_best_by_val_and_writes_native_and_tfjs(tiny_runs, tmp_path):
     from training.export import ship
 

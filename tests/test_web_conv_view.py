@@ -16,8 +16,10 @@ import time
 import numpy as np
 import pytest
 
+import browser as _b
+
 from cnn101.explain import conv_neuron
-from cnn101.explain._common import symmetric
+from cnn101.explain import symmetric
 from cnn101.render import ACTIVATION, INPUT, WEIGHT, heatmap
 from cnn101.render import conv_view as R
 from cnn101.render.svg import fmt
@@ -155,9 +157,15 @@ def test_conv_view_opens_slides_apart_and_closes(s):
     assert "each input channel has its own kernel" in text and "add up all results" in text
     kh, kw = n.geometry.size
     assert f"{kh}×{kw}" in text and n.source in text
-    s.page.wait_for_timeout(900)
+    _b.wait_settled(s.page, VIEW)  # the slide-in finished (the sweep itself runs on)
     s.shot(f"views-conv-{s.which}")
-    # a narrower window: the view scales down to fit, the Overview slides apart again for the new widths
+    close_all(s)
+
+
+def test_conv_view_fits_a_narrower_window(s):
+    """The view scales down to fit; the Overview slides apart again for the new widths."""
+    col = chosen(s)
+    open_conv(s, col, min(2, col["neurons"] - 1))
     size = s.page.viewport_size
     s.page.set_viewport_size({"width": 700, "height": size["height"]})
     assert wait_for(s, lambda: s.top()["scale"] < 1)
@@ -165,6 +173,13 @@ def test_conv_view_opens_slides_apart_and_closes(s):
     assert right <= 700 + 1
     s.page.set_viewport_size(size)
     assert wait_for(s, lambda: s.top()["scale"] == 1)
+    close_all(s)
+
+
+def test_esc_an_empty_click_and_the_close_button_go_back(s):
+    col = chosen(s)
+    neuron = min(2, col["neurons"] - 1)
+    open_conv(s, col, neuron)
     # Esc: back to the Overview, the columns slide back
     s.page.keyboard.press("Escape")
     s.page.wait_for_selector(VIEW, state="detached", timeout=5_000)
@@ -245,10 +260,9 @@ def test_kernel_hover_shows_its_weights(s):
     close_all(s)
 
 
-def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
+def test_sweep_plays_and_pauses(s):
     col = chosen(s)
     n = open_conv(s, col, 0)
-    steps = n.positions.shape[0]
     top = s.top()
     assert top["playing"], top
     a = wait_for(s, lambda: s.top()["revealed"] >= 0 and s.top())
@@ -268,9 +282,18 @@ def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
     assert pct(v["--wt"]) * n.geometry.input_hw[0] == pytest.approx(r0, abs=1e-3)
     assert pct(v["--wl"]) * n.geometry.input_hw[1] == pytest.approx(c0, abs=1e-3)
     check_sum(s, n, i, j)  # pausing writes out the sum at the window
-    s.page.wait_for_timeout(300)
-    assert s.top()["revealed"] == paused["revealed"]
-    # speed: 4× → a quarter of the time per step, kept in the URL
+    frames = s.top()["frames"]
+    _b.wait_frames(s.page, 5)  # paused: the frame loop stopped and nothing moves
+    assert s.top()["revealed"] == paused["revealed"] and s.top()["frames"] == frames
+    close_all(s)
+
+
+def test_sweep_speed_changes_the_pace_and_the_url(s):
+    """4× → a quarter of the time per step, kept in the URL; play goes on from where it was."""
+    col = chosen(s)
+    open_conv(s, col, 0)
+    s.page.click(f"{VIEW} .cv-play")  # pause
+    paused = s.top()
     base = paused["ms_per_step"]
     s.page.select_option(f"{VIEW} .cv-speed", "4")
     assert s.top()["ms_per_step"] == pytest.approx(base / 4) and "speed=4" in s.query()
@@ -279,6 +302,13 @@ def test_sweep_plays_pauses_fast_forwards_replays_and_changes_speed(s):
     assert c and c["revealed"] > paused["revealed"]
     s.page.select_option(f"{VIEW} .cv-speed", "1")
     assert "speed" not in s.query()
+    close_all(s)
+
+
+def test_sweep_fast_forwards_and_replays(s):
+    col = chosen(s)
+    n = open_conv(s, col, 0)
+    steps = n.positions.shape[0]
     # fast-forward: every result shown, the reveal clip open
     s.page.click(f"{VIEW} .cv-ff")
     top = s.top()
@@ -449,6 +479,21 @@ def test_url_restores_the_detail_view(s):
     v = s.views()
     assert [x["kind"] for x in v] == ["conv", "conv"] and v[-1]["mode"] == "channel" and v[-1]["at"] == list(at)
     check_window(s, conv_neuron(s.trace(), col["name"], 0), *at, 0)
+    close_all(s)
+    s.open("")
+
+
+@pytest.mark.parametrize("speed", [16, 0.25])
+def test_the_urls_speed_means_the_same_in_every_view(s, speed):
+    """One speed ladder (render.clock): ?speed=16 is 16× in the conv view's sweep and in its detail panel."""
+    col = chosen(s)
+    s.open(f"?neuron={col['name']}.0&level=3&part=whole&speed={speed:g}")
+    s.page.wait_for_selector(DETAIL, state="visible", timeout=10_000)
+    conv, detail = s.views()
+    assert conv["speed"] == speed and detail["speed"] == speed
+    assert s.page.input_value(f"{VIEW} .cv-speed") == f"{speed:g}"
+    assert s.page.text_content(f"{DETAIL} .dp-speed-out").startswith(f"{speed:g}×")
+    assert f"speed={speed:g}" in s.query()
     close_all(s)
     s.open("")
 

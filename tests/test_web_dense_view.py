@@ -12,8 +12,7 @@ import pytest
 import browser as _b
 import cnn101
 from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
-from test_web_model_panel import choose, shown_example
-from test_web_overview import app, state  # noqa: F401  (app: fixture)
+from web_page import choose, shown_example, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TOL = 1e-5
@@ -69,7 +68,7 @@ def test_a_dense_unit_shows_its_sum_and_value(loaded, column, layer, unit):
     assert v["value"] == pytest.approx(float(trace[layer][unit]), abs=TOL)  # = the engine's output
     assert cell_value(page, "value") == pytest.approx(float(trace[layer][unit]), abs=TOL)
     assert cell_value(page, "bias") == pytest.approx(float(model.layer(layer).bias[unit]), abs=TOL)
-    assert "coming next" not in (page.text_content("#next-title") or "")  # no placeholder any more
+    assert "coming next" not in page.text_content("body")  # no placeholder any more
     # step through the inputs: product and running sum at each
     page.click("#dp-dense .dp-play")  # pause the autoplay
     page.wait_for_function("!JSON.parse(cnn101_views()).slice(-1)[0].playing", timeout=10_000)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import browser as _b
+
 from cnn101.explain import flatten_class
 from cnn101.render.flatten_view import FlattenLayout
 from views_sites import open_session
@@ -124,6 +126,6 @@ def test_softmax_expansion(s):
     assert [v["kind"] for v in s.views()] == ["flatten", "softmax"] and s.views()[0]["expanded"]
     logits = s.values('#lv-flatten .fv-logits [data-name="logit"]')
     assert len(logits) == out["neurons"] and logits[0] == pytest.approx(d.value, abs=1e-5)
-    s.page.wait_for_timeout(700)  # the expansion's transition, for the picture
+    _b.wait_settled(s.page, "#lv-flatten")  # the expansion's transition finished, for the picture
     s.shot(f"views-flatten-softmax-{s.which}")
     s.escape_all()

@@ -10,8 +10,7 @@ import pytest
 import browser as _b
 import cnn101
 from cnn101.kernels import Edits
-from test_web_model_panel import shown_example
-from test_web_overview import app, assert_matches_engine, state  # noqa: F401  (app: fixture)
+from web_page import assert_matches_engine, open_app, shown_example, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEW = "#conv-view"
@@ -67,3 +66,44 @@ def test_a_preset_and_a_bias_recompute_everything_and_reset_restores(app):
     assert_matches_engine(st, default, x)
     page.keyboard.press("Escape")
     assert not _b.console_problems(page)
+
+
+def test_a_shared_link_reproduces_an_edited_network(app, browser):
+    """Edits go into the URL; a new page opened on that URL shows the same edited network."""
+    page, _, site, default, url = app
+    st = state(page)
+    _, path = shown_example(site, st)
+    x = cnn101.load_image(path, default)
+    first = next(c for c in st["columns"] if c["kind"] == "conv2d")
+    layer = first["name"]
+    page.click(f'[data-col="{first["index"]}"][data-neuron="1"]')
+    page.wait_for_selector(VIEW, state="visible", timeout=30_000)
+    page.select_option(f"{VIEW} .cv-edit-preset", "sharpen")
+    st = wait_edit(page, st["edits"])
+    page.fill(f"{VIEW} .cv-edit-bias", "-0.5")
+    page.dispatch_event(f"{VIEW} .cv-edit-bias", "change")
+    st = wait_edit(page, st["edits"])
+    assert f"edits={layer}%3A1%3Asharpen%3A-0.5" in st["query"]
+    mine = copy.deepcopy(default)
+    edits = Edits(mine)
+    edits.preset(layer, 1, "sharpen")
+    edits.set_bias(layer, 1, -0.5)
+    shared = page.evaluate("location.search")
+    ctx = _b.guarded_context(browser)
+    try:
+        other = ctx.new_page()
+        _b.track_console(other)
+        open_app(other, url + shared)
+        got = state(other)
+        assert got["edited"] == [[layer, 1]] and f"edits={layer}%3A1%3Asharpen%3A-0.5" in got["query"]
+        assert_matches_engine(got, mine, x)  # the same edited numbers, from the link alone
+        assert other.input_value(f"{VIEW} .cv-edit-preset") == "sharpen"  # the view reopened with the edit
+        assert "1 neuron edited" in other.text_content("#model-name") and other.is_visible("#model-reset-edits")
+        assert not _b.console_problems(other)
+    finally:
+        ctx.close()
+        _b.check_offline(ctx)
+    page.click("#model-reset-edits")
+    st = wait_edit(page, st["edits"])
+    assert "edits=" not in st["query"]
+    page.keyboard.press("Escape")

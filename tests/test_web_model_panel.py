@@ -17,7 +17,7 @@ import cnn101
 from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
 from cnn101.formats import tfjs
 from models import synthetic_model
-from test_web_overview import READY, app, assert_matches_engine, examples, state  # noqa: F401  (app: fixture)
+from web_page import READY, assert_matches_engine, choose, examples, make_image, shown_example, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,18 +51,6 @@ def files(tmp_path_factory):
     (root / "notes.txt").write_text("hello")
     return {"tfjs": sorted(tf_dir.iterdir()), "grey": sorted(grey.iterdir()), "keras": [root / "net.keras"],
             "text": [root / "notes.txt"], "no-shards": [tf_dir / "model.json"], "wide": sorted(wide.iterdir())}
-
-
-def choose(page, paths) -> dict:
-    before = state(page)["model_attempts"]
-    page.set_input_files("#model-files", [str(p) for p in paths])
-    page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before}", timeout=READY)
-    return state(page)
-
-
-def shown_example(site, st) -> tuple[dict, object]:
-    ex = {e["id"]: e for e in examples(site)}[st["image"]]
-    return ex, site / "examples" / ex["file"]
 
 
 def test_a_tfjs_model_with_labels_replaces_the_network(app, files):
@@ -160,7 +148,6 @@ def test_dropping_model_files_or_an_image_on_the_page(app, files, tmp_path):
     page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before['model_attempts']}", timeout=READY)
     st = state(page)
     assert st["model_error"] is None and st["model"]["input_shape"] == [28, 28, 1]
-    from test_web_overview import make_image
 
     photo = make_image(tmp_path, "dropped.png", (50, 40), "PNG")
     drop(page, "#input-panel", [photo])  # an image: the network's new input

@@ -18,97 +18,10 @@ import cnn101
 from cnn101.explain.overview import overview
 from cnn101.render import ACTIVATION, INPUT, heatmap
 
+from web_page import (READY, assert_matches_engine, check_offline, columns, examples, make_image, open_app,
+                      page_input, state, wait_paints)
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-READY = 120_000  # ms: a cold Pyodide start on a busy 2-core machine
-
-
-# --- helpers -------------------------------------------------------------------------------------
-def state(page) -> dict:
-    return json.loads(page.evaluate("cnn101_state()"))
-
-
-def columns(st: dict) -> dict[str, np.ndarray]:
-    return {c["name"]: np.frombuffer(base64.b64decode(c["values"]), "<f4").reshape(c["values_shape"])
-            for c in st["columns"]}
-
-
-def page_input(st: dict) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(st["input"]), "<f4").reshape(st["model"]["input_shape"])
-
-
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
-    assert page.evaluate("document.documentElement.dataset.ready") == "1", page.text_content("#status")
-
-
-def wait_paints(page, before: int) -> None:
-    page.wait_for_function(f"window.cnn101_state && JSON.parse(cnn101_state()).paints > {before}", timeout=30_000)
-
-
-def examples(site) -> list[dict]:
-    return json.loads((site / "examples" / "index.json").read_text())["examples"]
-
-
-def assert_matches_engine(st: dict, model, x: np.ndarray) -> None:
-    """The page's input equals x, and every column's values equal the CPython trace of x (≤ 1e-5)."""
-    np.testing.assert_allclose(page_input(st), x, rtol=0, atol=1e-6)
-    ov = overview(model, model.trace(x))
-    got = columns(st)
-    assert list(got) == [c.name for c in ov.columns]
-    for col in ov.columns:
-        np.testing.assert_allclose(got[col.name], ov.values(col.index), rtol=0, atol=1e-5, err_msg=col.name)
-    np.testing.assert_allclose(st["probs"], ov.values(ov.columns[-1].index), rtol=0, atol=1e-5)
-
-
-def check_offline(context) -> None:
-    _b.check_offline(context)
-
-
-def make_image(tmp_path, name: str, size=None, fmt=None, source=None, mode=None, orientation=None, **save):
-    """An image file made with Pillow from a dataset example (or a gradient if none)."""
-    from PIL import Image
-
-    img = Image.open(source).convert("RGB") if source else Image.fromarray(
-        np.linspace(0, 255, 64 * 64 * 3).reshape(64, 64, 3).astype(np.uint8))
-    if size:
-        img = img.resize(size, Image.Resampling.BICUBIC)
-    if mode == "RGBA":  # a transparent left half: composited on white
-        a = np.full(img.size[::-1], 255, np.uint8)
-        a[:, : img.size[0] // 2] = 60
-        img = img.convert("RGBA")
-        img.putalpha(Image.fromarray(a))
-    elif mode:
-        img = img.convert(mode)
-    if orientation:
-        exif = Image.Exif()
-        exif[0x0112] = orientation
-        save["exif"] = exif.tobytes()
-    path = tmp_path / name
-    img.save(path, fmt, **save)
-    return path
-
-
-# --- one page for most tests (loading Pyodide takes seconds) ----------------------------------------
-@pytest.fixture(scope="module")
-def app(browser, app_url, app_site, app_model):
-    ctx = _b.guarded_context(browser)
-    page = ctx.new_page()
-    _b.track_console(page)
-    open_app(page, app_url)
-    yield page, ctx, app_site, app_model, app_url
-    ctx.close()
-    check_offline(ctx)
-
-
-@pytest.fixture()
-def live(app, request):
-    """The shared page; each test also checks that nothing left localhost during it."""
-    page, ctx, site, model, url = app
-    yield page, site, model, url
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        _b.screenshot(page, f"FAILED-{request.node.name}")
-    check_offline(ctx)
 
 
 def test_loads_and_paints_every_heatmap(live):
@@ -226,12 +139,11 @@ def test_scopes_detail_and_the_url(live):
     assert "scope=" not in page.url and "detail" not in page.url
 
 
-NEXT_OPEN = ("() => !document.getElementById('next-level').hidden || "
-             "(window.cnn101_views && JSON.parse(cnn101_views()).length > 0)")
+NEXT_OPEN = "() => window.cnn101_views && JSON.parse(cnn101_views()).length > 0"
 
 
 def next_open(page) -> bool:
-    """A next-level view is open: one of the real views (issue 5) or the placeholder."""
+    """A next-level view is open."""
     return bool(page.evaluate(NEXT_OPEN))
 
 
@@ -247,7 +159,8 @@ def test_click_opens_the_next_level_and_escape_closes_it(live):
     out = page.locator(".ov-class").nth(2)
     out.click()
     page.wait_for_function(NEXT_OPEN, timeout=10_000)
-    assert page.is_visible("#lv-flatten") or "Flatten view" in page.text_content("#next-title")
+    assert page.is_visible("#lv-flatten")
+    assert "coming next" not in page.text_content("body")  # no placeholder anywhere
     page.mouse.click(5, page.locator("#stage-frame").bounding_box()["y"] + 5)  # empty space
     assert not next_open(page)
     label = page.locator(".ov-label").nth(1)
@@ -269,7 +182,7 @@ def test_switching_images_repaints_everything(live):
         assert st["image"] == ex["id"] and f"image={ex['id']}" in page.url
         assert_matches_engine(st, model, cnn101.load_image(site / "examples" / ex["file"], model))
         assert page.locator(f'button.example[data-id="{ex["id"]}"].selected').count() == 1
-    page.wait_for_timeout(400)  # let the fade finish
+    _b.wait_settled(page, "#stage-frame")  # the fade finished
     _b.screenshot(page, "overview-switched", full_page=False)
 
 
@@ -307,7 +220,7 @@ def test_upload_images_are_processed_like_cpython(live, tmp_path, name, size, fm
     assert st["label"] == name and st["image"] == ""
     assert_matches_engine(st, model, cnn101.load_image(path, model))
     if name == "wide.jpg":
-        page.wait_for_timeout(400)
+        _b.wait_settled(page, "#stage-frame")
         _b.screenshot(page, "overview-upload-wide-jpeg", full_page=False)
 
 

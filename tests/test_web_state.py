@@ -1,12 +1,14 @@
 """web/app/state.py on CPython: the page's state round-trips through the URL and survives bad input."""
 import sys
+from urllib.parse import urlencode
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-from app.state import SCOPES, State  # noqa: E402
+from app.state import FIELDS, PRESETS, SCOPES, Edit, State  # noqa: E402
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
 
@@ -42,9 +44,9 @@ def test_open_and_back():
     assert b.back() == b
 
 
-@given(level=st.sampled_from([2, 3]), part=st.from_regex(r"[a-z0-9_]{1,12}", fullmatch=True),
+@given(level=st.sampled_from([2, 3]), part=st.from_regex(r"[A-Za-z0-9_]{1,40}", fullmatch=True),
        at=st.lists(st.integers(0, 9999), min_size=0, max_size=3).map(tuple),
-       speed=st.sampled_from([0.25, 0.5, 1.0, 2.0, 16.0]))
+       speed=st.one_of(st.sampled_from([0.25, 0.5, 1.0, 2.0, 16.0]), st.floats(1 / 64, 64)))
 def test_levels_window_and_speed_round_trip(level, part, at, speed):
     s = State(image="koala-1", speed=speed).open("relu_1_1", 3)
     if level == 3:
@@ -70,3 +72,51 @@ def test_bad_level_3_part_window_and_speed_fall_back():
     assert State.from_query("?at=3.4").at == ()  # no neuron, no window
     for bad in ("0", "-2", "nan", "inf", "1e9", "fast"):
         assert State.from_query(f"?speed={bad}").speed == 1.0
+
+
+edits = st.lists(
+    st.builds(Edit, layer=st.from_regex(r"[A-Za-z0-9_.\-/]{1,30}", fullmatch=True), neuron=st.integers(0, 4096),
+              preset=st.sampled_from(("",) + PRESETS),
+              bias=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)))
+    .filter(lambda e: e.preset or e.bias is not None),
+    max_size=6, unique_by=lambda e: (e.layer, e.neuron)).map(tuple)
+
+
+@given(image=st.one_of(st.just(""), st.from_regex(r"[A-Za-z0-9_-]{1,30}", fullmatch=True)),
+       scope=st.sampled_from(SCOPES), detail=st.booleans(),
+       column=names, neuron=st.integers(0, 500), level=st.sampled_from([1, 2, 3]),
+       part=st.from_regex(r"[A-Za-z0-9_]{1,40}", fullmatch=True),
+       at=st.lists(st.integers(0, 999999), max_size=4).map(tuple),
+       speed=st.floats(1 / 64, 64), edits=edits)
+def test_every_field_round_trips(image, scope, detail, column, neuron, level, part, at, speed, edits):
+    s = State(image=image, scope=scope, detail=detail, speed=speed, edits=edits)
+    if level >= 2:
+        s = s.open(column, neuron)
+        s = s.deeper(part) if level == 3 else s
+        s = s.with_(at=at)
+    assert State.from_query(s.to_query()) == s
+
+
+def test_every_attribute_has_one_field():
+    attrs = [a for f in FIELDS for a in f.attrs]
+    assert sorted(attrs) == sorted(State.__dataclass_fields__) and len(set(f.key for f in FIELDS)) == len(FIELDS)
+
+
+def test_deeper_writes_only_parts_it_can_read_back():
+    s = State().open("conv_1_1", 0).deeper("_")
+    assert State.from_query(s.to_query()) == s
+    with pytest.raises(ValueError):
+        State().open("conv_1_1", 0).deeper("<x>")
+
+
+def test_edits_are_in_the_url():
+    s = State(edits=(Edit("conv_1_1", 0, "edges (vertical)"), Edit("conv_1_2", 3, "", 0.25)))
+    q = s.to_query()
+    assert "edits=conv_1_1%3A0%3Aedges-vertical%3A%2Cconv_1_2%3A3%3A%3A0.25" in q
+    assert State.from_query(q) == s
+
+
+@pytest.mark.parametrize("bad", ["conv:0:blurry:", "conv:x:blur:", "conv:0::", "conv:0:blur:nan", "conv:0::inf",
+                                 "conv:0:blur", "conv:0:blur:,conv:0::1", "<b>:0:blur:"])
+def test_bad_edits_fall_back_to_none(bad):
+    assert State.from_query("?" + urlencode({"edits": bad})).edits == ()

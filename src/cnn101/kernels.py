@@ -112,6 +112,11 @@ class Edits:
         for layer, neuron in list(self._trained):
             self.reset(layer, neuron)
 
+    def trained_bias(self, layer: str, neuron: int) -> float:
+        """The neuron's bias before any edit."""
+        kept = self._trained.get((layer, int(neuron)))
+        return float(kept[1]) if kept is not None else float(self.model.layer(layer).bias[int(neuron)])
+
     def edited(self) -> list[tuple[str, int]]:
         """The neurons whose kernel or bias differ from the trained ones."""
         out = []

@@ -8,16 +8,15 @@ import cnn101
 import numpy as np
 from cnn101.explain.overview import layout, overview
 from cnn101.kernels import Edits
+from cnn101.page import input_caption, prediction_text
 from pyscript import document, window
 
-from . import decode, dom, views
-from . import dense_detail, flatten_view, keyboard, pool_detail, relu_detail  # noqa: F401  (views register in views.OPENERS)
-from . import conv_view  # noqa: F401
+from . import decode, dom, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
-from .state import SCOPES, State
+from .state import SCOPES, Edit, State
 
 
 class App:
@@ -25,6 +24,7 @@ class App:
         self.model = model
         self.layout = layout(model)
         self.examples = examples
+        views.register_all()
         self.state = State.from_query(str(window.location.search))
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
         self.hover = Hover(self)
@@ -32,6 +32,7 @@ class App:
         self.models = ModelPanel(self)
         self.inputs.on_model_files = self.models.take  # model files dropped on the image panel
         self.edits = Edits(model)  # kernels and biases the learner changed (put back on reset)
+        self._apply_url_edits()
         self.ov = None
         self.x = None
         self.image_label = ""
@@ -42,6 +43,8 @@ class App:
     async def start(self) -> None:
         self.inputs.mount()
         self.models.mount()
+        if self.state.edits:  # a shared link's edits: the model line says so, with 'Reset all edits'
+            self.models.show_edits()
         self.hover.mount(dom.el("stage-frame"))
         self._wire_controls()
         ids = [e.id for e in self.examples]
@@ -74,7 +77,6 @@ class App:
         detail.checked = self.state.detail
         detail.disabled = False
         dom.on(detail, "change", self._detail_changed)
-        dom.on(dom.el("next-close"), "click", lambda e: self.back())
         dom.on(window, "resize", lambda e: self.view.fit())
         dom.on(dom.el("stage-frame"), "click", self._label_clicked)
         self._apply_detail()
@@ -133,10 +135,8 @@ class App:
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
         dom.paint(dom.el("input-canvas"), dom.rgb_to_rgba(x))
-        h, w = self.model.input_shape[:2]
-        dom.el("input-caption").textContent = f"{label} — the network's {h}×{w} input"
-        name, p = self.ov.top(1)[0]
-        dom.el("prediction").textContent = f"Prediction: {name} ({p:.1%})"
+        dom.el("input-caption").textContent = input_caption(label, self.model)
+        dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)
         self._set_state(self.state.with_(image=image_id))
         self.hover.current = None
@@ -165,6 +165,7 @@ class App:
         if model is not self.model:  # edits belong to the model they were made on: put its weights back
             self.edits.reset_all()
             self.edits = Edits(model)
+            self._set_state(self.state.with_(edits=()))
         self.model = model
         self.layout = layout(model)
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
@@ -174,6 +175,30 @@ class App:
         await self.set_image(x, label, image_id, trace)
 
     # --- edits -----------------------------------------------------------------------------------
+    def _apply_url_edits(self) -> None:
+        """The edits a shared link carries (state.edits), made on the model before the first trace; one that
+        does not fit this model (no such conv layer or neuron) is dropped."""
+        for e in self.state.edits:
+            try:
+                if e.preset:
+                    self.edits.preset(e.layer, e.neuron, e.preset)
+                if e.bias is not None:
+                    self.edits.set_bias(e.layer, e.neuron, e.bias)
+            except (cnn101.ModelError, KeyError, ValueError):
+                continue
+        self._remember_edits()
+
+    def _remember_edits(self) -> None:
+        """state.edits from what the model holds now (a kernel edited other than by a preset is not kept)."""
+        out = []
+        for layer, neuron in self.edits.edited():
+            preset = self.edits.presets.get((layer, neuron), "")
+            bias = float(self.model.layer(layer).bias[neuron])
+            bias = None if bias == self.edits.trained_bias(layer, neuron) else bias
+            if preset or bias is not None:
+                out.append(Edit(layer, neuron, preset, bias))
+        self._set_state(self.state.with_(edits=tuple(out)))
+
     async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
                           reset: bool = False) -> None:
         """Change (or reset) one conv neuron's kernel / bias, then recompute everything for the image."""
@@ -195,14 +220,20 @@ class App:
         await self._edited()
 
     async def _edited(self) -> None:
-        """After an edit: the model line, then the image traced again (the Overview and open views redraw)."""
+        """After an edit: the URL, the model line, then the image traced again (the Overview and open views
+        redraw)."""
+        self._remember_edits()
         self.models.show_edits()
         await self.set_image(self.x, self.image_label, self.state.image)
         self.edit_count += 1
 
     # --- levels ----------------------------------------------------------------------------------
     def open(self, col: int, neuron: int) -> None:
+        """Open the view route() names for a neuron of column `col` (nothing for a layer without one)."""
         column = self.layout.column(col)
+        if views.view_of(self.model, column) not in views.OPENERS:
+            views.close_all()
+            return
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
 

@@ -7,7 +7,6 @@ equals the activation the Overview shows. Numbers from `ConvNeuron.window(i, j, 
 """
 from __future__ import annotations
 
-from cnn101.explain._common import symmetric
 from cnn101.render import ACTIVATION, WEIGHT
 from cnn101.render import conv_view as R
 from cnn101.render.detail import Matrix, cell, cells, figure, op, word
@@ -63,7 +62,7 @@ class ConvDetail(DetailView):
 
     # --- markup ------------------------------------------------------------------------------------------
     def _modes(self) -> str:
-        """A selector between the channels and the whole neuron (the intermediate view listens to it)."""
+        """A selector between the channels and the whole neuron (wire() reports a choice to the parent view)."""
         here = "whole" if self.channel is None else str(self.channel)
         options = [("whole", "the whole neuron (all channels + bias)")]
         options += [(str(c), f"input channel {name}") for c, name in enumerate(self.captions)]
@@ -99,6 +98,12 @@ class ConvDetail(DetailView):
                       largest=48, cmap=WEIGHT, digits=2)
         return m.svg("kernel weights", windows=())
 
+    def wire(self, panel) -> None:
+        """The mode selector asks the view that opened this panel (the ConvView) to open another part."""
+        select = self.root.querySelector(".cvd-mode")
+        if select is not None and panel.parent is not None:
+            panel.owner.on(select, "change", lambda e: panel.parent.open_part(str(e.target.value)))
+
     def bind(self, root) -> None:
         self.root = root
         root.classList.add("cvd")
@@ -131,7 +136,7 @@ class ConvDetail(DetailView):
             + '<span class="cvd-lab">window</span></span>' + op("×")
             + '<span class="cvd-term">' + cells(w.kernel, self.k_lo, self.k_hi, WEIGHT, 3, "kernel")
             + '<span class="cvd-lab">kernel</span></span>' + op("=")
-            + '<span class="cvd-term">' + cells(w.products, *symmetric(w.products), ACTIVATION, 3, "product")
+            + '<span class="cvd-term">' + cells(w.products, *w.product_range, ACTIVATION, 3, "product")
             + '<span class="cvd-lab">products</span></span>' + op("→") + word("Σ") + op("=")
             + cell(w.sum, self.r_lo, self.r_hi, digits=3, name="sum", extra="big"))
         pad = int(w.padded.sum())
@@ -198,4 +203,4 @@ def open_detail(conv_view, part: str, start, autoplay: bool = True) -> DetailPan
     view = ConvDetail(conv_view.n, channel, conv_view.captions, conv_view._input_colours())
     view.autoplay = bool(autoplay)
     i, j = start
-    return DetailPanel(conv_view.app, view, start=int(i) * int(view.grid[1]) + int(j))
+    return DetailPanel(conv_view.app, view, parent=conv_view, start=int(i) * int(view.grid[1]) + int(j))

@@ -71,6 +71,19 @@ def pillow_state() -> str:
     return "failed" if _pillow.exception() is not None else "loaded"
 
 
+async def image_hw(data: bytes) -> tuple[int, int] | None:
+    """(height, width) of an image as the browser decodes it (EXIF orientation applied), or None: the
+    'original' of the input view's preprocessing steps."""
+    try:
+        blob = window.Blob.new([to_js(data)])
+        bitmap = await window.createImageBitmap(blob, to_js(_BITMAP_OPTIONS, dict_converter=window.Object.fromEntries))
+        hw = (int(bitmap.height), int(bitmap.width))
+        bitmap.close()
+        return hw
+    except Exception:
+        return None
+
+
 async def browser_rgba(data: bytes) -> np.ndarray | None:
     """RGBA uint8 (H, W, 4) as the browser decodes `data` (EXIF orientation applied), or None."""
     try:

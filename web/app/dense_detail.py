@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from cnn101.explain import dense_neuron
-from cnn101.explain._common import symmetric
 from cnn101.render.colormap import WEIGHT
 from cnn101.render.detail import Matrix, cell, figure, op, word
 from cnn101.render.svg import fmt
@@ -36,11 +35,11 @@ class DenseView(DetailView):
         self.d = d = dense_neuron(trace, unit, layer)
         n = int(d.inputs.size)
         self.n = n
-        self.running = np.cumsum(np.asarray(d.contributions, np.float64))
+        self.running = d.running
         x, w, p = (np.asarray(a, np.float64) for a in (d.inputs, d.weights, d.contributions))
-        self.x_lo, self.x_hi = symmetric(x)
-        self.w_lo, self.w_hi = symmetric(w)
-        self.p_lo, self.p_hi = symmetric(p)
+        self.x_lo, self.x_hi = d.input_range
+        self.w_lo, self.w_hi = d.weight_range
+        self.p_lo, self.p_hi = d.contribution_range
         self.mx = Matrix.of(_grid(x), self.x_lo, self.x_hi, "input", box=200)
         self.mw = Matrix.of(_grid(w), self.w_lo, self.w_hi, "weight", box=200, cmap=WEIGHT)
         self.mp = Matrix.of(_grid(p), self.p_lo, self.p_hi, "product", box=200)
@@ -71,7 +70,7 @@ class DenseView(DetailView):
         self.note = root.querySelector(".dp-eq-note")
         total = root.querySelector(".dp-total")
         d = self.d
-        lo, hi = symmetric(np.array([d.sum, d.value, d.bias]))
+        lo, hi = d.total_range
         total.innerHTML = (word("Σ x·w") + op("=") + cell(d.sum, lo, hi, digits=4, name="sum") + op("+")
                            + cell(d.bias, lo, hi, digits=4, name="bias") + op("=")
                            + cell(d.value, lo, hi, digits=4, name="value", extra="big")
@@ -106,14 +105,6 @@ class DenseView(DetailView):
                 "bias": d.bias, "value": d.value}
 
 
-def open_dense(app, column, neuron: int) -> None:
-    """A unit of a hidden dense layer (its column is the layer)."""
+def open(app, column, neuron: int) -> None:  # noqa: A001  (the registry's name for a view's opener)
+    """A unit of a dense layer that reads a vector: a hidden layer, or the output (its logits layer)."""
     views.push(DetailPanel(app, DenseView(app.ov.trace, column.name, neuron)))
-
-
-def open_output_dense(app, column, neuron: int) -> None:
-    """An output class whose dense layer reads a vector (not a Flatten): the unit that gives its logit."""
-    views.push(DetailPanel(app, DenseView(app.ov.trace, None, neuron)))
-
-
-views.OPENERS["dense"] = open_dense

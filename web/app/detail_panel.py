@@ -2,7 +2,8 @@
 markup from cnn101.render.detail, play/pause, single steps, speed, close, the tutorial link, hover a cell
 → the window moves there and pauses, arrow keys move the window, a live region for screen readers.
 
-A view subclasses DetailView (what to draw, what step k shows); the panel owns the DOM glue and the clock:
+A view subclasses DetailView (what to draw, what step k shows); the panel (a view.View) owns the DOM glue,
+the listeners (self.owner, released in View.close) and the clock:
 
     class ReluView(DetailView):
         kind, title, tutorial = "relu", "ReLU", "tutorial-relu"
@@ -10,20 +11,23 @@ A view subclasses DetailView (what to draw, what step k shows); the panel owns t
         def bind(self, root): ...               # find the elements show() updates
         def show(self, k): ...                  # step k: move windows (Matrix.box), fill the equation
         def step_at(self, grid, row, col): ...  # the step a hovered cell of matrix `grid` leads to
-    panel = DetailPanel(app, ReluView(...)); views.push(panel)
+        def wire(self, panel): ...              # optional: its own controls (e.g. report to panel.parent)
+    views.push(DetailPanel(app, ReluView(...)))  # parent=: the level-2 view that opened it (level 3)
 
-Autoplay: one requestAnimationFrame callback per frame reads the elapsed time (render.detail.Player);
+Autoplay: one requestAnimationFrame callback per frame reads the elapsed time (render.clock.Clock);
 only a frame where the step changes touches the DOM (a handful of attribute sets and one innerHTML).
 `prefers-reduced-motion`: the panel opens paused and moves without transitions (steps are instant).
 """
 from __future__ import annotations
 
-from cnn101.render.detail import SPEEDS, Player, arrow_move, panel_html, speed_index, speed_label
+from cnn101.render.clock import SPEEDS, Clock, closest_speed, speed_index, speed_label
+from cnn101.render.detail import arrow_move, panel_html
 from pyscript import document, window
 from pyscript.ffi import to_js
 
 from . import dom, keyboard
-from .frames import FrameLoop, Proxies
+from .frames import FrameLoop
+from .view import View
 
 
 class DetailView:
@@ -73,6 +77,9 @@ class DetailView:
     def data(self) -> dict:
         """Anything a test or benchmark wants to read (JSON-able)."""
         return {}
+
+    def wire(self, panel) -> None:
+        """Hook the view's own controls (through panel.owner); called once after bind()."""
 
 
 def place(rect, box) -> None:
@@ -129,34 +136,36 @@ def fit_host() -> None:
     main.style.minHeight = f"{bottom + 24:.0f}px" if bottom > 0 else ""
 
 
-class DetailPanel:
-    """One open detail view in its floating panel. Close with .close() (views.close_view does)."""
+class DetailPanel(View):
+    """One open detail view in its floating panel (a View: close() takes it away and releases it)."""
 
-    def __init__(self, app, view: DetailView, parent=None, start: int = 0, on_close=None):
-        self.app = app
-        self.on_close = on_close  # called after the panel closed (e.g. the view under it updates)
+    def __init__(self, app, view: DetailView, parent: View | None = None, start: int = 0, into=None):
+        super().__init__(app, parent)
         self.view = view
+        self.kind = view.kind
         self.panel_id = f"dp-{view.kind}"
-        speed = float(getattr(app.state, "speed", 1.0) or 1.0)
-        self.player = Player(view.steps, playing=view.steps > 1 and view.autoplay and not reduced_motion(),
-                             speed=SPEEDS[speed_index(speed)])
+        self.player = Clock(view.steps, speed=closest_speed(app.state.speed),
+                            playing=view.steps > 1 and view.autoplay and not reduced_motion())
         self.player.go(start)
-        self.closed = False
         self.frames = 0  # rAF callbacks run (benchmarks)
         self.step_count = 0  # steps drawn
         self.draw_ms = []  # Python time of the last autoplay steps (benchmarks)
-        self._proxy = Proxies()  # every JS callback of this panel
-        self._animation = FrameLoop(self._proxy, self._step, lambda: not self.closed and self.player.playing)
+        self._animation = FrameLoop(self.owner, self._step, lambda: not self.closed and self.player.playing)
         self._opener = document.activeElement  # focus goes back there on close
+        self.open(into)
+
+    def open(self, into=None) -> None:
+        view = self.view
         old = dom.el(self.panel_id)
         if old is not None:
             old.remove()
         html = panel_html(self.panel_id, view.title, view.tutorial, view.body_html(), view.description,
                           view.subtitle, view.steps, self.player.speed, self.player.playing)
-        (parent or host()).insertAdjacentHTML("beforeend", html)
+        (into or host()).insertAdjacentHTML("beforeend", html)
         self.root = dom.el(self.panel_id)
         self._wire()
         view.bind(self.root)
+        view.wire(self)
         self._draw()
         fit_host()
         self.root.focus(to_js({"preventScroll": True}))
@@ -168,8 +177,7 @@ class DetailPanel:
 
     # --- wiring ---------------------------------------------------------------------------------------
     def _on(self, target, event: str, fn) -> None:
-        if target is not None:
-            target.addEventListener(event, self._proxy(fn))
+        self.owner.on(target, event, fn)
 
     def _q(self, selector: str):
         return self.root.querySelector(selector)
@@ -217,6 +225,9 @@ class DetailPanel:
         self._remember()
         if say:
             self._say()
+
+    def at(self) -> tuple:
+        return tuple(int(v) for v in self.view.at(self.player.index))
 
     def go_to(self, at: tuple) -> None:
         """Move the window to a state position (from the URL)."""
@@ -315,25 +326,21 @@ class DetailPanel:
                 del self.draw_ms[:300]
 
     # --- closing --------------------------------------------------------------------------------------
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+    def teardown(self) -> None:
         self.player.pause()
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
-        if self.on_close is not None:
-            self.on_close()  # first: the view underneath may show again what the focus returns to
+        if self.parent is not None:
+            self.parent.child_closed(self)  # first: the view underneath may show again what the focus returns to
+            self.parent = None
         fit_host()
         keyboard.announce(f"{self.view.title} view closed.")
         if had_focus:
             refocus(self._opener)
-        # rAF may still hold the frame proxy for one frame: free the proxies after it
-        self._proxy.free_later(100)
 
     def state(self) -> dict:
         """What the panel shows, for tests and benchmarks."""
         return {"id": self.panel_id, "kind": self.view.kind, "index": self.player.index, "steps": self.player.n,
                 "playing": self.player.playing, "speed": self.player.speed, "frames": self.frames,
                 "drawn": self.step_count, "draw_ms": [round(v, 3) for v in self.draw_ms[-200:]],
-                "at": list(self.view.at(self.player.index)), **self.view.data()}
+                "at": list(self.at()), **self.view.data()}

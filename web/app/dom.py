@@ -6,6 +6,7 @@ a whole NumPy RGBA buffer becomes one Uint8ClampedArray, wrapped in ImageData, p
 from __future__ import annotations
 
 import numpy as np
+from cnn101.image import to_uint8
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
@@ -29,10 +30,16 @@ def ensure(element_id: str, tag: str, parent, cls: str = "", **attrs):
     return node
 
 
-def on(target, event: str, handler) -> None:
-    proxy = create_proxy(handler)
+def keep(fn):
+    """A proxy of fn that lives as long as the page (page-wide handlers; a view uses its view.Owner)."""
+    proxy = create_proxy(fn)
     _keep.append(proxy)
-    target.addEventListener(event, proxy)
+    return proxy
+
+
+def on(target, event: str, handler) -> None:
+    """A page-lifetime listener (views listen through their view.Owner, released when they close)."""
+    target.addEventListener(event, keep(handler))
 
 
 def mark(name: str) -> None:
@@ -73,7 +80,7 @@ def rgb_to_rgba(x: np.ndarray) -> np.ndarray:
     """A float H×W×3 image in [0, 1] → H×W×4 uint8 for a canvas."""
     h, w = x.shape[:2]
     out = np.empty((h, w, 4), np.uint8)
-    out[..., :3] = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+    out[..., :3] = to_uint8(x)  # the one inverse of /255 (a one-channel image shows as grey)
     out[..., 3] = 255
     return out
 

@@ -6,39 +6,42 @@ expands the logits column and opens the softmax detail view (level 3).
 Numbers from explain.flatten_class (dense_neuron); drawing from cnn101.render.flatten_view (one SVG)."""
 from __future__ import annotations
 
-import numpy as np
-from cnn101.explain import flatten_class, softmax_detail
+from cnn101.explain import flatten_class, softmax_detail, symmetric
 from cnn101.render.colormap import WEIGHT
 from cnn101.render.detail import cell, op, word
 from cnn101.render.flatten_view import FlattenLayout, flatten_svg
 from cnn101.render.svg import esc, fmt
 from pyscript import document
-from pyscript.ffi import create_proxy, to_js
+from pyscript.ffi import to_js
 
 from . import dom, keyboard, views
-from .dense_detail import open_output_dense
 from .detail_panel import DetailPanel, refocus, fit_host, host, scroll_to_tutorial
 from .softmax_detail import SoftmaxView
+from .view import View
 
-class FlattenView:
-    """One open flatten view; a views.STACK entry (close, key, open_part, go_to)."""
+
+class FlattenView(View):
+    """One open flatten view (route() opens it for a dense layer that reads a Flatten)."""
+
+    kind = "flatten"
 
     def __init__(self, app, column, k: int):
-        self.app, self.k = app, int(k)
+        super().__init__(app)
+        self.k = int(k)
         trace = app.ov.trace
         self.trace = trace
         self.d = flatten_class(trace, self.k)
-        if self.d.flatten is None:
-            raise ValueError(f"{self.d.layer} does not read a flattened layer")
         self.values = self.d.grid(self.d.inputs)  # (H, W, C), the flattened layer as it was
         self.lay = FlattenLayout(tuple(int(v) for v in self.d.flatten.shape))
-        self.vrange = _symmetric(self.values)
+        self.vrange = self.d.input_range
         self.wrange = self.d.weight_range
         self.current = None
-        self.closed = False
-        self._proxies = []
         self._opener = document.activeElement
-        self.logits = softmax_detail(trace).logits
+        self.softmax = softmax_detail(trace)
+        self.logits = self.softmax.logits
+        self.open()
+
+    def open(self) -> None:
         old = dom.el("lv-flatten")
         if old is not None:
             old.remove()
@@ -62,14 +65,14 @@ class FlattenView:
         h, w, c = lay.shape
         src = d.flatten.source
         svg = flatten_svg(lay, self.values, d.weights, self.vrange, self.wrange, d.label, d.value, src)
-        lo, hi = _symmetric(np.array([d.sum, d.bias, d.value]))
+        lo, hi = d.total_range
         top = "".join(
             f'<li data-index="{int(n)}"><span class="fv-where">{esc(_where(d, int(n)))}</span> '
             f'{cell(d.inputs[n], *self.vrange, digits=3, name="top-x")}{op("×")}'
             f'{cell(d.weights[n], *self.wrange, WEIGHT, digits=3, name="top-w")}{op("=")}'
             f'{cell(d.contributions[n], lo, hi, digits=3, name="top-xw")}</li>' for n in d.top(5))
         names = self.trace.model.class_names
-        lrange = _symmetric(self.logits)
+        lrange = self.softmax.logit_range
         logits = "".join(
             f'<li class="{"on" if i == self.k else ""}"><span class="fv-cls">{esc(name)}</span>'
             f'{cell(self.logits[i], *lrange, digits=3, name="logit")}</li>' for i, name in enumerate(names))
@@ -103,9 +106,7 @@ class FlattenView:
 
     # --- events ------------------------------------------------------------------------------------
     def _on(self, target, event, fn) -> None:
-        p = create_proxy(fn)
-        self._proxies.append(p)
-        target.addEventListener(event, p)
+        self.owner.on(target, event, fn)
 
     def _wire(self) -> None:
         self._on(self.root.querySelector(".dp-close"), "click", lambda e: self.app.back())
@@ -162,7 +163,7 @@ class FlattenView:
         self.mark_px.setAttribute("visibility", "visible")
         self.mark_fl.setAttribute("y", f"{float(lay.element_y(n)) - 1.5:.1f}")
         self.mark_fl.setAttribute("visibility", "visible")
-        lo, hi = _symmetric(np.array([d.contributions[n]]))
+        lo, hi = symmetric(d.contributions[n])
         self.info.innerHTML = (
             f'<span class="fv-where">{esc(_where(d, n))}</span><br>'
             + cell(d.inputs[n], *self.vrange, digits=4, name="x") + op("×")
@@ -171,6 +172,9 @@ class FlattenView:
         self.info.setAttribute("aria-label", f"{_where(d, n)}: value {fmt(d.inputs[n], 4)} times weight "
                                              f"{fmt(d.weights[n], 4)} = {fmt(d.contributions[n], 4)}")
         self.app.update(at=(n,))
+
+    def at(self) -> tuple:
+        return () if self.current is None else (int(self.current),)
 
     def go_to(self, at: tuple) -> None:
         if len(at) == 1 and 0 <= at[0] < self.lay.n:
@@ -184,36 +188,26 @@ class FlattenView:
             return
         self.root.classList.add("expanded")
         self.app.deeper("softmax")
-        panel = DetailPanel(self.app, SoftmaxView(self.trace, self.k), start=self.k, on_close=self.child_closed)
+        panel = DetailPanel(self.app, SoftmaxView(self.trace, self.k), parent=self, start=self.k)
         panel.root.classList.add("level-3")
         views.push(panel)
 
-    def child_closed(self) -> None:
-        self.root.classList.remove("expanded")
+    def child_closed(self, child) -> None:
+        if not self.closed:
+            self.root.classList.remove("expanded")
 
     # --- closing ----------------------------------------------------------------------------------
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+    def teardown(self) -> None:
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
         fit_host()
         keyboard.announce("Flatten view closed.")
         if had_focus:
             refocus(self._opener)
-        for p in self._proxies:
-            p.destroy()
-        self._proxies = []
 
     def state(self) -> dict:
         return {"id": "lv-flatten", "kind": "flatten", "class": self.k, "current": self.current,
                 "n": self.lay.n, "shape": list(self.lay.shape), "expanded": bool(self.root.classList.contains("expanded"))}
-
-
-def _symmetric(a) -> tuple[float, float]:
-    m = float(np.abs(np.asarray(a, dtype=np.float64)).max()) if np.size(a) else 0.0
-    return (-m, m) if m > 0 else (-1.0, 1.0)
 
 
 def _where(d, n: int) -> str:
@@ -221,13 +215,5 @@ def _where(d, n: int) -> str:
     return f"{d.flatten.source} channel {ch}, row {r}, column {c} → flatten[{n}]"
 
 
-def open_flatten(app, column, neuron: int) -> None:
-    try:
-        view = FlattenView(app, column, neuron)
-    except ValueError:  # the output layer reads a plain vector (e.g. a hidden dense layer): the dense view
-        open_output_dense(app, column, neuron)
-        return
-    views.push(view)
-
-
-views.OPENERS["output"] = open_flatten
+def open(app, column, neuron: int) -> None:  # noqa: A001  (the registry's name for a view's opener)
+    views.push(FlattenView(app, column, neuron))

@@ -73,7 +73,7 @@ class Hover:
     def _clicked(self, event) -> None:
         if self.app.ov is None or not hasattr(event.target, "closest"):
             return
-        if event.target.closest("#next-level, .controls, a, button, input, label, select, textarea"):
+        if event.target.closest(".controls, a, button, input, label, select, textarea"):
             return  # clicks on controls and inside the open view are theirs
         hit = _neuron_of(event.target)
         if hit is None:

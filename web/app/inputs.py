@@ -61,6 +61,8 @@ class InputPanel:
         self.error_el = dom.el("input-error")
         self.attempts = 0  # images tried (shown or refused): lets tests wait for an outcome
         self.prepared = {}  # example id -> its preprocessed input for self.model
+        self.sizes = {}  # example id -> (height, width) of its file, before preprocessing
+        self.original_hw = None  # (height, width) of the image on show before preprocessing (None: unknown)
         self.current = None  # what is shown: (example id, label) or (bytes, label) of an upload / address
         self.on_model_files = None  # async (FileList) -> None: model files dropped on the panel
 
@@ -111,8 +113,11 @@ class InputPanel:
                 x = await decode.load(data, model)
             if self.model is not model:  # another model was chosen meanwhile: preprocess for that one
                 return await self._use(data, label, image_id)
+            hw = await decode.image_hw(data)
             if image_id:
                 self.prepared[image_id] = x
+                self.sizes[image_id] = hw
+            self.original_hw = hw
             self.current = (image_id, label) if image_id else (data, label)
             self.error(None)
             await self.on_image(x, label, image_id)
@@ -129,6 +134,7 @@ class InputPanel:
             return False
         if ex.id in self.prepared:  # decoded before: straight to the network
             self.current = (ex.id, ex.label)
+            self.original_hw = self.sizes.get(ex.id)
             self.error(None)
             await self.on_image(self.prepared[ex.id], ex.label, ex.id)
             self.attempts += 1
@@ -152,10 +158,11 @@ class InputPanel:
             try:
                 response = await window.fetch(ex.url)
                 if response.ok:
-                    buf = await response.arrayBuffer()
-                    x = await decode.load_example(buf.to_bytes(), model)
+                    data = (await response.arrayBuffer()).to_bytes()
+                    x = await decode.load_example(data, model)
                     if self.model is model:
                         self.prepared[ex.id] = x
+                        self.sizes[ex.id] = await decode.image_hw(data)
             except Exception:
                 pass  # a click on it will fetch it again and explain what is wrong
             await asyncio.sleep(0.02)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 
 from pyscript import document, window
-from pyscript.ffi import create_proxy
 
 from . import dom, views
 
@@ -46,11 +45,10 @@ def _uses_arrows(target) -> bool:
 def _keydown(event) -> None:
     if event.key not in MOVES or event.altKey or event.ctrlKey or event.metaKey:
         return
-    if _uses_arrows(event.target) or not views.STACK:
+    top = views.top()
+    if _uses_arrows(event.target) or top is None:
         return
-    top = views.STACK[-1]
-    handler = getattr(top, "key", None)
-    if handler is not None and handler(event):
+    if top.key(event):
         event.preventDefault()
 
 
@@ -61,14 +59,12 @@ def install() -> None:
     _installed.append(True)
     _status()
     dom.on(document, "keydown", _keydown)
-    proxy = create_proxy(open_views)
-    dom._keep.append(proxy)
-    window.cnn101_views = proxy
+    window.cnn101_views = dom.keep(open_views)
 
 
 def open_views() -> str:
     """JSON list of the open views, outermost first (each view's .state()), for tests and benchmarks."""
-    return json.dumps([v.state() for v in views.STACK if hasattr(v, "state")])
+    return json.dumps([v.state() for v in views.STACK])
 
 
 install()

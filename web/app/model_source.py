@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import cnn101
+from cnn101.page import site_model_file
 from pyscript import fetch
 
 WEIGHTS = "./weights/"
@@ -76,8 +77,8 @@ async def load_model(class_names_hint: list[str] | None = None):
         files = {f[len("weights/"):] for f in info.get("files", {}) if f.startswith("weights/")}
     except AttributeError:
         pass
-    stems = sorted((f[:-5] for f in files if f.endswith(".json") and f[:-5] + ".npz" in files),
-                   key=lambda s: (s != "tiny-vgg", s))
+    first = site_model_file(files)  # the build's snapshot chose by the same rule
+    stems = [first[:-5]] if first and first != "model.json" else []
     if chosen and chosen.startswith("weights/") and chosen.endswith(".json") and chosen != "weights/model.json":
         stems = [chosen[len("weights/"):-5]]
     path = None

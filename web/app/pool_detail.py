@@ -81,8 +81,6 @@ class PoolView(DetailView):
         return {"layer": self.d.layer, "channel": self.d.channel, "grid": list(self.grid)}
 
 
-def open_pool(app, column, neuron: int) -> None:
+def open(app, column, neuron: int) -> None:  # noqa: A001  (the registry's name for a view's opener)
     views.push(DetailPanel(app, PoolView(app.ov.trace, column.name, neuron)))
 
-
-views.OPENERS["maxpool2d"] = open_pool

@@ -69,10 +69,8 @@ class ReluView(DetailView):
         return {"layer": self.d.layer, "channel": self.d.channel, "grid": list(self.grid)}
 
 
-def open_relu(app, column, neuron: int) -> None:
+def open(app, column, neuron: int) -> None:  # noqa: A001  (the registry's name for a view's opener)
     channel = neuron if len(column.shape) == 3 else None
     view = ReluView(app.ov.trace, column.name, channel)
     views.push(DetailPanel(app, view, start=0 if channel is not None else neuron))
 
-
-views.OPENERS["relu"] = open_relu

@@ -3,7 +3,6 @@ It steps class by class; hovering any number of a class (its logit, exp, probabi
 and the formula at the top shows its terms."""
 from __future__ import annotations
 
-import numpy as np
 from cnn101.explain import softmax_detail
 from cnn101.render.detail import cell, op, sig, word
 from cnn101.render.svg import esc, fmt
@@ -21,8 +20,7 @@ class SoftmaxView(DetailView):
         self.d = softmax_detail(trace)
         k = len(self.d.class_names)
         self.grid = (k, 1)
-        m = float(np.abs(self.d.logits).max()) or 1.0
-        self.lrange = (-m, m)
+        self.lrange = self.d.logit_range
         self.start = int(self.d.predicted if chosen is None else chosen)
         self.subtitle = f"{k} classes: the logits become probabilities that add up to 1"
         self.description = ("Softmax turns the class scores (logits) into probabilities: each logit's "
@@ -48,7 +46,7 @@ class SoftmaxView(DetailView):
                  '<th>p = exp(l) / Σ</th><th></th></tr></thead><tbody>' + "".join(rows) + "</tbody>"
                  f'<tfoot><tr><td class="name">Σ</td><td></td>'
                  f'<td>{cell(d.total, 0, 1, text=sig(d.total), name="total", plain=True)}</td>'
-                 f'<td>{cell(float(d.probs.sum()), -1, 1, digits=4, name="prob-sum")}</td><td></td></tr></tfoot>'
+                 f'<td>{cell(d.prob_sum, -1, 1, digits=4, name="prob-sum")}</td><td></td></tr></tfoot>'
                  "</table>")
         return ('<div class="dp-eq-wrap"><div class="dp-eq" aria-hidden="true"></div>'
                 '<div class="dp-eq-note"></div></div>' + table)

@@ -1,20 +1,48 @@
 """The page's state: one object that round-trips through the URL's query string.
 
     ?image=koala-2&scope=module&detail=1&neuron=conv_1_1.3&level=3&part=0&at=4.7&speed=2
+     &edits=conv_1_1:0:blur:,conv_1_2:5::0.25
 
 Levels: 1 the Overview, 2 the clicked neuron's view (convolutional / flatten view, or a ReLU / pool detail
-view), 3 a view opened from inside level 2 (`part` says which: an input channel, 'softmax'). `at` is the
-window position of the open detail view (output row, col; or a class index), `speed` the animation speed.
+view), 3 a view opened from inside level 2 (`part` says which: an input channel, 'whole', 'softmax'). `at`
+is the window position of the open detail view (output row, col; or a class index), `speed` the animation
+speed (a factor of the one speed ladder, cnn101.render.clock.SPEEDS), `edits` the conv neurons whose
+kernel (a preset) or bias the learner changed, so that a shared link reproduces an edited network.
 
-Plain Python (no browser imports), so it is tested on CPython too. Values that are not valid fall back to
-the defaults, so a hand-edited or stale URL never breaks the page.
+Table-driven, in the spirit of TF Playground's state.ts: FIELDS declares every query key once, with how
+it is written, how it is read back (a validator that raises ValueError), and when it applies (e.g. `part`
+only at level 3). `to_query` and `from_query` both walk the table, so they cannot disagree; a value that
+is not valid falls back to the default, so a hand-edited or stale URL never breaks the page.
+
+Plain Python (no browser imports), so it is tested on CPython too.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Callable
 from urllib.parse import parse_qs, urlencode
 
-SCOPES = ("unit", "module", "global")
+from cnn101.explain.overview import SCOPES
+from cnn101.kernels import PRESETS
+
+WORD = re.compile(r"[A-Za-z0-9_]{1,40}")  # a level-3 part: a channel index, 'whole', 'softmax'
+IMAGE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+LAYER = re.compile(r"[A-Za-z0-9_.\-/]{1,100}")  # a layer name in an edit (Keras names)
+SLUGS = {p: re.sub(r"[^a-z]+", "-", p).strip("-") for p in PRESETS}  # 'edges (vertical)' → 'edges-vertical'
+PRESET_OF = {v: k for k, v in SLUGS.items()}
+MAX_EDITS = 64
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edited conv neuron: the preset its kernel holds ('' = trained kernel) and its bias (None = trained)."""
+
+    layer: str
+    neuron: int
+    preset: str = ""
+    bias: float | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +56,7 @@ class State:
     part: str = ""  # what the level-3 view shows of the level-2 view (e.g. an input channel, 'softmax')
     at: tuple = ()  # window position of the open detail view (ints), () = its start
     speed: float = 1.0  # animation speed (1 = the default step time)
+    edits: tuple = ()  # Edit(…) of every edited conv neuron, in the order they were made
 
     @property
     def selected(self) -> tuple[str, int] | None:
@@ -42,7 +71,7 @@ class State:
 
     def deeper(self, part: str) -> "State":
         """From a level-2 view one level further down, to its `part` (e.g. an input channel, 'softmax')."""
-        return replace(self, level=3, part=str(part), at=())
+        return replace(self, level=3, part=_part(str(part)), at=())
 
     def back(self) -> "State":
         """One level up (Esc, or a click on empty space)."""
@@ -54,49 +83,145 @@ class State:
     def to_query(self) -> str:
         """'?…' with only what differs from the defaults ('' if nothing does)."""
         q = {}
-        if self.image:
-            q["image"] = self.image
-        if self.scope != "unit":
-            q["scope"] = self.scope
-        if self.detail:
-            q["detail"] = "1"
-        if self.selected:
-            q["neuron"] = f"{self.column}.{self.neuron}"
-            if self.level != 1:
-                q["level"] = str(self.level)
-            if self.level == 3 and self.part:
-                q["part"] = self.part
-            if self.level >= 2 and self.at:
-                q["at"] = ".".join(str(int(v)) for v in self.at)
-        if self.speed != 1.0:
-            q["speed"] = f"{self.speed:g}"
+        for f in FIELDS:
+            if f.applies(self) and f.get(self) != f.get(DEFAULT):
+                q[f.key] = f.write(f.get(self))
         return "?" + urlencode(q) if q else ""
 
     @classmethod
     def from_query(cls, query: str) -> "State":
         q = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()}
-        s = cls()
-        image = q.get("image", "")
-        if image and len(image) <= 200 and image.replace("-", "").replace("_", "").isalnum():
-            s = replace(s, image=image)
-        if q.get("scope") in SCOPES:
-            s = replace(s, scope=q["scope"])
-        if q.get("detail") in ("1", "true", "yes"):
-            s = replace(s, detail=True)
-        column, _, neuron = q.get("neuron", "").rpartition(".")
-        if column and neuron.isdigit():
-            level = {"2": 2, "3": 3}.get(q.get("level", "1"), 1)
-            part = q.get("part", "")
-            if level == 3 and not (part and len(part) <= 40 and part.replace("_", "").isalnum()):
-                level = 2  # a level-3 view needs to know which part it shows
-            s = replace(s, column=column, neuron=int(neuron), level=level, part=part if level == 3 else "")
-            at = q.get("at", "").split(".")
-            if s.level >= 2 and 0 < len(at) <= 4 and all(v.isdigit() and len(v) <= 6 for v in at):
-                s = replace(s, at=tuple(int(v) for v in at))
-        try:
-            speed = float(q.get("speed", "1"))
-        except ValueError:
-            speed = 1.0
-        if 1 / 64 <= speed <= 64:
-            s = replace(s, speed=speed)
+        s = DEFAULT
+        for f in FIELDS:  # in order: a field's `applies` only looks at the fields before it
+            if f.key in q and f.applies(s):
+                try:
+                    s = f.set(s, f.read(q[f.key]))
+                except ValueError:
+                    pass  # not valid: the default stays
+        if s.level == 3 and not s.part:
+            s = replace(s, level=2)  # a level-3 view needs to know which part it shows
         return s
+
+
+# --- validators: str → value, or ValueError ------------------------------------------------------------
+def _image(v: str) -> str:
+    if not IMAGE.fullmatch(v):
+        raise ValueError(v)
+    return v
+
+
+def _scope(v: str) -> str:
+    if v not in SCOPES:
+        raise ValueError(v)
+    return v
+
+
+def _flag(v: str) -> bool:
+    if v not in ("1", "true", "yes"):
+        raise ValueError(v)
+    return True
+
+
+def _neuron(v: str) -> tuple[str, int]:
+    column, _, neuron = v.rpartition(".")
+    if not column or not neuron.isdigit() or len(neuron) > 7:
+        raise ValueError(v)
+    return column, int(neuron)
+
+
+def _level(v: str) -> int:
+    if v not in ("2", "3"):
+        raise ValueError(v)
+    return int(v)
+
+
+def _part(v: str) -> str:
+    if not WORD.fullmatch(v):
+        raise ValueError(f"A level-3 part is 1 to 40 letters, digits or '_', not {v!r}.")
+    return v
+
+
+def _at(v: str) -> tuple:
+    parts = v.split(".")
+    if not 0 < len(parts) <= 4 or not all(p.isdigit() and len(p) <= 6 for p in parts):
+        raise ValueError(v)
+    return tuple(int(p) for p in parts)
+
+
+def _speed(v: str) -> float:
+    speed = float(v)  # ValueError for text
+    if not 1 / 64 <= speed <= 64:  # also refuses nan
+        raise ValueError(v)
+    return speed
+
+
+def _float(v: str) -> float:
+    x = float(v)
+    if not math.isfinite(x) or abs(x) > 1e6:
+        raise ValueError(v)
+    return x
+
+
+def _edits(v: str) -> tuple:
+    out = []
+    for item in v.split(",")[:MAX_EDITS] if v else ():
+        layer, neuron, preset, bias = item.split(":")  # ValueError if not four parts
+        if not LAYER.fullmatch(layer) or not neuron.isdigit() or len(neuron) > 7:
+            raise ValueError(item)
+        if preset and preset not in PRESET_OF:
+            raise ValueError(preset)
+        if not preset and not bias:
+            raise ValueError(item)
+        out.append(Edit(layer, int(neuron), PRESET_OF.get(preset, ""), _float(bias) if bias else None))
+    if len({(e.layer, e.neuron) for e in out}) != len(out):
+        raise ValueError("an edited neuron appears twice")
+    return tuple(out)
+
+
+def _write_edits(edits: tuple) -> str:
+    return ",".join(f"{e.layer}:{e.neuron}:{SLUGS.get(e.preset, '')}:{'' if e.bias is None else repr(float(e.bias))}"
+                    for e in edits)
+
+
+# --- the table -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    """One query key: the state attributes it stands for, how to write and read it, when it applies."""
+
+    key: str
+    attrs: tuple  # State attribute names (a single one, or e.g. ('column', 'neuron'))
+    write: Callable  # value → str
+    read: Callable  # str → value (raises ValueError when not valid)
+    applies: Callable = lambda s: True  # whether the field is part of state `s` at all
+
+    def get(self, s: State):
+        values = tuple(getattr(s, a) for a in self.attrs)
+        return values[0] if len(values) == 1 else values
+
+    def set(self, s: State, value) -> State:
+        values = (value,) if len(self.attrs) == 1 else tuple(value)
+        return replace(s, **dict(zip(self.attrs, values)))
+
+
+FIELDS = (
+    Field("image", ("image",), str, _image),
+    Field("scope", ("scope",), str, _scope),
+    Field("detail", ("detail",), lambda v: "1", _flag),
+    Field("neuron", ("column", "neuron"), lambda v: f"{v[0]}.{v[1]}", _neuron),
+    Field("level", ("level",), str, _level, lambda s: s.selected is not None),
+    Field("part", ("part",), str, _part, lambda s: s.selected is not None and s.level == 3),
+    Field("at", ("at",), lambda v: ".".join(str(int(x)) for x in v), _at,
+          lambda s: s.selected is not None and s.level >= 2),
+    Field("speed", ("speed",), lambda v: f"{v:g}" if float(f"{v:g}") == v else repr(float(v)), _speed),
+    Field("edits", ("edits",), _write_edits, _edits),
+)
+DEFAULT = State()
+
+
+def _check_table() -> None:
+    """Every State attribute is written by exactly one field."""
+    covered = [a for f in FIELDS for a in f.attrs]
+    assert sorted(covered) == sorted(f.name for f in fields(State)), covered
+
+
+_check_table()

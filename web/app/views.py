@@ -1,74 +1,78 @@
-"""The next level below the Overview: which view a clicked neuron opens.
+"""Which view a clicked neuron opens, and the stack of open views.
 
-Each entry: column kind → (title, what it will show). The detail views (issue 5) replace these
-placeholders by registering a function in OPENERS: opener(app, column, neuron) -> None.
+REGISTRY maps the view that `cnn101.explain.routing.route(model, layer).view` names to the web/app module
+that shows it; `register_all()` imports them once (app.py calls it) and fills OPENERS with each module's
+`open(app, column, neuron)`. A new view is one module (a `view.View`, see view.py for what it must
+implement) and one line here; the build lists every web/app module in pyscript.json by itself.
 
-Open views form a stack (STACK, innermost last; each has .close()): an opener pushes its view, a level-2
-view pushes the level-3 view it opens, `close_view` (Esc, empty click) closes the innermost one. A view may
-offer `open_part(part)` (open its level-3 view) and `go_to(at)` (move its window), used to restore the URL's
-state and to redraw the same views after the image changes.
+Open views form a stack (STACK, innermost last): an opener pushes its view, a level-2 view pushes the
+level-3 view it opens, `close_view` (Esc, empty click) closes the innermost one. `restore(state)` opens
+the level-3 part and moves the window, as the URL says.
 """
 from __future__ import annotations
 
-from . import dom
+import importlib
 
-NEXT = {
-    "conv2d": ("Convolution view", "each input channel with its kernel, the per-channel results, and their sum plus the bias"),
-    "relu": ("ReLU view", "max(0, x), element by element"),
-    "maxpool2d": ("Max-pooling view", "the largest value of each window"),
-    "output": ("Flatten view", "every value of the last feature maps, its weight, and the sum that gives this class's score"),
-    "dense": ("Dense view", "the weighted sum of all inputs plus the bias"),
-    "input": ("Input channel", "the pixel values of this colour channel"),
+from cnn101.explain.routing import route
+
+REGISTRY = {  # route(model, layer).view → module in web/app
+    "input": "input_view",
+    "conv": "conv_view",
+    "relu": "relu_detail",
+    "pool": "pool_detail",
+    "flatten": "flatten_view",
+    "dense": "dense_detail",
 }
-OPENERS = {}  # kind -> callable(app, column, neuron); filled in by the detail views
+OPENERS = {}  # view name → open(app, column, neuron), filled by register_all()
 STACK = []  # the open views, innermost last
+
+
+def register_all() -> None:
+    """Import every registered view module (once) and take its `open`."""
+    for view, module in REGISTRY.items():
+        if view not in OPENERS:
+            OPENERS[view] = importlib.import_module(f"{__package__}.{module}").open
+
+
+def view_of(model, column) -> str | None:
+    """The view a click on a neuron of `column` opens (the output column: its logits layer's view)."""
+    return route(model, column.name).view
 
 
 def push(view) -> None:
     STACK.append(view)
 
 
-def open_view(app, column, neuron: int) -> None:
+def top():
+    return STACK[-1] if STACK else None
+
+
+def open_view(app, column, neuron: int) -> bool:
+    """Close every open view, then open the one route() names for `column`; False if it has none."""
     close_all()
-    opener = OPENERS.get(column.kind)
-    if opener is not None:
-        opener(app, column, neuron)
-        return
-    placeholder(column, neuron)
-
-
-def placeholder(column, neuron: int) -> None:
-    """The plain 'coming next' panel for a kind no view handles yet."""
-    title, what = NEXT.get(column.kind, ("Detail view", "how this neuron's value is computed"))
-    who = column.neuron_labels[neuron]
-    dom.el("next-title").textContent = f"{column.name}, {who}: {title} coming next"
-    dom.el("next-body").textContent = (f"This will show {what}. Press Esc or click empty space to go back "
-                                       "to the Overview.")
-    panel = dom.el("next-level")
-    dom.show(panel, True)
-    panel.dataset.column = column.name
-    panel.dataset.neuron = str(neuron)
+    opener = OPENERS.get(view_of(app.model, column))
+    if opener is None:
+        return False
+    opener(app, column, neuron)
+    return True
 
 
 def close_view() -> None:
-    """One level up: close the innermost open view (or the placeholder)."""
+    """One level up: close the innermost open view."""
     if STACK:
         STACK.pop().close()
-        return
-    dom.show(dom.el("next-level"), False)
 
 
 def close_all() -> None:
     while STACK:
         STACK.pop().close()
-    dom.show(dom.el("next-level"), False)
 
 
 def restore(want) -> None:
     """After the level-2 view of `want` opened: open its level-3 part and move the window, as `want` says."""
-    top = STACK[-1] if STACK else None
-    if want.level == 3 and want.part and top is not None and hasattr(top, "open_part"):
-        top.open_part(want.part)
-        top = STACK[-1]
-    if want.at and top is not None and hasattr(top, "go_to"):
-        top.go_to(tuple(want.at))
+    view = top()
+    if want.level == 3 and want.part and view is not None:
+        view.open_part(want.part)
+        view = top()
+    if want.at and view is not None:
+        view.go_to(tuple(want.at))

@@ -123,6 +123,12 @@ class Sequential:
                              f"{tuple(np.shape(x))}. Use cnn101.load_image(source, size) to prepare an image.")
         return x, batched
 
+    @property
+    def logits_layer(self) -> str:
+        """Name of the layer whose output is the logits: the last layer, or the one before a final Softmax."""
+        last = self.layers[-1]
+        return self.layers[-2].name if isinstance(last, Softmax) and len(self.layers) > 1 else last.name
+
     def trace(self, x) -> Trace:
         """Run the model and keep every output: 'input', each layer by name, then 'logits' and 'probs'."""
         x, batched = self._batch(x)

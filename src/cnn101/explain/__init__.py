@@ -20,10 +20,12 @@ from .compare import Comparison, ProbabilityChange, compare
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
+from .input_channel import InputChannel, Preprocessing, input_channel, preprocessing
 from .occlusion import OcclusionMap, occlusion
 from .playground import LayerRow, Playground, channel_of, layer_table, playground, trained_kernel
 from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
 from .relu import ReluCell, ReluDetail, relu_detail
+from .ranges import running_sum, symmetric
 from .routing import Route, route, routes
 from .softmax import SoftmaxDetail, SoftmaxTerm, softmax_detail
 
@@ -34,7 +36,8 @@ __all__ = [
     "PoolChannel", "PoolWindow", "pool_channel", "pool_window",
     "FlattenMap", "DenseNeuron", "flatten_map", "dense_neuron", "flatten_class", "logits_layer",
     "SoftmaxDetail", "SoftmaxTerm", "softmax_detail",
-    "Route", "route", "routes",
+    "InputChannel", "Preprocessing", "input_channel", "preprocessing",
+    "Route", "route", "routes", "symmetric", "running_sum",
     "OcclusionMap", "occlusion",
     "Comparison", "ProbabilityChange", "compare",
     "Playground", "LayerRow", "playground", "layer_table", "channel_of", "trained_kernel",

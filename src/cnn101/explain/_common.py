@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ranges import symmetric  # noqa: F401  (the explanation modules import it from here)
+
 
 def single(trace) -> None:
     """Refuse a batched trace: every explanation is about one image."""
@@ -23,17 +25,6 @@ def next_layer(model, name: str):
     names = [lay.name for lay in model.layers]
     i = names.index(name)
     return model.layers[i + 1] if i + 1 < len(names) else None
-
-
-def symmetric(*arrays) -> tuple[float, float]:
-    """A range (−m, m) covering every finite value, so that zero sits in the middle (white)."""
-    m = 0.0
-    for a in arrays:
-        a = np.asarray(a, dtype=np.float64)
-        a = a[np.isfinite(a)]
-        if a.size:
-            m = max(m, float(np.abs(a).max()))
-    return -m, m
 
 
 def check_channel(c: int, n: int, what: str = "channel") -> int:

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..engine.model import Trace
 from ..errors import ModelError
-from ._common import single, symmetric
+from ._common import single
+from .ranges import symmetric
 from .overview import SCOPES, Layout, Legend, Overview, layout
 
 

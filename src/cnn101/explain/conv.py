@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.layers import Conv2D, ReLU
-from ._common import check_channel, layer_of, next_layer, single, symmetric
+from ._common import check_channel, layer_of, next_layer, single
+from .ranges import IMAGE_RANGE, symmetric
 from .geometry import WindowGeometry
 
 
@@ -39,6 +40,10 @@ class ConvWindow:
     input: np.ndarray = field(repr=False)  # (H, W) the whole input channel (the detail view's input matrix)
     result: np.ndarray = field(repr=False)  # (out_h, out_w) the whole single-channel result (output matrix)
 
+    @property
+    def product_range(self) -> tuple[float, float]:
+        return symmetric(self.products)
+
 
 @dataclass(frozen=True)
 class ConvWhole:
@@ -58,6 +63,10 @@ class ConvWhole:
     relu: str | None  # name of the ReLU layer applied next, if any
     value: float  # max(0, total) after a ReLU, else total: what the overview shows for this neuron
     trace_value: float  # the engine's value of the same cell (float32), for checking
+
+    @property
+    def product_range(self) -> tuple[float, float]:
+        return symmetric(self.products)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,19 @@ class ConvNeuron:
     def value(self) -> np.ndarray:
         """What the overview shows for this neuron: the ReLU output if there is one, else the conv output."""
         return self.output if self.activated is None else self.activated
+
+    @property
+    def input_colours(self) -> tuple[str, tuple[float, float]]:
+        """Colour map name (render.COLORMAPS) and range of the input channels: the image's greys 0–1 when
+        the layer reads the input, else red–white–blue around zero."""
+        if self.source == "input":
+            return "input", IMAGE_RANGE
+        return "activation", symmetric(self.inputs)
+
+    def kernel_stats(self, channel: int) -> tuple[float, float, float]:
+        """(min, max, sum) of the kernel of input channel `channel`."""
+        k = np.asarray(self.kernels[:, :, check_channel(channel, self.channels)], np.float64)
+        return float(k.min()), float(k.max()), float(k.sum())
 
     @property
     def kernel_range(self) -> tuple[float, float]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.layers import Dense, Flatten, Softmax
-from ._common import check_channel, layer_of, single, symmetric
+from ..engine.layers import Dense, Flatten
+from ._common import check_channel, layer_of, single
+from .ranges import running_sum, symmetric
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,8 @@ def flatten_map(model, layer: str | None = None) -> FlattenMap:
 
 
 def logits_layer(model) -> str:
-    """Name of the layer whose output is the logits (the last layer, or the one before a final softmax)."""
-    layers = model.layers
-    last = layers[-2] if isinstance(layers[-1], Softmax) and len(layers) > 1 else layers[-1]
-    return last.name
+    """Name of the layer whose output is the logits (`Sequential.logits_layer`)."""
+    return model.logits_layer
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,21 @@ class DenseNeuron:
     @property
     def contribution_range(self) -> tuple[float, float]:
         return symmetric(self.contributions)
+
+    @property
+    def input_range(self) -> tuple[float, float]:
+        """Colour range of the inputs (the flattened layer's values)."""
+        return symmetric(self.inputs)
+
+    @property
+    def total_range(self) -> tuple[float, float]:
+        """Colour range of the sum line: Σ x·w, the bias and the value."""
+        return symmetric(np.array([self.sum, self.bias, self.value]))
+
+    @property
+    def running(self) -> np.ndarray:
+        """(N,) float64: the sum of the products so far, input by input (the last one is `sum`)."""
+        return running_sum(self.contributions)
 
     def grid(self, vector) -> np.ndarray:
         """A per-input vector (inputs, weights or contributions) as (H, W, C) of the flattened layer."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..engine.layers import Flatten, MaxPool2D, ReLU, Softmax
 from ._common import symmetric
+from .input_channel import channel_names
 
 SCOPES = ("unit", "module", "global")
 CONNECTIONS = ("all", "one-to-one")
@@ -123,11 +124,8 @@ class Layout:
 
 
 def _output_layers(model) -> tuple[str, ...]:
-    """The logits layer (the last that is not a Softmax) and a Softmax after it, if any."""
-    layers = model.layers
-    if isinstance(layers[-1], Softmax) and len(layers) > 1:
-        return layers[-2].name, layers[-1].name
-    return (layers[-1].name,)
+    """The logits layer (`Sequential.logits_layer`) and a Softmax after it, if any."""
+    return tuple(lay.name for lay in model.layers[[lay.name for lay in model.layers].index(model.logits_layer):])
 
 
 def _connection(layer, n_source: int, n_target: int) -> str:
@@ -139,7 +137,7 @@ def _connection(layer, n_source: int, n_target: int) -> str:
 def layout(model) -> Layout:
     """The Overview's columns, edges and colour groups, derived from the model's layers."""
     h, w, c = model.input_shape
-    names = {3: ("red", "green", "blue"), 1: ("grey",)}.get(c, tuple(f"channel {i}" for i in range(c)))
+    names = channel_names(c)
     cols = [Column(0, "input", "input", (h, w, c), (), names, None, None)]
     out_layers = _output_layers(model)
     n_units, n_modules = len(model.units), len(model.modules)

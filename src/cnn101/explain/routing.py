@@ -2,9 +2,11 @@
 
 - a conv neuron reads every channel of the layer before it → the convolutional view;
 - a ReLU or max-pool neuron reads the same channel of the layer before it → its detail view;
-- a dense neuron (e.g. an output class) reads every element of its input → the flatten view when that
-  input is a Flatten of an H×W×C layer, else a plain dense view;
-- the softmax reads every logit → the softmax view.
+- a dense neuron reads every element of its input → for the layer that gives the logits (an output
+  class) the flatten view when that input is a Flatten of an H×W×C layer (it ends in the softmax step),
+  else (a hidden dense layer, or an output after one) the plain dense view;
+- the softmax reads every logit → the softmax view;
+- an input channel ('input') → the input view (its pixels, the preprocessing, the first conv's kernels).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from ..engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Softmax
 
-CONV, RELU, POOL, FLATTEN, DENSE, SOFTMAX = "conv", "relu", "pool", "flatten", "dense", "softmax"
+CONV, RELU, POOL, FLATTEN, DENSE, SOFTMAX, INPUT = "conv", "relu", "pool", "flatten", "dense", "softmax", "input"
 ALL, ONE_TO_ONE, RESHAPE = "all", "one-to-one", "reshape"
 
 
@@ -40,7 +42,7 @@ def _view(model, layer) -> tuple[str | None, str]:
     if isinstance(layer, Dense):
         src = model.previous(layer.name)
         flat = src != "input" and isinstance(model.layer(src), Flatten)
-        return (FLATTEN if flat else DENSE), ALL
+        return (FLATTEN if flat and layer.name == model.logits_layer else DENSE), ALL
     if isinstance(layer, Softmax):
         return SOFTMAX, ALL
     if isinstance(layer, Flatten):
@@ -49,7 +51,9 @@ def _view(model, layer) -> tuple[str | None, str]:
 
 
 def route(model, name: str) -> Route:
-    """How layer `name` is wired and which view a click on one of its neurons opens."""
+    """How layer `name` is wired and which view a click on one of its neurons opens ('input': the image)."""
+    if name == "input":
+        return Route("input", "input", INPUT, "", "", ONE_TO_ONE)
     layer = model.layer(name)
     view, connection = _view(model, layer)
     source = shown = model.previous(name)

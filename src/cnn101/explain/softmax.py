@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ranges import symmetric
+
 from ._common import single
 
 
@@ -43,6 +45,16 @@ class SoftmaxDetail:
     @property
     def predicted(self) -> int:
         return int(self.order[0])
+
+    @property
+    def prob_sum(self) -> float:
+        """Σ p (1 up to rounding): the table's last line."""
+        return float(np.sum(self.probs, dtype=np.float64))
+
+    @property
+    def logit_range(self) -> tuple[float, float]:
+        """Colour range of the logits, symmetric around zero."""
+        return symmetric(self.logits)
 
     def term(self, i: int) -> SoftmaxTerm:
         i = int(i)

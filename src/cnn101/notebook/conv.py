@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 from ..explain.conv import ConvNeuron
-from ..explain._common import symmetric
-from ..render.colormap import ACTIVATION, INPUT, WEIGHT
-from ..render.svg import block, esc, fmt, legend, marked_heatmap, number_grid, op
+from ..render.colormap import ACTIVATION, COLORMAPS, WEIGHT
+from ..render.svg import block, esc, fmt, grid_cell, legend, marked_heatmap, number_grid, op
 from .base import View, row, text
 
 
-def _cell(size) -> int:
-    return 40 if max(size) <= 3 else 34 if max(size) <= 5 else 26
-
-
 def input_colours(n: ConvNeuron):
-    """Colour map and range for the layer's input channels: greys 0–1 for the image, else red–white–blue."""
-    if n.source == "input":
-        return INPUT, (0.0, 1.0)
-    return ACTIVATION, symmetric(n.inputs)
+    """Colour map and range of the layer's input channels (ConvNeuron.input_colours)."""
+    name, lo_hi = n.input_colours
+    return COLORMAPS[name], lo_hi
 
 
 class ConvNeuronView(View):
@@ -48,7 +42,7 @@ class ConvNeuronView(View):
         in_cmap, (in_lo, in_hi) = input_colours(n)
         k_lo, k_hi = n.kernel_range
         r_lo, r_hi = n.result_range
-        cell = _cell(g.size)
+        cell = grid_cell(g.size)
         rows = []
         for c in range(n.channels):
             rows.append(row(
@@ -103,9 +97,9 @@ class ConvWindowView(View):
         g = n.geometry
         in_cmap, (in_lo, in_hi) = input_colours(n)
         k_lo, k_hi = n.kernel_range
-        p_lo, p_hi = symmetric(w.products)
+        p_lo, p_hi = w.product_range
         r_lo, r_hi = n.result_range
-        cell = _cell(g.size)
+        cell = grid_cell(g.size)
         i, j = w.position
         return row(
             block(marked_heatmap(w.input, in_lo, in_hi, in_cmap, 120, (*w.origin, *g.size), "input channel"),
@@ -145,8 +139,8 @@ class ConvWholeView(View):
         w, n = self.data, self.neuron
         in_cmap, (in_lo, in_hi) = input_colours(n)
         k_lo, k_hi = n.kernel_range
-        p_lo, p_hi = symmetric(w.products)
-        cell = _cell(n.geometry.size)
+        p_lo, p_hi = w.product_range
+        cell = grid_cell(n.geometry.size)
         rows = []
         for c in range(w.patches.shape[2]):
             rows.append(row(

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain._common import symmetric
 from ..render.colormap import ACTIVATION, WEIGHT
 from ..render.svg import block, cell_scale, esc, fmt, heatmap_img, legend, marked_heatmap, number_grid, op
 from .base import View, row, table, text
@@ -124,7 +123,7 @@ class FlattenView(View):
         c_lo, c_hi = d.contribution_range
         if d.flatten is not None:
             x, wts, con = d.grid(d.inputs), d.grid(d.weights), d.grid(d.contributions)
-            a_lo, a_hi = symmetric(x)
+            a_lo, a_hi = d.input_range
             cells = []
             for c in range(d.flatten.shape[2]):
                 cells.append(block(

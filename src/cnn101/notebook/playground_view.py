@@ -1,7 +1,7 @@
 """The hyperparameter playground and the per-layer table in a notebook."""
 from __future__ import annotations
 
-from ..explain._common import symmetric
+from ..explain import symmetric
 from ..explain.playground import LayerRow, Playground
 from ..render.colormap import ACTIVATION, WEIGHT
 from ..render.svg import block, esc, fmt, marked_heatmap, number_grid, op

@@ -17,9 +17,9 @@ cursors and the reveal clip of every result at once — one style write per anim
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from .clock import SPEEDS, closest_speed
 from .svg import esc, fmt
 
 AREA = 720.0  # px of height the channel rows may share
@@ -35,7 +35,6 @@ NEURON_GAP = 64.0
 RIGHT = 28.0
 SWEEP_MS = 8000.0  # a whole sweep at speed 1, whatever the number of output positions ...
 STEP_MS = (1.0, 300.0)  # ... within these bounds per step
-SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 SELECTED = ' selected="selected"'
 
 
@@ -352,72 +351,6 @@ def step_ms(steps: int) -> float:
     return max(STEP_MS[0], min(STEP_MS[1], SWEEP_MS / max(1, int(steps))))
 
 
-def closest_speed(speed: float) -> float:
-    s = max(float(speed), 1e-6)
-    return min(SPEEDS, key=lambda v: abs(math.log(v / s)))
-
-
-class Sweep:
-    """The sliding-kernel animation's clock, driven by elapsed time (requestAnimationFrame timestamps):
-    `revealed` is the last output position uncovered (row-major step, −1 before the start)."""
-
-    def __init__(self, steps: int, speed: float = 1.0):
-        self.steps = max(1, int(steps))
-        self.speed = float(speed)
-        self.playing = False
-        self.revealed = -1
-        self._t0 = None  # time of the anchor (set by the first advance after play)
-        self._p0 = 0.0  # sweep position (in steps) at the anchor
-
-    @property
-    def ms_per_step(self) -> float:
-        return step_ms(self.steps) / self.speed
-
-    @property
-    def done(self) -> bool:
-        return self.revealed >= self.steps - 1
-
-    def play(self) -> None:
-        """Go on from where the sweep is (from the start if it has finished)."""
-        if self.done:
-            self.revealed = -1
-        self.playing = True
-        self._anchor()
-
-    def pause(self) -> None:
-        self.playing = False
-
-    def replay(self) -> None:
-        self.revealed = -1
-        self.play()
-
-    def finish(self) -> None:
-        """Fast-forward: every position revealed, stopped."""
-        self.revealed = self.steps - 1
-        self.playing = False
-
-    def set_speed(self, speed: float) -> None:
-        self.speed = float(speed)
-        self._anchor()
-
-    def _anchor(self) -> None:
-        self._t0 = None
-        self._p0 = self.revealed + 1.0
-
-    def advance(self, now_ms: float) -> bool:
-        """Move to the step `now_ms` calls for; True if the revealed step changed. Stops at the end."""
-        if not self.playing:
-            return False
-        if self._t0 is None:
-            self._t0 = float(now_ms)
-        k = min(self.steps - 1, int(self._p0 + (float(now_ms) - self._t0) / self.ms_per_step))
-        changed = k != self.revealed
-        self.revealed = max(self.revealed, k)
-        if self.done:
-            self.playing = False
-        return changed
-
-
 # --- the panel around the stage ---------------------------------------------------------------------
 def panel_html(title: str, subtitle: str, description: str, stage: str, tutorial: str, speed: float,
                playing: bool, legends: str = "") -> str:
@@ -446,5 +379,5 @@ def panel_html(title: str, subtitle: str, description: str, stage: str, tutorial
             f'<div class="cv-tip" role="tooltip" hidden="hidden"></div></section>')
 
 
-__all__ = ["SPEEDS", "Sweep", "step_ms", "closest_speed", "panel_html","Rect", "ConvViewGeometry", "Labels", "geometry", "frame_style", "output_for_input", "cell_at",
+__all__ = ["step_ms", "panel_html", "Rect", "ConvViewGeometry", "Labels", "geometry", "frame_style", "output_for_input", "cell_at",
            "input_cell_at", "edge_path", "view_html", "sum_html", "value_label", "apart_offsets"]

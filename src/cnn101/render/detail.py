@@ -15,27 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .clock import SPEEDS, speed_index, speed_label
 from .colormap import ACTIVATION, Colormap
 from .heatmap import heatmap, normalize
 from .svg import PADDING_BG, esc, fmt, hex_colour, svg_image
 
-BASE_MS = 250.0  # one step at speed 1 (the reference steps every 250 ms)
-SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 NUMBERS_FROM = 30.0  # px per cell from which a matrix prints its numbers in the cells
 WINDOW_STROKE = "#1d2733"
 OUTPUT_STROKE = "#e07a1f"
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def speed_index(speed: float) -> int:
-    """Index of the SPEEDS entry closest to `speed` (on a log scale)."""
-    s = max(float(speed), 1e-6)
-    return min(range(len(SPEEDS)), key=lambda k: abs(math.log(SPEEDS[k] / s)))
-
-
-def speed_label(speed: float) -> str:
-    ms = BASE_MS / speed
-    return f"{speed:g}× ({ms:.0f} ms per step)"
 
 
 def cell_pitch(shape, box: float = 300.0, largest: float = 40.0, smallest: float = 2.0) -> float:
@@ -286,50 +274,6 @@ def panel_html(panel_id: str, title: str, tutorial: str, body: str, description:
             f'<div class="dp-body">{body}</div>{controls}'
             '<p class="dp-live sr-only" aria-live="polite"></p>'
             '</section>')
-
-
-# --- stepping -----------------------------------------------------------------------------------------
-@dataclass
-class Player:
-    """Which step to show, driven by elapsed time (requestAnimationFrame timestamps in ms), not by frame
-    counts: at `speed` one step every BASE_MS / speed ms; at the end it starts again from the first step."""
-
-    n: int
-    index: int = 0
-    playing: bool = True
-    speed: float = 1.0
-    last: float | None = None  # time of the last step (ms)
-
-    @property
-    def interval(self) -> float:
-        return BASE_MS / self.speed
-
-    def advance(self, now: float) -> bool:
-        """Move on by as many steps as are due at time `now`; True if the step changed."""
-        if not self.playing or self.n <= 1:
-            self.last = now
-            return False
-        if self.last is None:
-            self.last = now
-            return False
-        due = int((now - self.last) // self.interval)
-        if due <= 0:
-            return False
-        self.last += due * self.interval  # keeps the remainder: the pace does not drift with the frame rate
-        self.index = (self.index + due) % self.n
-        return True
-
-    def play(self, now: float | None = None) -> None:
-        self.playing, self.last = True, now
-
-    def pause(self) -> None:
-        self.playing = False
-
-    def go(self, index: int) -> None:
-        self.index = int(index) % self.n if self.n else 0
-
-    def step(self, by: int = 1) -> None:
-        self.go(self.index + by)
 
 
 def arrow_move(index: int, key: str, rows: int, cols: int) -> int:

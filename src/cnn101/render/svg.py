@@ -132,6 +132,12 @@ def marked_heatmap(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, bo
     return "".join(parts)
 
 
+def grid_cell(size) -> int:
+    """Pixels per cell of a printed kernel of `size` (kh, kw): the cell-size ladder of every kernel table."""
+    k = max(int(v) for v in size)
+    return 40 if k <= 3 else 34 if k <= 5 else 28
+
+
 def number_grid(values, lo: float, hi: float, cmap: Colormap = ACTIVATION, digits: int = 3,
                 padded=None, marked=None, caption: str | None = None, cell: int = 44, name: str = "") -> str:
     """A <table> with each value printed on its colour, text black or white for contrast.

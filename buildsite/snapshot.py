@@ -1,7 +1,8 @@
 """The page's first frame, made at build time on CPython: the Overview of the default example, drawn by
 the same render code the live page uses, so a learner sees the network at once while Python starts.
 
-Used by the build (buildsite/site.py); never imported in the browser.
+Used by the build (buildsite/site.py). The caption, the prediction line and the choice of model file are
+cnn101.page's, the same functions the page uses.
 
     html = prerender(index_html, model, image_bytes, label)
 """
@@ -13,6 +14,7 @@ import numpy as np
 
 import cnn101
 from cnn101.explain.overview import overview
+from cnn101.page import input_caption, prediction_text, site_model_file
 from cnn101.render.overview import overview_html
 from cnn101.render.png import data_uri
 
@@ -27,11 +29,8 @@ def site_card(weights_dir):
     TF.js model.json; None if there is none."""
     if weights_dir is None or not weights_dir.is_dir():
         return None
-    cards = sorted((p for p in weights_dir.glob("*.json") if p.with_suffix(".npz").is_file()),
-                   key=lambda p: (p.stem != "tiny-vgg", p.name))
-    if cards:
-        return cards[0]
-    return weights_dir / "model.json" if (weights_dir / "model.json").is_file() else None
+    name = site_model_file(p.name for p in weights_dir.iterdir() if p.is_file())
+    return weights_dir / name if name else None
 
 
 def site_model(weights_dir=None, prefer_site: bool = False):
@@ -56,12 +55,11 @@ def prerender(index_html: str, model, image, label: str) -> str:
     stage = overview_html(ov, scope="unit", images="png")
     rgb = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
     h, w = model.input_shape[:2]
-    name, p = ov.top(1)[0]
     parts = {
         MARK: f'<div class="snapshot">{stage}</div>',
         MARK_INPUT: f'<img class="input-snapshot" src="{data_uri(rgb)}" alt="" width="{w}" height="{h}">',
-        MARK_CAPTION: f"{_html.escape(label)} — the network's {h}×{w} input",
-        MARK_PREDICTION: f"Prediction: {_html.escape(name)} ({p:.1%})",
+        MARK_CAPTION: _html.escape(input_caption(label, model)),
+        MARK_PREDICTION: _html.escape(prediction_text(ov)),
     }
     for mark, text in parts.items():
         index_html = index_html.replace(mark, text, 1)
