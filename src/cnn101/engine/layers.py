@@ -206,27 +206,59 @@ class Conv2D(Layer):
         (oh, pt, _), (ow, pl, _) = self.geometry(x.shape[1:])
         xp = self.pad(x)
         kh, kw, cin, cout = self.kernel.shape
-        sh, sw = self.strides
-        n = xp.shape[0]
-        g2 = np.ascontiguousarray(gy, dtype=np.float32).reshape(-1, cout)
-        gk = np.empty_like(self.kernel)
-        gxp = np.zeros(xp.shape, np.float32) if need_input else None
-        for di in range(kh):
-            for dj in range(kw):
-                rows = slice(di, di + (oh - 1) * sh + 1, sh)
-                cols = slice(dj, dj + (ow - 1) * sw + 1, sw)
-                window = xp[:, rows, cols].reshape(-1, cin)
-                gk[di, dj] = _matmul_inner(window, g2)
-                if need_input:
-                    gxp[:, rows, cols] += _matmul_rows(g2, self.kernel[di, dj].T).reshape(n, oh, ow, cin)
-        grads = {"kernel": gk}
+        n, hp, wp, _ = xp.shape
+        gy = np.asarray(gy, np.float32)
+        grads = {"kernel": np.empty_like(self.kernel)}
         if self.use_bias:
-            grads["bias"] = g2.sum(axis=0, dtype=np.float64).astype(np.float32)
+            grads["bias"] = gy.reshape(-1, cout).sum(axis=0, dtype=np.float64).astype(np.float32)
+        if self.strides == (1, 1):
+            gxp = self._backward_stride1(xp, gy, grads["kernel"], need_input)
+        else:
+            gxp = self._backward_strided(xp, gy, grads["kernel"], need_input)
         gx = None
         if need_input:
             gx = gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
             gx = gx if gx.shape == gxp.shape else np.ascontiguousarray(gx)
         return gx, grads
+
+    def _backward_stride1(self, xp, gy, gk, need_input):
+        """Stride 1 without copying windows: gy is laid on the padded input's grid (zeros past the output's
+        edge), so the input under tap (di, dj) of every position is one contiguous run of the flattened padded
+        input, shifted by di·Wp + dj (a shift that wraps into the next row meets only those zeros). The runs
+        stop at the last output position, so the last tap's run ends exactly at the input's end."""
+        kh, kw, cin, cout = self.kernel.shape
+        n, hp, wp, _ = xp.shape
+        oh, ow = gy.shape[1:3]
+        m = n * hp * wp
+        run = m - (kh - 1) * wp - (kw - 1)  # = (n−1)·Hp·Wp + (oh−1)·Wp + ow: up to the last output position
+        xf = np.ascontiguousarray(xp).reshape(m, cin)
+        ge = np.zeros((n, hp, wp, cout), np.float32)
+        ge[:, :oh, :ow] = gy
+        ge = ge.reshape(m, cout)[:run]
+        gxf = np.zeros((m, cin), np.float32) if need_input else None
+        for di in range(kh):
+            for dj in range(kw):
+                off = di * wp + dj
+                gk[di, dj] = _matmul_inner(xf[off:off + run], ge)
+                if need_input:
+                    gxf[off:off + run] += _matmul_rows(ge, self.kernel[di, dj].T)
+        return gxf.reshape(xp.shape) if need_input else None
+
+    def _backward_strided(self, xp, gy, gk, need_input):
+        kh, kw, cin, cout = self.kernel.shape
+        sh, sw = self.strides
+        n = xp.shape[0]
+        oh, ow = gy.shape[1:3]
+        g2 = np.ascontiguousarray(gy).reshape(-1, cout)
+        gxp = np.zeros(xp.shape, np.float32) if need_input else None
+        for di in range(kh):
+            for dj in range(kw):
+                rows = slice(di, di + (oh - 1) * sh + 1, sh)
+                cols = slice(dj, dj + (ow - 1) * sw + 1, sw)
+                gk[di, dj] = _matmul_inner(xp[:, rows, cols].reshape(-1, cin), g2)
+                if need_input:
+                    gxp[:, rows, cols] += _matmul_rows(g2, self.kernel[di, dj].T).reshape(n, oh, ow, cin)
+        return gxp
 
 
 class ReLU(Layer):
@@ -242,7 +274,7 @@ class ReLU(Layer):
 
     def backward(self, x, y, gy, need_input=True):
         """The gradient passes where the input was positive and is 0 elsewhere (at 0 too, as TensorFlow)."""
-        return (np.where(x > 0, gy, np.float32(0)).astype(np.float32, copy=False) if need_input else None), {}
+        return (np.multiply(gy, x > 0, dtype=np.float32) if need_input else None), {}
 
 
 class MaxPool2D(Layer):
@@ -321,7 +353,7 @@ class MaxPool2D(Layer):
         (_, pt, pb), (_, pl, pr) = self.geometry(x.shape[1:])
         gxp = np.zeros((x.shape[0], x.shape[1] + pt + pb, x.shape[2] + pl + pr, x.shape[3]), np.float32)
         for _, _, rows, cols, mask in self.winners(x, y):
-            gxp[:, rows, cols] += np.where(mask, gy, np.float32(0))
+            gxp[:, rows, cols] += np.multiply(gy, mask, dtype=np.float32)
         gx = gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
         return (gx if gx.shape == gxp.shape else np.ascontiguousarray(gx)), {}
 
