@@ -11,10 +11,24 @@ for any linear CNN (any kernel size, stride, padding, number of classes):
     flatten_class(trace, k)                     # x · W[:, k], Σ + bias = logit k
     softmax_detail(trace)                       # exp(l_i) / Σ_j exp(l_j)
     route(model, name).view                     # which view a click on a neuron of `name` opens
+
+Why it decided (gradients of the loss, from the engine's `model.backward`):
+
+    gradient_overview(model, trace, target)     # the Overview's columns as d loss / d activation
+    conv_backward(trace, g, "conv_1_2", f)      # each layer's backward view: softmax, dense, flatten, pool, relu
+    vanilla_gradient / gradient_x_input / smoothgrad / grad_cam(model, x, target)   # attribution maps
+    fgsm(model, x)                              # how fragile the prediction is
 """
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
+from .attribution import (Attribution, attribution, class_gradients, grad_cam, gradient_x_input, last_conv_layer,
+                          smoothgrad, vanilla_gradient)
+from .backward import (ConvBackward, ConvInputGradient, DenseBackward, FlattenBackward, PoolBackward, ReluBackward,
+                       SoftmaxBackward, conv_backward, conv_input_gradient, dense_backward, flatten_backward,
+                       pool_backward, relu_backward, softmax_backward)
+from .fgsm import Fgsm, FgsmStep, fgsm
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
+from .gradient_overview import GradientOverview, gradient_overview
 from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
 from .relu import ReluCell, ReluDetail, relu_detail
 from .routing import Route, route, routes
@@ -28,4 +42,11 @@ __all__ = [
     "FlattenMap", "DenseNeuron", "flatten_map", "dense_neuron", "flatten_class", "logits_layer",
     "SoftmaxDetail", "SoftmaxTerm", "softmax_detail",
     "Route", "route", "routes",
+    "GradientOverview", "gradient_overview",
+    "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "ReluBackward", "ConvBackward",
+    "ConvInputGradient", "softmax_backward", "dense_backward", "flatten_backward", "pool_backward", "relu_backward",
+    "conv_backward", "conv_input_gradient",
+    "Attribution", "attribution", "class_gradients", "vanilla_gradient", "gradient_x_input", "smoothgrad", "grad_cam",
+    "last_conv_layer",
+    "Fgsm", "FgsmStep", "fgsm",
 ]
