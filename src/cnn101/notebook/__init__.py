@@ -13,6 +13,9 @@ numbers they show as attributes.
     nb.conv_window(trace, "conv_1_2", 3, 10, 20)              # whole neuron: Σ channels + bias, ReLU
     nb.relu(trace, "relu_1_1", 0, 5, 5); nb.pool_window(trace, "max_pool_1", 0, 3, 4)
     nb.flatten(trace, k); nb.softmax(trace)
+    nb.attribution(model, x, "gradcam", opacity=0.5)   # why: an attribution map over the image
+    nb.gradient_overview(trace, "koala")       # d loss / d every neuron
+    nb.fgsm(model, x)                          # how fragile the prediction is
 """
 from __future__ import annotations
 
@@ -79,6 +82,31 @@ def softmax(trace) -> SoftmaxView:
     return SoftmaxView(explain.softmax_detail(trace))
 
 
+def attribution(model, x, method: str = "gradient", target=None, opacity: float = 0.6, **options):
+    """An attribution map ('gradient', 'gradient_x_input', 'smoothgrad', 'gradcam') over the image."""
+    from .why import AttributionView
+
+    a = explain.attribution(model, x, method, target, **options)
+    image = x.input if hasattr(x, "input") else x
+    return AttributionView(a, image, opacity)
+
+
+def gradient_overview(trace, target=None, scope: str = "unit"):
+    """d loss / d every neuron for `target` (default: the prediction), coloured per scope."""
+    from ..explain.gradient_overview import gradient_overview as _gov
+    from .why import GradientOverviewView
+
+    explain._common.single(trace)
+    return GradientOverviewView(_gov(trace.model, trace, target), scope)
+
+
+def fgsm(model, x, target=None, **options):
+    """FGSM steps along the gradient's sign: the perturbed images, the differences, the new predictions."""
+    from .why import FgsmView
+
+    return FgsmView(explain.fgsm(model, x, target, **options))
+
+
 def show(obj, **kwargs):
     """Something to display: a Trace → its overview, a model → its summary, a view → itself."""
     from ..engine import Sequential, Trace
@@ -93,4 +121,4 @@ def show(obj, **kwargs):
 
 
 __all__ = ["View", "image", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
-           "softmax", "show"]
+           "softmax", "attribution", "gradient_overview", "fgsm", "show"]
