@@ -24,6 +24,7 @@ from ..engine.layers import Conv2D, ReLU, softmax
 from ..engine.model import Trace
 
 SCORES = ("logit", "log_prob")
+TUTORIAL = "tutorial-attribution"  # the tutorial section that explains these methods (and FGSM)
 METHODS = ("gradient", "gradient_x_input", "smoothgrad", "gradcam")
 
 

@@ -26,6 +26,8 @@ from ._common import check_channel, layer_of, single, symmetric
 from .flatten import FlattenMap
 from .geometry import WindowGeometry
 
+TUTORIAL = "tutorial-backpropagation"  # the tutorial section every backward view links to
+
 
 def _single(trace, grads):
     single(trace)
