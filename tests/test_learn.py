@@ -97,3 +97,29 @@ def test_training_the_head_of_the_shipped_model_on_new_classes():
     for _ in range(20):
         opt.step(model, xs, ys)
     assert (model.trace(xs).predicted == ys).all()
+
+
+def test_fit_is_seeded_and_reports_per_epoch():
+    xs = np.stack([synthetic_image(s) for s in range(10)])
+    ys = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    runs = []
+    for _ in range(2):
+        model = synthetic_model()
+        seen = []
+        h = learn.fit(model, xs, ys, learn.SGD(0.05, momentum=0.5), epochs=3, batch_size=4, seed=5,
+                      validation=(xs[:4], ys[:4]), callback=lambda step, info: seen.append((step, info["loss"])), every=2)
+        runs.append((h, weights(model), seen))
+    (h, w, seen), (h2, w2, _) = runs
+    for key in w:
+        np.testing.assert_array_equal(w[key], w2[key])  # same seed: same weights bit for bit
+    assert h.steps == 9 and len(h.loss) == len(h.val_loss) == len(h.val_accuracy) == 3
+    assert [s for s, _ in seen] == [2, 4, 6, 8]
+    assert h.loss == h2.loss and h.val_loss == h2.val_loss
+    vl, va = learn.evaluate(synthetic_model(), xs[:4], ys[:4])
+    want = synthetic_model().backward(synthetic_model().trace(xs[:4]), ys[:4]).loss
+    assert vl == pytest.approx(want, rel=1e-6) and 0 <= va <= 1
+    stopped = learn.fit(synthetic_model(), xs, ys, learn.SGD(0.05), epochs=3, batch_size=4,
+                        callback=lambda step, info: step < 2)
+    assert stopped.steps == 2 and "step 2" in stopped.stopped and len(stopped.loss) == 1
+    with pytest.raises(learn.TrainingError, match="one label per image"):
+        learn.fit(synthetic_model(), xs, ys[:3], learn.SGD(0.1))

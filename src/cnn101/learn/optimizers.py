@@ -35,11 +35,15 @@ def _batch(model, xs, ys):
 
 def gradients(model, xs, ys):
     """The mean cross-entropy's gradients of the batch (a `Gradients` without d / d input)."""
+    return _traced_gradients(model, xs, ys)[1]
+
+
+def _traced_gradients(model, xs, ys):
     xs, ys = _batch(model, xs, ys)
     trace = model.trace(xs)
     if not np.all(np.isfinite(trace.logits)):
         _check(float("nan"))
-    return model.backward(trace, ys, need_input=False)
+    return trace, model.backward(trace, ys, need_input=False)
 
 
 def _trainable(model, grads):
@@ -67,10 +71,12 @@ class Optimizer:
             raise TrainingError(f"The learning rate must be a positive number, got {learning_rate}.")
         self.learning_rate = float(learning_rate)
         self.iterations = 0
+        self.last_predicted = None  # the classes the model gave the last batch, before its step
 
     def step(self, model, xs, ys) -> float:
-        g = gradients(model, xs, ys)
+        trace, g = _traced_gradients(model, xs, ys)
         loss = _check(g.loss)
+        self.last_predicted = trace.predicted
         self.iterations += 1
         for name, key, w, grad in _trainable(model, g):
             self.update(name, key, w, np.asarray(grad, np.float32))
