@@ -3,7 +3,7 @@
 Pyodide 0.27.7 (NumPy 2.0.2, no BLAS) runs our wheel from the built dist/: the shipped Tiny VGG's gradients
 for three inputs and targets (one a batch), the synthetic model's (stride-2 'same' convs, overlapping pool,
 no ReLU after a conv), and the attribution maps; every array must be within 1e-5 of CPython's, relative to
-max(1, max |CPython value|).
+max(1, max |CPython value|). Three training steps (plain SGD, then Adam) give the same weights.
 """
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ RESULT = {"numpy": np.__version__, "keys": {}}
 for name, model, target in CASES:
     x = np.load("/io/" + name + ".x.npy")
     RESULT["keys"][name] = save(name, shipped if model == "shipped" else synth, x, target)
+
+from cnn101 import learn
+xs = np.load("/io/batch.x.npy")
+opt = learn.Adam(1e-3)
+RESULT["train_losses"] = [learn.sgd_step(shipped, xs, [0, 5, 9], 0.01)] + [opt.step(shipped, xs, [1, 2, 3]) for _ in range(2)]
+np.savez("/io/trained.npz", **{f"{la.name}/{k}": v for la in shipped.layers for k, v in la.params.items()})
 """
 
 CASES = [("img0", "shipped", 3), ("img1", "shipped", 7), ("batch", "shipped", [0, 5, 9]), ("synth", "synthetic", 2)]
@@ -85,6 +91,8 @@ def pyodide_run(built_site, tmp_path_factory):
     for name, *_ in CASES:
         with np.load(io / f"{name}.npz", allow_pickle=False) as z:
             out[name] = {k: z[k] for k in run.result["keys"][name]}
+    with np.load(io / "trained.npz", allow_pickle=False) as z:
+        out["train"] = (run.result["train_losses"], {k: z[k] for k in z.files})
     return out
 
 
@@ -102,3 +110,19 @@ def test_gradients_in_pyodide_equal_cpython(pyodide_run, name, which, target):
         scale = max(1.0, float(np.abs(w).max())) if w.size else 1.0
         err = float(np.abs(got[k] - w).max()) if w.size else 0.0
         assert err <= REL * scale, f"{name} {k}: max |pyodide − cpython| = {err:.3g} (scale {scale:.3g})"
+
+
+def test_training_steps_in_pyodide_equal_cpython(pyodide_run, tmp_path_factory):
+    from cnn101 import learn
+
+    shipped, xs = inputs()
+    losses = [learn.sgd_step(shipped, xs["batch"], [0, 5, 9], 0.01)]
+    opt = learn.Adam(1e-3)
+    losses += [opt.step(shipped, xs["batch"], [1, 2, 3]) for _ in range(2)]
+    got_losses, trained = pyodide_run["train"]
+    np.testing.assert_allclose(got_losses, losses, rtol=1e-6)
+    for la in shipped.layers:
+        for k, v in la.params.items():
+            w = v.astype(np.float64)
+            err = float(np.abs(trained[f"{la.name}/{k}"] - w).max())
+            assert err <= REL * max(1.0, float(np.abs(w).max())), f"{la.name}.{k}: {err:.3g}"
