@@ -115,6 +115,7 @@ def test_sgd_step_returns_the_loss_before_the_step_and_moves_every_weight():
     assert model.backward(model.trace(xs), ys).loss < loss
 
 
+@pytest.mark.slow
 def test_training_the_head_reaches_tensorflows_held_out_accuracy():
     """Issue 14: the shipped model's head re-initialised (Glorot, seeded) and trained alone with Adam on 20
     training images per class, 4 epochs of batches of 25 in a seeded order; the same recipe in Keras from the
