@@ -9,7 +9,7 @@ import pytest
 
 import cnn101
 from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
-from cnn101.explain import (conv_backward, conv_input_gradient, dense_backward, flatten_backward, gradient_overview,
+from cnn101.explain import (FlattenDense, backward_view, conv_backward, conv_input_gradient, dense_backward, flatten_backward, gradient_overview,
                             pool_backward, relu_backward, softmax_backward)
 from cnn101.explain.overview import overview
 from models import synthetic_image, synthetic_model
@@ -153,3 +153,23 @@ def test_views_refuse_the_wrong_layer_and_a_batch():
     batch = model.trace(np.stack([synthetic_image()] * 2))
     with pytest.raises(ValueError, match="single image"):
         softmax_backward(batch, model.backward(batch, [0, 1]))
+
+
+def test_backward_view_opens_what_the_forward_route_opens(case):
+    model, trace, g = case
+    kinds = {"conv2d": "ConvBackward", "relu": "ReluBackward", "maxpool2d": "PoolBackward", "softmax": "SoftmaxBackward"}
+    for layer in model.layers:
+        if layer.kind == "flatten":
+            with pytest.raises(ValueError, match="no backward view"):
+                backward_view(trace, g, layer.name, 0)
+            continue
+        v = backward_view(trace, g, layer.name, 0)
+        if layer.kind == "dense":
+            src = model.previous(layer.name)
+            if model.layer(src).kind == "flatten":
+                assert isinstance(v, FlattenDense)
+                np.testing.assert_array_equal(v.flatten.maps, g[model.previous(src)])
+            else:
+                assert type(v).__name__ == "DenseBackward"
+        else:
+            assert type(v).__name__ == kinds[layer.kind], layer.name

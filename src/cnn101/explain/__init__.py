@@ -22,7 +22,7 @@ Why it decided (gradients of the loss, from the engine's `model.backward`):
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
 from .attribution import (Attribution, attribution, class_gradients, grad_cam, gradient_x_input, last_conv_layer,
                           smoothgrad, vanilla_gradient)
-from .backward import (ConvBackward, ConvInputGradient, DenseBackward, FlattenBackward, PoolBackward, ReluBackward,
+from .backward import (FlattenDense, backward_view, ConvBackward, ConvInputGradient, DenseBackward, FlattenBackward, PoolBackward, ReluBackward,
                        SoftmaxBackward, conv_backward, conv_input_gradient, dense_backward, flatten_backward,
                        pool_backward, relu_backward, softmax_backward)
 from .fgsm import Fgsm, FgsmStep, fgsm
@@ -45,7 +45,7 @@ __all__ = [
     "GradientOverview", "gradient_overview",
     "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "ReluBackward", "ConvBackward",
     "ConvInputGradient", "softmax_backward", "dense_backward", "flatten_backward", "pool_backward", "relu_backward",
-    "conv_backward", "conv_input_gradient",
+    "conv_backward", "conv_input_gradient", "backward_view", "FlattenDense",
     "Attribution", "attribution", "class_gradients", "vanilla_gradient", "gradient_x_input", "smoothgrad", "grad_cam",
     "last_conv_layer",
     "Fgsm", "FgsmStep", "fgsm",

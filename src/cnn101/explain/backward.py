@@ -374,6 +374,35 @@ def conv_input_gradient(trace, grads, layer: str, channel: int) -> ConvInputGrad
     return ConvInputGradient(layer, views[0].source, c, np.stack([v.input_share(c) for v in views]))
 
 
-__all__ = ["SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "PoolBackwardWindow",
+def backward_view(trace, grads, layer: str, neuron: int | None = None):
+    """The backward view a click on a neuron of `layer` opens, chosen by `explain.route` as the forward view:
+    conv → `conv_backward` (filter = neuron), relu / pool → one channel, flatten or dense → `dense_backward`
+    of that dense layer (flatten: with `flatten_backward` of its Flatten as `.flatten`), softmax → p − y."""
+    from .routing import CONV, DENSE, FLATTEN, POOL, RELU, SOFTMAX, route
+
+    r = route(trace.model, layer)
+    if r.view == CONV:
+        return conv_backward(trace, grads, layer, 0 if neuron is None else neuron)
+    if r.view == RELU:
+        return relu_backward(trace, grads, layer, neuron)
+    if r.view == POOL:
+        return pool_backward(trace, grads, layer, 0 if neuron is None else neuron)
+    if r.view in (FLATTEN, DENSE):
+        view = dense_backward(trace, grads, layer)
+        return FlattenDense(view, flatten_backward(trace, grads, r.source)) if r.view == FLATTEN else view
+    if r.view == SOFTMAX:
+        return softmax_backward(trace, grads)
+    raise ValueError(f"Layer {layer!r} ({r.kind}) has no backward view of its own; open the layer after it.")
+
+
+@dataclass(frozen=True)
+class FlattenDense:
+    """A dense layer fed by a Flatten: the dense step backwards, then the vector folded back into maps."""
+
+    dense: DenseBackward
+    flatten: FlattenBackward
+
+
+__all__ = ["backward_view", "FlattenDense", "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "PoolBackwardWindow",
            "ReluBackward", "ConvBackward", "ConvInputGradient", "softmax_backward", "dense_backward",
            "flatten_backward", "pool_backward", "relu_backward", "conv_backward", "conv_input_gradient"]
