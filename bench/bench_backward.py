@@ -27,7 +27,8 @@ TARGET_RATIO = 2.5
 # Runs as is in CPython (exec) and in Pyodide; REPEAT is substituted; fills RESULT with sample lists (ms).
 CODE = """
 import time, numpy as np, cnn101
-from cnn101.explain import vanilla_gradient, grad_cam, smoothgrad
+from cnn101.explain import vanilla_gradient, grad_cam, smoothgrad, gradient_overview
+from cnn101.explain.overview import layout
 model = cnn101.load_model(MODEL_PATH)
 x = np.random.default_rng(0).random(model.input_shape, dtype=np.float32)
 def timed(fn, n, warm=3):
@@ -50,6 +51,9 @@ for _ in range(REPEAT):
 S["forward trace"] = fw
 S["backward (every activation, input and weight gradient)"] = bw
 S["backward without d/d input (training)"] = lean
+lay = layout(model)
+S["gradient Overview data (backward + every column's values and scopes)"] = timed(
+    lambda: gradient_overview(model, trace, lay=lay), max(REPEAT // 2, 5))
 S["vanilla gradient map (trace + backward)"] = timed(lambda: vanilla_gradient(model, x), max(REPEAT // 2, 5))
 S["Grad-CAM, last conv layer (trace + backward)"] = timed(lambda: grad_cam(model, x), max(REPEAT // 2, 5))
 S["SmoothGrad n = 16 (one batch of 16: trace + backward)"] = timed(lambda: smoothgrad(model, x, n=16), max(REPEAT // 10, 3), 1)
