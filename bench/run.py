@@ -29,6 +29,7 @@ SUITES = {
     "page": "bench_page",                 # cold start, SW reload, image switch, bytes, views
     "views": "bench_views",               # level-2/3 views: click → view shown, animation frame rates
     "lite": "bench_lite",                 # JupyterLite: cold start to the first cell's output, bytes
+    "backward": "bench_backward",         # backward pass vs forward trace (CPython, Pyodide), attribution maps
 }
 
 

@@ -100,3 +100,66 @@ def softmax(z):
     e = [math.exp(v - m) for v in z]
     s = sum(e)
     return np.array([v / s for v in e])
+
+
+# --- backward: d loss / d input and d loss / d weights, one term at a time, from the chain rule -----------
+
+def conv2d_backward(x, kernel, gy, strides=(1, 1), padding="valid"):
+    """(dx, dkernel, dbias) for y = conv2d(x, kernel, b): every y[i, j, o] = … + x[r, col, c]·K[di, dj, c, o]
+    adds gy[i, j, o]·K[di, dj, c, o] to dx[r, col, c] and gy[i, j, o]·x[r, col, c] to dK[di, dj, c, o]."""
+    x, kernel, gy = (np.asarray(a, np.float64) for a in (x, kernel, gy))
+    h, w, c = x.shape
+    kh, kw, _, f = kernel.shape
+    sh, sw = strides
+    top, left = pad_before(h, kh, sh, padding), pad_before(w, kw, sw, padding)
+    dx, dk = np.zeros_like(x), np.zeros_like(kernel)
+    for i in range(gy.shape[0]):
+        for j in range(gy.shape[1]):
+            for o in range(f):
+                for di in range(kh):
+                    for dj in range(kw):
+                        r, col = i * sh + di - top, j * sw + dj - left
+                        if 0 <= r < h and 0 <= col < w:
+                            for ch in range(c):
+                                dx[r, col, ch] += gy[i, j, o] * kernel[di, dj, ch, o]
+                                dk[di, dj, ch, o] += gy[i, j, o] * x[r, col, ch]
+    return dx, dk, gy.sum(axis=(0, 1))
+
+
+def maxpool2d_backward(x, gy, pool=(2, 2), strides=None, padding="valid"):
+    """dx: each window's gradient goes to the first position (row by row, then column) holding its max."""
+    x, gy = np.asarray(x, np.float64), np.asarray(gy, np.float64)
+    h, w, c = x.shape
+    ph, pw = pool
+    sh, sw = strides or pool
+    top, left = pad_before(h, ph, sh, padding), pad_before(w, pw, sw, padding)
+    dx = np.zeros_like(x)
+    for i in range(gy.shape[0]):
+        for j in range(gy.shape[1]):
+            for ch in range(c):
+                best, where = -math.inf, None
+                for di in range(ph):
+                    for dj in range(pw):
+                        r, col = i * sh + di - top, j * sw + dj - left
+                        if 0 <= r < h and 0 <= col < w and (where is None or x[r, col, ch] > best):
+                            best, where = x[r, col, ch], (r, col)
+                dx[where[0], where[1], ch] += gy[i, j, ch]
+    return dx
+
+
+def dense_backward(x, kernel, gy):
+    """(dx, dkernel, dbias) for y_o = b_o + Σ_i x_i·W[i, o]."""
+    n_in, n_out = kernel.shape
+    dx = np.array([sum(float(gy[o]) * float(kernel[i, o]) for o in range(n_out)) for i in range(n_in)])
+    dk = np.array([[float(x[i]) * float(gy[o]) for o in range(n_out)] for i in range(n_in)])
+    return dx, dk, np.asarray(gy, np.float64)
+
+
+def relu_backward(x, gy):
+    return np.where(np.asarray(x) > 0, np.asarray(gy, np.float64), 0.0)
+
+
+def softmax_backward(z, gy):
+    """dz_i = Σ_j gy_j · ∂p_j/∂z_i with ∂p_j/∂z_i = p_j (δ_ij − p_i)."""
+    p = softmax(z)
+    return np.array([sum(float(gy[j]) * p[j] * ((i == j) - p[i]) for j in range(len(p))) for i in range(len(p))])

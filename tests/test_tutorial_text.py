@@ -7,7 +7,7 @@ from cnn101.explain.overview import TUTORIAL
 
 TEXT = (Path(__file__).resolve().parents[1] / "docs" / "tutorial.md").read_text(encoding="utf-8")
 TOPICS = ["what-is-a-cnn", "input", "convolution", "hyperparameters", "relu", "pooling", "flatten", "dense",
-          "softmax", "how-to-use"]
+          "softmax", "backpropagation", "attribution", "how-to-use"]
 
 
 def anchors():
@@ -22,3 +22,12 @@ def test_one_anchor_per_section_in_order():
 def test_every_anchor_the_overview_links_to_exists():
     for section in set(TUTORIAL.values()):
         assert f"tutorial-{section}" in anchors(), section
+
+
+def test_the_why_views_link_to_existing_sections():
+    import importlib
+
+    attribution = importlib.import_module("cnn101.explain.attribution")
+    backward = importlib.import_module("cnn101.explain.backward")
+
+    assert attribution.TUTORIAL in anchors() and backward.TUTORIAL in anchors()

@@ -1,6 +1,9 @@
 """The layers of a linear CNN in NumPy, float32, channels last (N, H, W, C).
 
 Each layer knows its output shape, its parameters and a JSON-able config, and runs on a batch.
+Each layer's `backward` sits right after its `forward`: given the layer's input `x`, its output `y` and
+the gradient `gy` of a loss with respect to `y`, it returns the gradient with respect to `x` (None when
+`need_input` is False) and a dict of gradients with the same keys and shapes as `params`.
 """
 from __future__ import annotations
 
@@ -62,6 +65,17 @@ def _matmul_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _matmul_inner(a_t: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a_t.T @ b (a sum over their shared first axis), in blocks small enough for BLAS to keep on one thread."""
+    step = max(1, _SINGLE_THREAD_MNK // max(1, a_t.shape[1] * b.shape[1]))
+    if a_t.shape[0] <= step:
+        return a_t.T @ b
+    out = a_t[:step].T @ b[:step]
+    for i in range(step, a_t.shape[0], step):
+        out += a_t[i:i + step].T @ b[i:i + step]
+    return out
+
+
 class Layer:
     """A layer: `forward` maps a batch to a batch; `output_shape` maps a shape without batch."""
 
@@ -88,6 +102,10 @@ class Layer:
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def backward(self, x: np.ndarray, y: np.ndarray, gy: np.ndarray, need_input: bool = True):
+        """(d loss / d x, {param: d loss / d param}) from x, y = forward(x) and gy = d loss / d y."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k not in ("kind", "name"))
@@ -181,6 +199,67 @@ class Conv2D(Layer):
                 out += _matmul_rows(window, self.kernel[di, dj])
         return out.reshape(n, oh, ow, cout)
 
+    def backward(self, x, y, gy, need_input=True):
+        """Per kernel tap (di, dj), the transpose of the forward's matmul:
+        dK[di, dj] = (the input shifted by the tap)ᵀ · gy; the shifted input receives gy · K[di, dj]ᵀ
+        (summed over the taps, this is gy convolved with the flipped kernel); db = Σ gy over positions."""
+        (oh, pt, _), (ow, pl, _) = self.geometry(x.shape[1:])
+        xp = self.pad(x)
+        kh, kw, cin, cout = self.kernel.shape
+        n, hp, wp, _ = xp.shape
+        gy = np.asarray(gy, np.float32)
+        grads = {"kernel": np.empty_like(self.kernel)}
+        if self.use_bias:
+            grads["bias"] = gy.reshape(-1, cout).sum(axis=0, dtype=np.float64).astype(np.float32)
+        if self.strides == (1, 1):
+            gxp = self._backward_stride1(xp, gy, grads["kernel"], need_input)
+        else:
+            gxp = self._backward_strided(xp, gy, grads["kernel"], need_input)
+        gx = None
+        if need_input:
+            gx = gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
+            gx = gx if gx.shape == gxp.shape else np.ascontiguousarray(gx)
+        return gx, grads
+
+    def _backward_stride1(self, xp, gy, gk, need_input):
+        """Stride 1 without copying windows: gy is laid on the padded input's grid (zeros past the output's
+        edge), so the input under tap (di, dj) of every position is one contiguous run of the flattened padded
+        input, shifted by di·Wp + dj (a shift that wraps into the next row meets only those zeros). The runs
+        stop at the last output position, so the last tap's run ends exactly at the input's end."""
+        kh, kw, cin, cout = self.kernel.shape
+        n, hp, wp, _ = xp.shape
+        oh, ow = gy.shape[1:3]
+        m = n * hp * wp
+        run = m - (kh - 1) * wp - (kw - 1)  # = (n−1)·Hp·Wp + (oh−1)·Wp + ow: up to the last output position
+        xf = np.ascontiguousarray(xp).reshape(m, cin)
+        ge = np.zeros((n, hp, wp, cout), np.float32)
+        ge[:, :oh, :ow] = gy
+        ge = ge.reshape(m, cout)[:run]
+        gxf = np.zeros((m, cin), np.float32) if need_input else None
+        for di in range(kh):
+            for dj in range(kw):
+                off = di * wp + dj
+                gk[di, dj] = _matmul_inner(xf[off:off + run], ge)
+                if need_input:
+                    gxf[off:off + run] += _matmul_rows(ge, self.kernel[di, dj].T)
+        return gxf.reshape(xp.shape) if need_input else None
+
+    def _backward_strided(self, xp, gy, gk, need_input):
+        kh, kw, cin, cout = self.kernel.shape
+        sh, sw = self.strides
+        n = xp.shape[0]
+        oh, ow = gy.shape[1:3]
+        g2 = np.ascontiguousarray(gy).reshape(-1, cout)
+        gxp = np.zeros(xp.shape, np.float32) if need_input else None
+        for di in range(kh):
+            for dj in range(kw):
+                rows = slice(di, di + (oh - 1) * sh + 1, sh)
+                cols = slice(dj, dj + (ow - 1) * sw + 1, sw)
+                gk[di, dj] = _matmul_inner(xp[:, rows, cols].reshape(-1, cin), g2)
+                if need_input:
+                    gxp[:, rows, cols] += _matmul_rows(g2, self.kernel[di, dj].T).reshape(n, oh, ow, cin)
+        return gxp
+
 
 class ReLU(Layer):
     """y = max(0, x), element by element."""
@@ -192,6 +271,10 @@ class ReLU(Layer):
 
     def forward(self, x):
         return np.maximum(x, np.float32(0))
+
+    def backward(self, x, y, gy, need_input=True):
+        """The gradient passes where the input was positive and is 0 elsewhere (at 0 too, as TensorFlow)."""
+        return (np.multiply(gy, x > 0, dtype=np.float32) if need_input else None), {}
 
 
 class MaxPool2D(Layer):
@@ -244,6 +327,53 @@ class MaxPool2D(Layer):
                 out = v.copy() if out is None else np.maximum(out, v, out=out)
         return out
 
+    def winners(self, x, y):
+        """Yield (di, dj, rows, cols, mask) per window tap in row-major order: mask[n, i, j, c] is True where
+        the tap is the one window (i, j) routes its gradient to — the FIRST position, scanning the window row
+        by row, whose value equals the window's max. TensorFlow's MaxPoolGrad does the same (its CPU kernel
+        keeps the first max it meets in that order), so tied maxima never share the gradient.
+        rows/cols slice the input padded as `pad_amounts` says (padding never wins: it is −∞)."""
+        (oh, pt, pb), (ow, pl, pr) = self.geometry(x.shape[1:])
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        if pt or pb or pl or pr:
+            x = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=-np.inf)
+        free = np.ones(y.shape, bool)
+        for di in range(ph):
+            for dj in range(pw):
+                rows = slice(di, di + (oh - 1) * sh + 1, sh)
+                cols = slice(dj, dj + (ow - 1) * sw + 1, sw)
+                mask = (x[:, rows, cols] == y) & free
+                free &= ~mask
+                yield di, dj, rows, cols, mask
+
+    def backward(self, x, y, gy, need_input=True):
+        """Each window's gradient goes to its max only (the first one, row by row, if several tie)."""
+        if not need_input:
+            return None, {}
+        (oh, pt, pb), (ow, pl, pr) = self.geometry(x.shape[1:])
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        if (ph, pw) == (sh, sw) and not (pt or pb or pl or pr):  # windows side by side: assign, nothing to add up
+            n, h, w, c = x.shape
+            v = x[:, :oh * ph, :ow * pw].reshape(n, oh, ph, ow, pw, c)
+            g6 = np.zeros((n, oh, ph, ow, pw, c), np.float32)
+            free = np.ones(y.shape, bool)
+            for di in range(ph):  # row by row: the first max of each window takes the gradient
+                for dj in range(pw):
+                    mask = v[:, :, di, :, dj] == y
+                    mask &= free
+                    free ^= mask
+                    np.multiply(gy, mask, out=g6[:, :, di, :, dj])
+            if (oh * ph, ow * pw) == (h, w):
+                return g6.reshape(x.shape), {}
+            gx = np.zeros(x.shape, np.float32)
+            gx[:, :oh * ph, :ow * pw] = g6.reshape(n, oh * ph, ow * pw, c)
+            return gx, {}
+        gxp = np.zeros((x.shape[0], x.shape[1] + pt + pb, x.shape[2] + pl + pr, x.shape[3]), np.float32)
+        for _, _, rows, cols, mask in self.winners(x, y):
+            gxp[:, rows, cols] += np.multiply(gy, mask, dtype=np.float32)
+        gx = gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
+        return (gx if gx.shape == gxp.shape else np.ascontiguousarray(gx)), {}
+
 
 class Flatten(Layer):
     """Unroll H×W×C into one vector in channels-last order: index = (row·W + col)·C + channel."""
@@ -258,6 +388,10 @@ class Flatten(Layer):
 
     def forward(self, x):
         return x.reshape(x.shape[0], -1)
+
+    def backward(self, x, y, gy, need_input=True):
+        """The gradient vector folds back into the input's H×W×C maps (the same order as the forward)."""
+        return (np.reshape(gy, x.shape) if need_input else None), {}
 
 
 class Dense(Layer):
@@ -315,6 +449,23 @@ class Dense(Layer):
             y += x[..., i:i + rows] @ self.kernel[i:i + rows].astype(np.float64)
         return y.astype(np.float32)
 
+    def backward(self, x, y, gy, need_input=True):
+        """dx = gy · Wᵀ, dW = xᵀ · gy (each weight: its input times the upstream gradient), db = Σ gy over the batch.
+        In float64 rounded once, like the forward, so CPython and Pyodide agree."""
+        g = np.asarray(gy, np.float64)
+        x = np.asarray(x, np.float64)
+        grads = {"kernel": (x.T @ g).astype(np.float32)}
+        if self.use_bias:
+            grads["bias"] = g.sum(axis=0).astype(np.float32)
+        gx = None
+        if need_input:
+            n_in, units = self.kernel.shape
+            rows = max(1, (1 << 20) // max(1, units))
+            gx = np.empty((g.shape[0], n_in), np.float32)
+            for i in range(0, n_in, rows):
+                gx[:, i:i + rows] = g @ self.kernel[i:i + rows].astype(np.float64).T
+        return gx, grads
+
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)  (the shift changes nothing but avoids overflow)."""
@@ -332,6 +483,15 @@ class Softmax(Layer):
 
     def forward(self, x):
         return softmax(x).astype(np.float32, copy=False)
+
+    def backward(self, x, y, gy, need_input=True):
+        """dx_i = p_i · (gy_i − Σ_j gy_j p_j). (A final softmax under cross-entropy is skipped: the model
+        gives the logits p − y directly, see engine/gradients.py.)"""
+        if not need_input:
+            return None, {}
+        p = np.asarray(y, np.float64)
+        g = np.asarray(gy, np.float64)
+        return (p * (g - (g * p).sum(axis=-1, keepdims=True))).astype(np.float32), {}
 
 
 LAYER_TYPES = {cls.kind: cls for cls in (Conv2D, ReLU, MaxPool2D, Flatten, Dense, Softmax)}

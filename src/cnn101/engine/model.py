@@ -152,6 +152,19 @@ class Sequential:
         """Class probabilities for one image (H×W×C) or a batch (N×H×W×C)."""
         return self.trace(x).probs
 
+    # --- gradients (engine/gradients.py; each layer's backward sits next to its forward) --------
+    def backward(self, trace: Trace, target, need_input: bool = True):
+        """d (−log p[target]) / d every array of `trace` and every parameter: a `Gradients` mapping with
+        the trace's keys, `.params[layer]` like `layer.params`, `.loss`. `target`: a class index or name,
+        or one per image for a batched trace (the loss is then the mean over the batch)."""
+        from .gradients import backward
+
+        return backward(self, trace, target, need_input)
+
+    def gradient(self, x, target, wrt: str = "input") -> np.ndarray:
+        """d (−log p[target]) / d trace[wrt] for an image (or a batch: of the mean loss)."""
+        return self.backward(self.trace(x), target)[wrt]
+
     # --- structure -----------------------------------------------------------------------------
     def layer(self, name: str) -> Layer:
         for layer in self.layers:

@@ -15,14 +15,28 @@ for any linear CNN (any kernel size, stride, padding, number of classes):
     layer_table(model)                          # shapes, parameters, multiply–adds, receptive fields
     compare(trace_a, trace_b).values(name)      # B − A per neuron; .changes: every class probability
     occlusion(model, x, target, 8, 4).drops     # how much a grey patch at each position lowers p(target)
+
+Why it decided (gradients of the loss, from the engine's `model.backward`):
+
+    gradient_overview(model, trace, target)     # the Overview's columns as d loss / d activation
+    conv_backward(trace, g, "conv_1_2", f)      # each layer's backward view: softmax, dense, flatten, pool, relu
+    vanilla_gradient / gradient_x_input / smoothgrad / grad_cam(model, x, target)   # attribution maps
+    fgsm(model, x)                              # how fragile the prediction is
 """
 from .compare import Comparison, ProbabilityChange, compare
 from .conv import ConvNeuron, ConvWhole, ConvWindow, conv_neuron, conv_whole, conv_window, single_channel_results
+from .attribution import (Attribution, attribution, class_gradients, grad_cam, gradient_x_input, last_conv_layer,
+                          smoothgrad, vanilla_gradient)
+from .backward import (FlattenDense, backward_view, ConvBackward, ConvInputGradient, DenseBackward, FlattenBackward, PoolBackward, ReluBackward,
+                       SoftmaxBackward, conv_backward, conv_input_gradient, dense_backward, flatten_backward,
+                       pool_backward, relu_backward, softmax_backward)
+from .fgsm import Fgsm, FgsmStep, fgsm
 from .flatten import DenseNeuron, FlattenMap, dense_neuron, flatten_class, flatten_map, logits_layer
 from .geometry import WindowGeometry
 from .input_channel import InputChannel, Preprocessing, input_channel, preprocessing
 from .occlusion import OcclusionMap, occlusion
 from .playground import LayerRow, Playground, channel_of, layer_table, playground, trained_kernel
+from .gradient_overview import GradientOverview, gradient_overview
 from .pooling import PoolChannel, PoolWindow, pool_channel, pool_window
 from .relu import ReluCell, ReluDetail, relu_detail
 from .ranges import running_sum, symmetric
@@ -41,4 +55,11 @@ __all__ = [
     "OcclusionMap", "occlusion",
     "Comparison", "ProbabilityChange", "compare",
     "Playground", "LayerRow", "playground", "layer_table", "channel_of", "trained_kernel",
+    "GradientOverview", "gradient_overview",
+    "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "ReluBackward", "ConvBackward",
+    "ConvInputGradient", "softmax_backward", "dense_backward", "flatten_backward", "pool_backward", "relu_backward",
+    "conv_backward", "conv_input_gradient", "backward_view", "FlattenDense",
+    "Attribution", "attribution", "class_gradients", "vanilla_gradient", "gradient_x_input", "smoothgrad", "grad_cam",
+    "last_conv_layer",
+    "Fgsm", "FgsmStep", "fgsm",
 ]

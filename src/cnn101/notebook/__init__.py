@@ -16,6 +16,9 @@ numbers they show as attributes.
     nb.playground(trace["input"][..., 0], 5, 2, "same")   # a kernel swept over a real channel, formula filled in
     nb.layer_table(model)                      # shapes, parameters, multiply–adds, receptive fields
     nb.compare(trace_a, trace_b)               # B − A for every neuron, and every class probability's change
+    nb.attribution(model, x, "gradcam", opacity=0.5)   # why: an attribution map over the image
+    nb.gradient_overview(trace, "koala")       # d loss / d every neuron
+    nb.fgsm(model, x)                          # how fragile the prediction is
 """
 from __future__ import annotations
 
@@ -106,6 +109,29 @@ def layer_table(model):
     from .playground_view import LayerTableView
 
     return LayerTableView(model, _layer_table(model))
+def attribution(model, x, method: str = "gradient", target=None, opacity: float = 0.6, **options):
+    """An attribution map ('gradient', 'gradient_x_input', 'smoothgrad', 'gradcam') over the image."""
+    from .why import AttributionView
+
+    a = explain.attribution(model, x, method, target, **options)
+    image = x.input if hasattr(x, "input") else x
+    return AttributionView(a, image, opacity)
+
+
+def gradient_overview(trace, target=None, scope: str = "unit"):
+    """d loss / d every neuron for `target` (default: the prediction), coloured per scope."""
+    from ..explain.gradient_overview import gradient_overview as _gov
+    from .why import GradientOverviewView
+
+    explain._common.single(trace)
+    return GradientOverviewView(_gov(trace.model, trace, target), scope)
+
+
+def fgsm(model, x, target=None, **options):
+    """FGSM steps along the gradient's sign: the perturbed images, the differences, the new predictions."""
+    from .why import FgsmView
+
+    return FgsmView(explain.fgsm(model, x, target, **options))
 
 
 def show(obj, **kwargs):
@@ -128,3 +154,4 @@ def show(obj, **kwargs):
 
 __all__ = ["View", "image", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
            "softmax", "compare", "playground", "layer_table", "show"]
+           "softmax", "attribution", "gradient_overview", "fgsm", "show"]

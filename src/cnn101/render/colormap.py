@@ -4,6 +4,7 @@
   symmetric around zero) is pure white, negative values red, positive values blue.
 - WEIGHT: diverging brown–white–green (ColorBrewer BrBG) for kernel weights; zero is white.
 - INPUT: greys for an input channel, 0 → black, 1 → white (the channel looks like a photo).
+- ATTRIBUTION: sequential white–yellow–red for unsigned attribution maps (0 is white).
 """
 from __future__ import annotations
 
@@ -68,5 +69,7 @@ WEIGHT = Colormap("weight", [
     "c7eae5", "80cdc1", "35978f", "01665e", "003c30",
 ])
 INPUT = Colormap("input", ["000000", "ffffff"])
+# Sequential white → yellow → red (ColorBrewer YlOrRd) for unsigned attribution maps: 0 is white.
+ATTRIBUTION = Colormap("attribution", ["ffffff", "ffeda0", "fed976", "feb24c", "fd8d3c", "fc4e2a", "e31a1c", "b10026"])
 
-COLORMAPS = {c.name: c for c in (ACTIVATION, WEIGHT, INPUT)}
+COLORMAPS = {c.name: c for c in (ACTIVATION, WEIGHT, INPUT, ATTRIBUTION)}
