@@ -153,5 +153,4 @@ def show(obj, **kwargs):
 
 
 __all__ = ["View", "image", "summary", "overview", "conv_neuron", "conv_window", "relu", "pool_window", "flatten",
-           "softmax", "compare", "playground", "layer_table", "show"]
-           "softmax", "attribution", "gradient_overview", "fgsm", "show"]
+           "softmax", "compare", "playground", "layer_table", "attribution", "gradient_overview", "fgsm", "show"]
