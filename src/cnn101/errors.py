@@ -11,3 +11,14 @@ class ModelError(Cnn101Error):
 
 class ImageError(Cnn101Error):
     """An image that cannot be read or is unsuitable (not an image, truncated, too large, empty)."""
+
+
+class InputError(Cnn101Error):
+    """An input the model cannot take (wrong shape, NaN or infinite values) or an argument out of range."""
+
+
+class NameNotFound(Cnn101Error, KeyError):
+    """A layer (or trace entry) name the model does not have; also a KeyError, as for any mapping."""
+
+    def __str__(self):  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
