@@ -20,7 +20,7 @@ def _pair(v, what: str, layer: str) -> tuple[int, int]:
         items = tuple(v)
     except TypeError:
         items = ()
-    if any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
+    if not items or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
         raise ModelError(f"Layer '{layer}': {what} must be one or two positive whole numbers, got {v!r}.")
     v = tuple(int(a) for a in items)
     if len(v) != 2 or min(v) < 1:

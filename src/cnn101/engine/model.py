@@ -145,7 +145,8 @@ class Sequential:
         if raw.ndim not in (3, 4) or raw.shape[-3:] != self.input_shape:
             raise InputError(f"Expected an input of shape {self.input_shape} (or a batch of them), got "
                              f"{tuple(raw.shape)}. Use cnn101.load_image(source, size) to prepare an image.")
-        x = raw.astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # too large for float32 becomes inf, refused just below
+            x = raw.astype(np.float32, copy=False)
         if not batched:
             x = x[None]
         if not np.all(np.isfinite(x)):

@@ -151,6 +151,8 @@ def _activation_name(act, layer: str) -> str:
     if isinstance(act, dict):  # Keras 3 may serialise activations as objects
         inner = act.get("config")
         act = (inner.get("name") if isinstance(inner, dict) else None) or act.get("class_name")
+        if act is None:
+            raise ModelError(f"Layer '{layer}': its activation object names no activation; re-export the model.")
     if act is not None and not isinstance(act, str):
         raise ModelError(f"Layer '{layer}': activation must be a name such as 'relu', not {act!r}.")
     a = str(act or "linear").lower()

@@ -57,7 +57,7 @@ def _layer(i: int, cfg, weights) -> object:
     cfg = obj(cfg, f"Layer {i + 1} of the model card")
     name = string(cfg.get("name"), f"The name of layer {i + 1} of the model card")
     kind = cfg.get("kind")
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise ModelError(f"Layer '{name}' has kind {kind!r}, which this version of cnn101 does not know "
                          f"(known: {', '.join(LAYER_TYPES)}).")
     where = f"Layer '{name}' of the model card:"
