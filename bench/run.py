@@ -29,6 +29,7 @@ SUITES = {
     "page": "bench_page",                 # cold start, SW reload, image switch, bytes, views
     "views": "bench_views",               # level-2/3 views: click → view shown, animation frame rates
     "lite": "bench_lite",                 # JupyterLite: cold start to the first cell's output, bytes
+    "server": "bench_server",             # build.py serve: 300 and 1,000 concurrent requests on localhost
 }
 
 
