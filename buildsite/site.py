@@ -248,7 +248,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan[MARKER] = (json.dumps(info, indent=1) + "\n").encode()
     timer.lap("hashes + sw.js")
 
-    written, removed = sync_tree(plan, opts.out, MARKER)
+    written, removed = sync_tree(plan, opts.out, MARKER, hashes)
     timer.lap("write dist")
     return BuildResult(opts.out, len(plan), info["total_bytes"], written, removed,
                        info["service_worker_cache"], wheel_rel, timer.seconds)

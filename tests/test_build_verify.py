@@ -142,3 +142,49 @@ def test_a_downloaded_wheel_is_checked_against_its_pin(tmp_path):
     assert pip_download(*args) == tmp_path / "x-1.0-py3-none-any.whl"
     with pytest.raises(BuildError, match="not the pinned"):
         pip_download("x==1.0", "0" * 64, *args[2:])
+
+
+# --- node_modules and dist/ by content (issue 12) ------------------------------------------------------
+
+def test_tampered_node_modules_file_is_refused(tmp_path):
+    """Every shipped file of npm pyodide / @pyscript/core has the sha256 of the registry tarball that
+    package-lock.json's integrity names; one changed byte in pyodide.asm.wasm (after npm ci) stops the build."""
+    from buildsite.npm import NpmPackages, ensure_npm_packages, verify_shipped
+
+    real = ensure_npm_packages(REPO, log=quiet)
+    verify_shipped(real)  # the installed files are the recorded ones
+    copy = NpmPackages(tmp_path / "pyodide", tmp_path / "dist")
+    for folder, files in ((copy.pyodide_dir, real.runtime_files()), (copy.pyscript_dist, real.pyscript_files())):
+        folder.mkdir()
+        for name, path in files.items():
+            (folder / name).write_bytes(path.read_bytes())
+    verify_shipped(copy)
+    wasm = copy.pyodide_dir / "pyodide.asm.wasm"
+    data = bytearray(wasm.read_bytes())
+    data[len(data) // 2] ^= 1
+    wasm.write_bytes(bytes(data))
+    with pytest.raises(BuildError, match="pyodide.asm.wasm"):
+        verify_shipped(copy)
+    wasm.write_bytes(real.runtime_files()["pyodide.asm.wasm"].read_bytes())
+    (copy.pyscript_dist / "extra.js").write_text("alert(1)")
+    with pytest.raises(BuildError, match="extra.js"):
+        verify_shipped(copy)
+
+
+def test_sync_compares_content_not_size_and_mtime(tmp_path):
+    import os
+
+    from buildsite.files import sync_tree
+
+    src = tmp_path / "src.js"
+    src.write_bytes(b"console.log(1);")
+    out = tmp_path / "out"
+    plan = {"build-info.json": b"{}", "a.js": src, "b.txt": b"bytes"}
+    assert sync_tree(plan, out, "build-info.json") == (3, 0)
+    assert sync_tree(plan, out, "build-info.json") == (0, 0)  # nothing changed: nothing written
+    dest = out / "a.js"
+    st = dest.stat()
+    dest.write_bytes(b"console.log(2);")  # same size, and the old mtime put back
+    os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert sync_tree(plan, out, "build-info.json") == (1, 0)
+    assert dest.read_bytes() == b"console.log(1);"
