@@ -98,6 +98,18 @@ def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
 NOTEBOOK_LINK = "<!--cnn101:notebook-link-->"
 
 
+def _with_wheel_integrity(index, wheel_rel: str, sha256_hex: str) -> bytes:
+    """index.html with a <meta> naming our wheel and its Subresource Integrity: web/pyodide-start.mjs
+    installs the wheel only from bytes the browser checked against it (Pyodide checks its own packages
+    against pyodide-lock.json; ours is not in that lock)."""
+    import base64
+
+    page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
+    integrity = "sha256-" + base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+    meta = f'  <meta name="cnn101-app-wheel" content="./{wheel_rel}" data-integrity="{integrity}">\n'
+    return page.replace("</head>", meta + "</head>", 1).encode("utf-8")
+
+
 def _with_notebook_link(index, url: str) -> bytes:
     """index.html with the "Open in notebook" link at its marker (only when the notebook site is built)."""
     page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
@@ -197,6 +209,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan["index.html"] = with_tutorial(plan["index.html"], repo / "docs" / "tutorial.md")
     if opts.lite:
         plan["index.html"] = _with_notebook_link(plan["index.html"], notebook_url())
+    plan["index.html"] = _with_wheel_integrity(plan["index.html"], wheel_rel, source_sha256(wheel))
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})

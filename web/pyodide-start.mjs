@@ -120,7 +120,75 @@ function makeSnapshotLater(py) {
   else addEventListener("cnn101:ready", idle, { once: true });
 }
 
+// --- packages: loaded here, checked, with a plain message when one cannot be used ----------------------
+// PyScript hands the config's packages to loadPyodide. Pyodide's loadPackage does not throw when a package
+// fails (a wheel whose bytes do not match pyodide-lock.json's hash is refused, then only logged), and the
+// page then waits for ever at "Loading the engine…". So: load them after start-up, check each arrived, and
+// install our own wheel from bytes the browser checked against the integrity the build wrote into the page.
+const APP_WHEEL = document.querySelector('meta[name="cnn101-app-wheel"]');
+
+function refuse(message) {
+  const status = document.getElementById("status");
+  if (status) {
+    status.textContent = message;
+    status.classList.add("error");
+  }
+  document.documentElement.dataset.loadError = message;
+  document.documentElement.dataset.ready = "error";
+  return new Error(message);
+}
+
+const DAMAGED = "Reload the page; if this message stays, this copy of the site is damaged or incomplete: " +
+  "rebuild it with build.py (or tell whoever serves it).";
+
+async function installAppWheel(py, url) {
+  const name = decodeURIComponent(new URL(url).pathname.split("/").pop());
+  let bytes;
+  try {
+    // Subresource Integrity: the browser refuses bytes whose sha256 differs from the build's.
+    const response = await fetch(url, { integrity: APP_WHEEL.dataset.integrity });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    throw refuse(`The page's own Python code (${name}) failed its integrity check or could not be loaded, ` +
+      `so it was not run. ${DAMAGED}`);
+  }
+  const globals = py.toPy({});
+  try {
+    const site = py.runPython("import sys\nnext(p for p in sys.path if p.endswith('site-packages'))", { globals });
+    py.unpackArchive(bytes, "wheel", { extractDir: site });
+    py.runPython("import importlib\nimportlib.invalidate_caches()", { globals });
+  } finally {
+    globals.destroy();
+  }
+}
+
+async function loadPackages(py, packages) {
+  const wheel = APP_WHEEL && APP_WHEEL.dataset.integrity ? new URL(APP_WHEEL.content, document.baseURI).href : null;
+  const ours = packages.filter((p) => wheel && new URL(p, document.baseURI).href === wheel);
+  const others = packages.filter((p) => !ours.includes(p));
+  const problems = [];
+  if (others.length) {
+    await py.loadPackage(others, { messageCallback: () => {}, errorCallback: (m) => problems.push(String(m)) });
+  }
+  const missing = others.filter((p) => !p.includes("/") && !py.loadedPackages[p.toLowerCase()]);
+  if (missing.length || problems.length) {
+    console.error("cnn101: packages not loaded:", missing, problems);
+    const what = missing.length ? missing.join(", ") : "a package";
+    throw refuse(`Python's ${what} could not be loaded (its file failed its integrity check or could not be ` +
+      `fetched), so nothing can be computed. ${DAMAGED}`);
+  }
+  for (const url of ours) await installAppWheel(py, url);
+}
+
 export async function loadPyodide(options = {}) {
+  const { packages = [], ...rest } = options;
+  const py = await startPyodide(rest);
+  await loadPackages(py, packages);
+  return py;
+}
+
+async function startPyodide(options) {
   const config = { ...options, indexURL: INDEX_URL };  // PyScript would derive it from this file's folder
   if (store.get(PENDING)) {  // the last start from the snapshot did not get the page ready
     console.warn("cnn101: the last start from the Pyodide snapshot did not finish; starting as usual.");

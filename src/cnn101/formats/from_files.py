@@ -115,7 +115,7 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
         if weights not in files:
             raise ModelError(f"The weights of {entry} were not chosen: select {entry[:-5]}.npz together with it.")
         used.add(weights)
-        model = native.model_from_bytes(files[entry], files[weights])
+        model = native.model_from_bytes(files[entry], files[weights], (entry, weights))
     elif entry in topologies:
         def read(path: str) -> bytes:
             shard = PurePath(path).name

@@ -98,14 +98,16 @@ def _layer(i: int, cfg, weights) -> object:
     return {"relu": ReLU, "flatten": Flatten, "softmax": Softmax}[kind](name)
 
 
-def model_from_bytes(card_bytes: bytes, npz_bytes: bytes) -> Sequential:
-    card = obj(read_json(card_bytes, "The model card (.json)"), "The model card")
+def model_from_bytes(card_bytes: bytes, npz_bytes: bytes, names_of: tuple[str, str] | None = None) -> Sequential:
+    """A model from the bytes of its card and weights (`names_of`: their file names, for messages)."""
+    card_name, npz_name = names_of or ("(.json)", "(.npz)")
+    card = obj(read_json(card_bytes, f"The model card {card_name}"), f"The model card {card_name}")
     if card.get("format") != FORMAT:
         raise ModelError(f"The JSON file is not a cnn101 model card (format is {card.get('format')!r}).")
     version = integer(card.get("version", VERSION), "The model card's version", 0)
     if version > VERSION:
         raise ModelError(f"The model card has version {version}; this cnn101 reads up to {VERSION}. Upgrade cnn101.")
-    weights = NpzWeights(npz_bytes)  # only the arrays the card's layers name are ever read
+    weights = NpzWeights(npz_bytes, f"The weights file {npz_name}")  # only arrays the card names are read
     layers = [_layer(i, cfg, weights) for i, cfg in enumerate(arr(card.get("layers", []), "The card's 'layers'"))]
     extra = {k: v for k, v in card.items() if k not in ("format", "version", "name", "input_shape", "class_names",
                                                        "layers", "param_count")}
@@ -120,4 +122,4 @@ def load_model(path) -> Sequential:
     for p in (json_path, npz_path):
         if not p.exists():
             raise ModelError(f"{p} is missing; a cnn101 model is a .json card and a .npz of weights side by side.")
-    return model_from_bytes(read_file(json_path), read_file(npz_path))
+    return model_from_bytes(read_file(json_path), read_file(npz_path), (json_path.name, npz_path.name))

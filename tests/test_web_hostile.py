@@ -1,0 +1,194 @@
+"""Issue 12 on the page, in headless Chromium: the Content-Security-Policy is in the built page and the page
+runs under it (no bypass); hostile model files (deeply nested JSON, .npz bombs) get plain messages and
+the page keeps working; a tampered app wheel or NumPy wheel gives a plain message instead of a page
+stuck at "Loading the engine…"; pasted image addresses are this site's own or data:/blob: only.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+import browser as _b
+import cnn101
+from test_web_model_panel import choose
+from test_web_overview import READY, app, examples, open_app, state  # noqa: F401  (app: fixture)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hostile_files as H  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CSP_DIRECTIVES = ["default-src 'self'", "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'", "worker-src 'self'",
+                  "connect-src 'self' data: blob:", "object-src 'none'", "base-uri 'none'"]
+
+
+class _Counter(BaseHTTPRequestHandler):
+    hits = 0
+
+    def do_GET(self):  # noqa: N802
+        type(self).hits += 1
+        body = b"GIF89a"
+        self.send_response(200)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture()
+def other_origin():
+    """A second local origin that counts the requests it gets (and would allow them by CORS)."""
+    handler = type("Counter", (_Counter,), {"hits": 0})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield handler, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def works(page, site) -> None:
+    """The page still computes: a click on another example repaints it."""
+    st = state(page)
+    other = next(e for e in examples(site) if e["id"] != st["image"])
+    page.click(f'button.example[data-id="{other["id"]}"]')
+    page.wait_for_function(f"JSON.parse(cnn101_state()).paints > {st['paints']}", timeout=30_000)
+    assert state(page)["image"] == other["id"]
+
+
+def test_the_page_runs_under_its_csp_and_the_csp_holds(app, other_origin):
+    page, _, site, _, url = app
+    csp = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+    assert csp and all(d in csp for d in CSP_DIRECTIVES), csp
+    assert "Ready" in page.text_content("#status")  # it started under the policy (no bypass in this context)
+    handler, other = other_origin
+    blocked = page.evaluate("""async (u) => { try { await fetch(u + 'x.gif'); return 'fetched'; }
+                                             catch (e) { return 'blocked'; } }""", other)
+    assert blocked == "blocked" and handler.hits == 0  # connect-src 'self': nothing reaches another origin
+    page.evaluate("""() => { window.cnn101_probe = 'idle';
+        const img = new Image(); img.addEventListener('error', () => { window.cnn101_probe = 'errored'; });
+        document.body.appendChild(img);
+        img.outerHTML = '<img id="csp-probe" src="data:," onerror="window.cnn101_pwned = 1">';
+        const probe = document.getElementById('csp-probe');
+        probe.addEventListener('error', () => { window.cnn101_probe = 'errored'; }); }""")
+    page.wait_for_function("window.cnn101_probe === 'errored'", timeout=10_000)
+    assert page.evaluate("window.cnn101_pwned === undefined")  # inline event handlers do not run
+    page.evaluate("document.getElementById('csp-probe').remove()")
+
+
+@pytest.fixture(scope="module")
+def hostile_models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile-models")
+    deep = root / "deep"
+    deep.mkdir()
+    (deep / "model.json").write_bytes(b'{"modelTopology": ' + b"[" * 10000 + b"]" * 10000 + b"}")
+    model = cnn101.load_model()
+    card = cnn101.formats.bundled_path().read_bytes()
+    import zipfile
+    with zipfile.ZipFile(cnn101.formats.bundled_path().with_suffix(".npz")) as z:
+        members = [H.member(n, z.read(n)) for n in z.namelist()]
+    used = root / "used-bomb"
+    used.mkdir()
+    (used / "m.json").write_bytes(card)
+    bombed = list(members)
+    bombed[0] = H.bomb_member(members[0][0], 2_500_000_000, prefix=H.npy_header((625_000_000,)))
+    (used / "m.npz").write_bytes(H.zip_bytes(bombed))
+    unused = root / "unused-bomb"
+    unused.mkdir()
+    (unused / "m.json").write_bytes(card)
+    (unused / "m.npz").write_bytes(H.zip_bytes(members + [H.bomb_member("unused.npy", 2_500_000_000)]))
+    return {"deep": [deep / "model.json"], "used": [used / "m.json", used / "m.npz"],
+            "unused": [unused / "m.json", unused / "m.npz"], "model": model}
+
+
+@pytest.mark.parametrize("which, words", [("deep", ["model.json", "levels deep"]),
+                                          ("used", ["MB", "m.npz"])])
+def test_hostile_model_files_get_plain_messages_and_the_page_works(app, hostile_models, which, words):
+    page, _, site, _, _ = app
+    before = state(page)
+    st = choose(page, hostile_models[which])
+    assert st["model_error"] and all(w in st["model_error"] for w in words), st["model_error"]
+    assert st["model"] == before["model"] and page.is_visible("#model-error")
+    works(page, site)
+    assert not [p for p in _b.console_problems(page) if "Pyodide has suffered a fatal error" in p]
+
+
+def test_an_npz_whose_unused_member_is_a_bomb_loads(app, hostile_models):
+    page, _, site, default, _ = app
+    st = choose(page, hostile_models["unused"])
+    assert st["model_error"] is None, st["model_error"]  # the bomb is never inflated
+    works(page, site)
+    before = state(page)["model_attempts"]
+    page.click("#model-reset")
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before}", timeout=READY)
+
+
+def test_pasted_addresses_stay_on_this_machine(app, other_origin, tmp_path):
+    page, _, site, model, url = app
+    handler, other = other_origin
+    page.fill("#url-input", other + "elsewhere.gif")
+    page.click("#url-load")
+    page.wait_for_function("document.getElementById('input-error').textContent.includes('other sites')")
+    assert handler.hits == 0
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 30), (250, 20, 20)).save(buf, "PNG")
+    before = state(page)["paints"]
+    page.fill("#url-input", "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+    page.click("#url-load")
+    page.wait_for_function(f"JSON.parse(cnn101_state()).paints > {before}", timeout=30_000)
+    assert page.is_hidden("#input-error")
+
+
+# --- tampered files in a copy of the site ------------------------------------------------------------
+@pytest.fixture()
+def site_copy(app_site, tmp_path, serve_site):
+    copy = tmp_path / "site"
+    shutil.copytree(app_site, copy, copy_function=os.link)  # hard links: a tampered file is replaced, never edited
+    server, url = serve_site(copy)
+    return copy, url
+
+
+def tamper(path: Path) -> bytes:
+    data = path.read_bytes()
+    path.unlink()  # break the hard link first
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 0xFF
+    path.write_bytes(bytes(bad))
+    return data
+
+
+@pytest.mark.parametrize("which, words", [("app", ["integrity", "cnn101-", "rebuild"]),
+                                          ("numpy", ["numpy", "integrity", "rebuild"])])
+def test_a_tampered_wheel_gives_a_plain_message(browser, site_copy, which, words):
+    copy, url = site_copy
+    info = json.loads((copy / "build-info.json").read_text())
+    target = copy / info["wheel"] if which == "app" else next((copy / "pyodide").glob("numpy-*.whl"))
+    original = tamper(target)
+    ctx = _b.guarded_context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(url)
+        page.wait_for_selector('html[data-ready="error"]', state="attached", timeout=READY)
+        status = page.text_content("#status")
+        assert all(w in status for w in words), status
+        _b.screenshot(page, f"tampered-{which}", full_page=False)
+        target.unlink()
+        target.write_bytes(original)  # the right file again: a reload works
+        page.reload()
+        page.wait_for_selector('html[data-ready="1"]', state="attached", timeout=READY)
+        assert "Ready" in page.text_content("#status")
+    finally:
+        ctx.close()
+    _b.check_offline(ctx)
