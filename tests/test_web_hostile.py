@@ -192,3 +192,22 @@ def test_a_tampered_wheel_gives_a_plain_message(browser, site_copy, which, words
     finally:
         ctx.close()
     _b.check_offline(ctx)
+
+
+def test_a_model_whose_activations_are_too_large_for_the_page_is_refused(app, tmp_path):
+    """A small file (24 KB of weights) whose 1024×1024×3 input makes 84 MB of activations per image: the
+    package takes it (under its 256 MB bound), the page says plainly it keeps at most 64 MB."""
+    import numpy as np
+
+    from cnn101.engine import Dense, Flatten, MaxPool2D, Sequential
+
+    page, _, site, _, _ = app
+    layers = [MaxPool2D(f"same_{i}", 1, 1) for i in range(5)]
+    layers += [MaxPool2D("shrink", 32, 32), Flatten("f"),
+               Dense("d", np.full((32 * 32 * 3, 2), 0.01, np.float32), np.zeros(2, np.float32))]
+    Sequential(layers, (1024, 1024, 3), ["a", "b"], name="roomy").save(tmp_path / "roomy")
+    before = state(page)
+    st = choose(page, [tmp_path / "roomy.json", tmp_path / "roomy.npz"])
+    assert st["model_error"] and "activations" in st["model_error"] and "64 MB" in st["model_error"], st["model_error"]
+    assert st["model"] == before["model"]
+    works(page, site)
