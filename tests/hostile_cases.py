@@ -948,6 +948,44 @@ def sequential_fractional_input_shape():
     Sequential(CTX.model.layers, (63.5, 64, 3))
 
 
+# === explanations: names, channels, positions =======================================================
+def _explain(fn_name, *args):
+    def run():
+        from cnn101 import explain
+        return getattr(explain, fn_name)(CTX.model.trace(CTX.x), *args)
+    return run
+
+
+for _label, _args in {"conv_neuron_unknown_layer": ("conv_neuron", "nope", 0),
+                      "conv_neuron_of_a_relu": ("conv_neuron", "relu_1_1", 0),
+                      "conv_neuron_filter_minus_one": ("conv_neuron", "conv_1_1", -1),
+                      "conv_neuron_filter_too_big": ("conv_neuron", "conv_1_1", 10**6),
+                      "conv_neuron_filter_fractional": ("conv_neuron", "conv_1_1", 1.5),
+                      "conv_neuron_filter_text": ("conv_neuron", "conv_1_1", "0"),
+                      "conv_window_outside": ("conv_window", "conv_1_1", 0, 999, 0, 0),
+                      "conv_window_negative": ("conv_window", "conv_1_1", 0, -1, 0, 0),
+                      "conv_window_channel_too_big": ("conv_window", "conv_1_1", 0, 0, 0, 99),
+                      "pool_window_outside": ("pool_window", "max_pool_1", 0, 999, 0),
+                      "relu_detail_channel_too_big": ("relu_detail", "relu_1_1", 99),
+                      "dense_neuron_minus_one": ("dense_neuron", -1),
+                      "flatten_class_too_big": ("flatten_class", 99)}.items():
+    CASES[f"explain_{_label}"] = Case(_explain(*_args), "error")
+
+
+@case("error", words=["single image"])
+def explain_a_batched_trace():
+    from cnn101 import explain
+    explain.conv_neuron(CTX.model.trace(np.stack([CTX.x, CTX.x])), "conv_1_1", 0)
+
+
+@case("ok")
+def explain_integral_float_channel_is_fine():
+    from cnn101 import explain
+    t = CTX.model.trace(CTX.x)
+    assert np.array_equal(explain.conv_neuron(t, "conv_1_1", 2.0).pre_activation,
+                          explain.conv_neuron(t, "conv_1_1", 2).pre_activation)
+
+
 # === the runner ========================================================================================
 def run(names: list[str], work: Path) -> None:
     global CTX

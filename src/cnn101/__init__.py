@@ -21,5 +21,5 @@ def show(obj, **options):
     return _show(obj, **options)
 
 
-__all__ = ["show", "load_model", "load_image", "Sequential", "Trace", "Cnn101Error", "ImageError", "InputError", "ModelError", "NameNotFound",
-           "__version__"]
+__all__ = ["show", "load_model", "load_image", "Sequential", "Trace", "Cnn101Error", "ImageError", "InputError",
+           "ModelError", "NameNotFound", "__version__"]

@@ -22,3 +22,7 @@ class NameNotFound(Cnn101Error, KeyError):
 
     def __str__(self):  # KeyError would show the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class OutOfRange(InputError, IndexError):
+    """A channel, neuron, unit or position that does not exist; also an IndexError, as for any sequence."""
