@@ -26,12 +26,18 @@ _OPEN[[ord("]"), ord("}")]] = -1
 
 
 def nesting_depth(data: bytes) -> int:
-    """The deepest bracket nesting of JSON text, not counting brackets inside strings."""
+    """The deepest bracket nesting of JSON text, not counting brackets inside strings (in blocks of 1 MB,
+    so a 32 MB file needs a few MB of working memory, also in the browser)."""
     bare = _STRING.sub(b'""', data)
-    if not bare:
-        return 0
-    steps = _OPEN[np.frombuffer(bare, np.uint8)]
-    return int(np.cumsum(steps, dtype=np.int64).max(initial=0))
+    depth = deepest = 0
+    for start in range(0, len(bare), 1 << 20):
+        steps = _OPEN[np.frombuffer(bare, np.uint8, count=min(1 << 20, len(bare) - start), offset=start)]
+        steps = steps[steps != 0]
+        if steps.size:
+            run = depth + np.cumsum(steps, dtype=np.int32)
+            deepest = max(deepest, int(run.max()))
+            depth = int(run[-1])
+    return deepest
 
 
 def read_json(data, what: str, max_bytes: int = MAX_JSON_BYTES):
@@ -54,14 +60,20 @@ def read_json(data, what: str, max_bytes: int = MAX_JSON_BYTES):
         raise ModelError(f"{what} is not valid JSON (not UTF-8 text); choose the .json file your converter wrote.") from None
     try:
         return json.loads(text, parse_constant=_no_constant)
+    except _Constant as e:
+        raise ModelError(f"{what} holds {e}, which is not a number a model can use; re-export the model.") from None
     except json.JSONDecodeError as e:
         raise ModelError(f"{what} is not valid JSON ({e}); choose the file your converter wrote, unedited.") from None
     except RecursionError:  # pragma: no cover - the depth scan comes first
         raise ModelError(f"{what} nests too deeply to read; it is not a model description.") from None
 
 
+class _Constant(Exception):
+    pass
+
+
 def _no_constant(name: str):
-    raise ModelError(f"JSON holds {name}, which is not a number a model can use; re-export the model.")
+    raise _Constant(name)
 
 
 # --- typed access: every wrong type is a ModelError that names the field -------------------------
