@@ -143,6 +143,13 @@ class SiteServer(ThreadingHTTPServer):
     request_queue_size = LISTEN_QUEUE
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # a client that went away or stalled: nothing to report
+        super().handle_error(request, client_address)
+
 
 class SiteHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page fetches dozens of files

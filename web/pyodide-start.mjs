@@ -141,18 +141,21 @@ function refuse(message) {
 const DAMAGED = "Reload the page; if this message stays, this copy of the site is damaged or incomplete: " +
   "rebuild it with build.py (or tell whoever serves it).";
 
-async function installAppWheel(py, url) {
+// Subresource Integrity: the browser refuses bytes whose sha256 differs from the one the build wrote.
+async function fetchAppWheel(url) {
   const name = decodeURIComponent(new URL(url).pathname.split("/").pop());
-  let bytes;
   try {
-    // Subresource Integrity: the browser refuses bytes whose sha256 differs from the build's.
     const response = await fetch(url, { integrity: APP_WHEEL.dataset.integrity });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    bytes = new Uint8Array(await response.arrayBuffer());
+    return new Uint8Array(await response.arrayBuffer());
   } catch (e) {
+    console.error("cnn101: the app wheel was refused:", e);
     throw refuse(`The page's own Python code (${name}) failed its integrity check or could not be loaded, ` +
       `so it was not run. ${DAMAGED}`);
   }
+}
+
+function installWheel(py, bytes) {
   const globals = py.toPy({});
   try {
     const site = py.runPython("import sys\nnext(p for p in sys.path if p.endswith('site-packages'))", { globals });
@@ -163,10 +166,13 @@ async function installAppWheel(py, url) {
   }
 }
 
-async function loadPackages(py, packages) {
+function splitPackages(packages) {
   const wheel = APP_WHEEL && APP_WHEEL.dataset.integrity ? new URL(APP_WHEEL.content, document.baseURI).href : null;
   const ours = packages.filter((p) => wheel && new URL(p, document.baseURI).href === wheel);
-  const others = packages.filter((p) => !ours.includes(p));
+  return [ours, packages.filter((p) => !ours.includes(p))];
+}
+
+async function loadPackages(py, others, wheels) {
   const problems = [];
   if (others.length) {
     await py.loadPackage(others, { messageCallback: () => {}, errorCallback: (m) => problems.push(String(m)) });
@@ -178,13 +184,16 @@ async function loadPackages(py, packages) {
     throw refuse(`Python's ${what} could not be loaded (its file failed its integrity check or could not be ` +
       `fetched), so nothing can be computed. ${DAMAGED}`);
   }
-  for (const url of ours) await installAppWheel(py, url);
+  for (const wheel of wheels) installWheel(py, await wheel);
 }
 
 export async function loadPyodide(options = {}) {
   const { packages = [], ...rest } = options;
+  const [ours, others] = splitPackages(packages);
+  const wheels = ours.map((url) => fetchAppWheel(url));  // fetched while Pyodide starts
+  wheels.forEach((w) => w.catch(() => {}));  // awaited in loadPackages; no "unhandled rejection" meanwhile
   const py = await startPyodide(rest);
-  await loadPackages(py, packages);
+  await loadPackages(py, others, wheels);
   return py;
 }
 
