@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import BuildError
 from .app_wheel import build_app_wheel
-from .checks import check_site
+from .checks import check_site, csp_problems
 from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
 from .lite import is_lite, lite_files, notebook_url
@@ -224,6 +224,10 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
         plan.update(lite_files(repo, opts.cache, wheel, version, npm.lock_path, opts.notebooks, log))
         timer.lap("lite")
     third_party_urls = check_site(plan, shipped)
+    csp = csp_problems(plan["index.html"].decode("utf-8") if isinstance(plan["index.html"], bytes)
+                       else plan["index.html"].read_text(encoding="utf-8"))
+    if csp:
+        raise BuildError("web/index.html's Content-Security-Policy: " + "; ".join(csp) + " (see notes/security.md).")
     timer.lap("plan + checks")
 
     hashes = {rel: source_sha256(src) for rel, src in plan.items()}

@@ -188,3 +188,32 @@ def test_sync_compares_content_not_size_and_mtime(tmp_path):
     os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert sync_tree(plan, out, "build-info.json") == (1, 0)
     assert dest.read_bytes() == b"console.log(1);"
+
+
+# --- the page's Content-Security-Policy (issue 12) -----------------------------------------------------
+
+def test_the_built_page_carries_a_strict_csp(built_site):
+    from buildsite.checks import csp_problems
+
+    html = (built_site.out / "index.html").read_text()
+    assert csp_problems(html) == []
+    assert 'http-equiv="Content-Security-Policy"' in html and "'wasm-unsafe-eval'" in html
+
+
+@pytest.mark.parametrize("policy, problem", [
+    (None, "one Content-Security-Policy"),
+    ("default-src 'self'; script-src 'self' https://cdn.example; connect-src 'self'; object-src 'none'; base-uri 'none'",
+     "script-src allows https://cdn.example"),
+    ("default-src *; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'", "default-src"),
+    ("default-src 'self'; script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'",
+     "'unsafe-inline'"),
+    ("default-src 'self'; script-src 'self'; connect-src 'self' https:; object-src 'none'; base-uri 'none'",
+     "connect-src allows https:"),
+    ("default-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'", "lacks object-src"),
+])
+def test_loose_or_missing_csp_is_named(policy, problem):
+    from buildsite.checks import csp_problems
+
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">' if policy else ""
+    problems = csp_problems(f"<html><head>{meta}</head></html>")
+    assert any(problem in p for p in problems), problems
