@@ -211,3 +211,62 @@ def test_a_model_whose_activations_are_too_large_for_the_page_is_refused(app, tm
     assert st["model_error"] and "activations" in st["model_error"] and "64 MB" in st["model_error"], st["model_error"]
     assert st["model"] == before["model"]
     works(page, site)
+
+
+# --- what the policy must allow, found by testing ------------------------------------------------------
+PROBE = """import { loadPyodide } from "./pyodide/pyodide.mjs";
+// without the permission the compile is refused (a CSP violation) and loadPyodide never settles
+document.addEventListener("securitypolicyviolation", (e) => {
+  document.documentElement.dataset.probe = `failed: ${e.violatedDirective} blocked ${e.blockedURI}`; });
+loadPyodide({ indexURL: new URL("./pyodide/", location.href).href })
+  .then((py) => { document.documentElement.dataset.probe = "ok:" + py.runPython("1 + 1"); })
+  .catch((e) => { document.documentElement.dataset.probe = "failed:" + e; });
+"""
+
+
+def _with_policy(html: str, policy: str) -> str:
+    import re
+    return re.sub(r'(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")', lambda m: m.group(1) + policy + m.group(2), html, count=1)
+
+
+@pytest.mark.parametrize("script_src, expect", [("'self' 'wasm-unsafe-eval'", "ok:2"), ("'self'", "failed:")])
+def test_pyodide_needs_wasm_unsafe_eval(browser, site_copy, script_src, expect):
+    """Pyodide alone (no PyScript) starts under script-src 'self' 'wasm-unsafe-eval'; without it compiling its
+    WebAssembly is a CSP violation (and loadPyodide never settles)."""
+    copy, url = site_copy
+    (copy / "csp-probe.mjs").write_text(PROBE)
+    (copy / "csp-probe.html").write_text(
+        f'<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src \'self\'; script-src {script_src}">'
+        '<script type="module" src="./csp-probe.mjs"></script>')
+    ctx = _b.guarded_context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(url + "csp-probe.html")
+        page.wait_for_selector("html[data-probe]", state="attached", timeout=READY)
+        probe = page.get_attribute("html", "data-probe")
+        assert probe.startswith(expect) and ("wasm-eval" in probe or expect == "ok:2"), probe
+    finally:
+        ctx.close()
+
+
+def test_pyscript_needs_unsafe_eval(browser, site_copy):
+    """Without 'unsafe-eval' PyScript 0.6.66 throws an EvalError at start-up (its hooks code calls Function());
+    that is why the policy allows it. The page then says plainly what its server forbids, instead of
+    waiting for ever at "Loading the engine…"."""
+    copy, url = site_copy
+    index = copy / "index.html"
+    html = index.read_text()
+    index.unlink()  # a hard link to the shared build: replace, never edit
+    index.write_text(_with_policy(html, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+                                        "connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"))
+    ctx = _b.guarded_context(browser)
+    try:
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector('html[data-ready="error"]', state="attached", timeout=READY)
+        assert "'unsafe-eval'" in page.text_content("#status")
+        assert any("Evaluating a string as JavaScript" in e for e in errors), errors
+    finally:
+        ctx.close()

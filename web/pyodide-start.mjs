@@ -138,6 +138,16 @@ function refuse(message) {
   return new Error(message);
 }
 
+// A stricter policy sent by a server in front of this site (a header adds to the page's own) would stop
+// WebAssembly or PyScript without any error Pyodide reports: say so instead of waiting for ever.
+document.addEventListener("securitypolicyviolation", (e) => {
+  if (e.violatedDirective.startsWith("script-src") && ["eval", "wasm-eval"].includes(e.blockedURI)) {
+    refuse(`This site's server forbids what Python in the browser needs (${e.blockedURI === "eval" ? "'unsafe-eval'" :
+      "'wasm-unsafe-eval'"} in its Content-Security-Policy), so the page cannot start. Serve it with build.py serve ` +
+      "or allow it in the server's policy.");
+  }
+});
+
 const DAMAGED = "Reload the page; if this message stays, this copy of the site is damaged or incomplete: " +
   "rebuild it with build.py (or tell whoever serves it).";
 
