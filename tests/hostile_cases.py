@@ -617,6 +617,35 @@ def shard_much_larger_than_declared():
     cnn101.load_model(p)
 
 
+@case("error", alone=True)
+def model_json_that_is_a_fifo():
+    import cnn101
+    (CTX.work / "fifo-model").mkdir(exist_ok=True)
+    os.mkfifo(CTX.work / "fifo-model" / "model.json")
+    cnn101.load_model(CTX.work / "fifo-model" / "model.json")
+
+
+@case("error", alone=True)
+def load_model_of_dev_zero_card():
+    import cnn101
+    (CTX.work / "zero").mkdir(exist_ok=True)
+    os.symlink("/dev/zero", CTX.work / "zero" / "m.json")
+    cnn101.load_model(CTX.work / "zero" / "m.json")
+
+
+@case("error", alone=True)
+def image_path_that_is_a_fifo():
+    import cnn101
+    os.mkfifo(CTX.work / "pic.png")
+    cnn101.load_image(CTX.work / "pic.png")
+
+
+@case("error", alone=True)
+def image_path_dev_zero():
+    import cnn101
+    cnn101.load_image("/dev/zero")
+
+
 @case("ok")
 def shard_paths_plain_are_read():
     import cnn101
