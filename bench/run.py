@@ -30,6 +30,7 @@ SUITES = {
     "views": "bench_views",               # level-2/3 views: click → view shown, animation frame rates
     "lite": "bench_lite",                 # JupyterLite: cold start to the first cell's output, bytes
     "backward": "bench_backward",         # backward pass vs forward trace (CPython, Pyodide), attribution maps
+    "server": "bench_server",             # build.py serve: 300 and 1,000 concurrent requests on localhost
 }
 
 

@@ -180,6 +180,50 @@ def _check_module(plan, rel: str, seen: set[str] | None = None) -> list[str]:
     return problems
 
 
+#: What the page's Content-Security-Policy must say (notes/security.md gives the reason for each).
+CSP_REQUIRED = {"default-src": {"'self'"}, "script-src": {"'self'"}, "connect-src": {"'self'"},
+                "object-src": {"'none'"}, "base-uri": {"'none'"}}
+#: Sources that would let something from elsewhere (or inline) run or be fetched.
+CSP_FORBIDDEN = re.compile(r"^(\*|https?:.*|wss?:.*|\*\..*|[a-z0-9.-]+\.[a-z]{2,}.*|'unsafe-hashes')$", re.I)
+
+
+class _Meta(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.csp: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "meta" and (a.get("http-equiv") or "").lower() == "content-security-policy":
+            self.csp.append(a.get("content") or "")
+
+
+def csp_problems(html: str) -> list[str]:
+    """Why the page's Content-Security-Policy <meta> is missing or too loose (empty: fine)."""
+    meta = _Meta()
+    meta.feed(html)
+    if len(meta.csp) != 1:
+        return [f"the page must carry one Content-Security-Policy <meta>, it has {len(meta.csp)}"]
+    policy: dict[str, list[str]] = {}
+    for part in meta.csp[0].split(";"):
+        words = part.split()
+        if words:
+            policy[words[0].lower()] = words[1:]
+    problems = []
+    for directive, must in CSP_REQUIRED.items():
+        if directive not in policy:
+            problems.append(f"the CSP lacks {directive}")
+        elif not must <= set(policy[directive]):
+            problems.append(f"the CSP's {directive} is {' '.join(policy[directive])!r}, it must hold {' '.join(sorted(must))}")
+    for directive, sources in policy.items():
+        bad = [src for src in sources if CSP_FORBIDDEN.match(src)]
+        if directive in ("script-src", "worker-src", "default-src") and "'unsafe-inline'" in sources:
+            bad.append("'unsafe-inline'")
+        if bad:
+            problems.append(f"the CSP's {directive} allows {' '.join(bad)}: only this site's own files may be used")
+    return problems
+
+
 def check_site(plan: dict[str, Source], shipped_packages: set[str]) -> dict[str, list[str]]:
     """Raise BuildError on problems in our own files; return the third-party URLs found (for build-info)."""
     ours, theirs = outside_urls(plan)

@@ -35,21 +35,26 @@ def source_sha256(src: Source) -> str:
     return sha256_bytes(src) if isinstance(src, bytes) else sha256_file(src)
 
 
-def _unchanged(src: Source, dest: Path) -> bool:
-    if not dest.is_file():
+def _unchanged(src: Source, dest: Path, sha256: str | None = None) -> bool:
+    """dest already holds src's bytes: compared by content (a same-size edit with the old mtime, made by
+    hand or by a tool that keeps mtimes, must not survive a rebuild), not by size and mtime."""
+    if not dest.is_file() or dest.is_symlink():
+        return False
+    if dest.stat().st_size != source_size(src):
         return False
     if isinstance(src, bytes):
-        return dest.stat().st_size == len(src) and dest.read_bytes() == src
-    s, d = src.stat(), dest.stat()
-    return s.st_size == d.st_size and s.st_mtime_ns == d.st_mtime_ns
+        return dest.read_bytes() == src
+    return sha256_file(dest) == (sha256 or sha256_file(src))
 
 
-def sync_tree(plan: dict[str, Source], out: Path, marker: str) -> tuple[int, int]:
+def sync_tree(plan: dict[str, Source], out: Path, marker: str,
+              hashes: dict[str, str] | None = None) -> tuple[int, int]:
     """Make `out` hold exactly the files of `plan` (relative POSIX path -> source).
 
     Unchanged files are left alone, so a rebuild with nothing changed writes nothing. Files not in the
     plan are removed, but only from a folder this build made before (one holding `marker`) or an empty
-    one: a mistyped --out never wipes someone's folder. Returns (files written, files removed).
+    one: a mistyped --out never wipes someone's folder. Files are compared by content (`hashes`: the
+    sources' sha256 when already known). Returns (files written, files removed).
     """
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not (out / marker).is_file():
@@ -62,7 +67,7 @@ def sync_tree(plan: dict[str, Source], out: Path, marker: str) -> tuple[int, int
     for rel in order:
         src = plan[rel]
         dest = out / rel
-        if _unchanged(src, dest):
+        if _unchanged(src, dest, (hashes or {}).get(rel)):
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".partial")

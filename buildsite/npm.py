@@ -1,6 +1,7 @@
 """The pinned npm packages: the Pyodide runtime with its official lock, and PyScript."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -8,6 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import BuildError
+
+#: sha256 of each shipped node_modules file, from the registry tarballs that match package-lock.json's
+#: integrity (npm checks a tarball only when it installs it; a file edited in node_modules afterwards
+#: would otherwise be shipped as it is).
+RECORDED = Path(__file__).with_name("npm_files.json")
 
 PYODIDE_VERSION = "0.27.7"
 PYSCRIPT_VERSION = "0.6.66"
@@ -74,4 +80,31 @@ def ensure_npm_packages(repo: Path, log=print) -> NpmPackages:
                          "delete node_modules and run `npm ci`.")
     if "core.js" not in packages.pyscript_files():
         raise BuildError(f"@pyscript/core@{PYSCRIPT_VERSION} has no dist/core.js: delete node_modules and run `npm ci`.")
+    verify_shipped(packages)
     return packages
+
+
+def shipped_files(packages: NpmPackages) -> dict[str, Path]:
+    """'pyodide/<file>' and '@pyscript/core/dist/<file>' → path, for every node_modules file shipped."""
+    return {**{f"pyodide/{n}": p for n, p in packages.runtime_files().items()},
+            **{f"@pyscript/core/dist/{n}": p for n, p in packages.pyscript_files().items()}}
+
+
+def verify_shipped(packages: NpmPackages) -> None:
+    """Every shipped node_modules file has the recorded sha256; none is unrecorded."""
+    recorded = json.loads(RECORDED.read_text())["files"]
+    bad = []
+    for key, path in shipped_files(packages).items():
+        want = recorded.get(key)
+        if want is None:
+            bad.append(f"{key} (not a file of the pinned release)")
+            continue
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        if h.hexdigest() != want:
+            bad.append(f"{key} (sha256 {h.hexdigest()[:16]}…, recorded {want[:16]}…)")
+    if bad:
+        raise BuildError("node_modules differs from the pinned npm releases in: " + "; ".join(bad) +
+                         ". Delete node_modules and run `npm ci` (it checks package-lock.json's integrity).")

@@ -14,7 +14,7 @@ from cnn101.page import site_model_file
 
 from . import BuildError
 from .app_wheel import build_app_wheel
-from .checks import check_site
+from .checks import check_site, csp_problems
 from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
 from .lite import SERVICE_WORKER as LITE_SW, is_lite, lite_files, notebook_url
@@ -102,6 +102,18 @@ def _pyscript_config(web: Path, wheel_rel: str) -> bytes:
 
 
 NOTEBOOK_LINK = "<!--cnn101:notebook-link-->"
+
+
+def _with_wheel_integrity(index, wheel_rel: str, sha256_hex: str) -> bytes:
+    """index.html with a <meta> naming our wheel and its Subresource Integrity: web/pyodide-start.mjs
+    installs the wheel only from bytes the browser checked against it (Pyodide checks its own packages
+    against pyodide-lock.json; ours is not in that lock)."""
+    import base64
+
+    page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
+    integrity = "sha256-" + base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+    meta = f'  <meta name="cnn101-app-wheel" content="./{wheel_rel}" data-integrity="{integrity}">\n'
+    return page.replace("</head>", meta + "</head>", 1).encode("utf-8")
 
 
 def _with_notebook_link(index, url: str) -> bytes:
@@ -194,6 +206,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan["index.html"] = with_tutorial(plan["index.html"], repo / "docs" / "tutorial.md")
     if opts.lite:
         plan["index.html"] = _with_notebook_link(plan["index.html"], notebook_url())
+    plan["index.html"] = _with_wheel_integrity(plan["index.html"], wheel_rel, source_sha256(wheel))
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
@@ -208,6 +221,10 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
         plan.update(lite_files(repo, opts.cache, wheel, version, npm.lock_path, opts.notebooks, log))
         timer.lap("lite")
     third_party_urls = check_site(plan, shipped)
+    csp = csp_problems(plan["index.html"].decode("utf-8") if isinstance(plan["index.html"], bytes)
+                       else plan["index.html"].read_text(encoding="utf-8"))
+    if csp:
+        raise BuildError("web/index.html's Content-Security-Policy: " + "; ".join(csp) + " (see notes/security.md).")
     timer.lap("plan + checks")
 
     hashes = {rel: source_sha256(src) for rel, src in plan.items()}
@@ -253,7 +270,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan[MARKER] = (json.dumps(info, indent=1) + "\n").encode()
     timer.lap("hashes + sw.js")
 
-    written, removed = sync_tree(plan, opts.out, MARKER)
+    written, removed = sync_tree(plan, opts.out, MARKER, hashes)
     timer.lap("write dist")
     return BuildResult(opts.out, len(plan), info["total_bytes"], written, removed,
                        info["service_worker_cache"], wheel_rel, timer.seconds)

@@ -144,3 +144,78 @@ def test_a_downloaded_wheel_is_checked_against_its_pin(tmp_path):
     assert pip_download(*args) == tmp_path / "x-1.0-py3-none-any.whl"
     with pytest.raises(BuildError, match="not the pinned"):
         pip_download("x==1.0", "0" * 64, *args[2:])
+
+
+# --- node_modules and dist/ by content (issue 12) ------------------------------------------------------
+
+def test_tampered_node_modules_file_is_refused(tmp_path):
+    """Every shipped file of npm pyodide / @pyscript/core has the sha256 of the registry tarball that
+    package-lock.json's integrity names; one changed byte in pyodide.asm.wasm (after npm ci) stops the build."""
+    from buildsite.npm import NpmPackages, ensure_npm_packages, verify_shipped
+
+    real = ensure_npm_packages(REPO, log=quiet)
+    verify_shipped(real)  # the installed files are the recorded ones
+    copy = NpmPackages(tmp_path / "pyodide", tmp_path / "dist")
+    for folder, files in ((copy.pyodide_dir, real.runtime_files()), (copy.pyscript_dist, real.pyscript_files())):
+        folder.mkdir()
+        for name, path in files.items():
+            (folder / name).write_bytes(path.read_bytes())
+    verify_shipped(copy)
+    wasm = copy.pyodide_dir / "pyodide.asm.wasm"
+    data = bytearray(wasm.read_bytes())
+    data[len(data) // 2] ^= 1
+    wasm.write_bytes(bytes(data))
+    with pytest.raises(BuildError, match="pyodide.asm.wasm"):
+        verify_shipped(copy)
+    wasm.write_bytes(real.runtime_files()["pyodide.asm.wasm"].read_bytes())
+    (copy.pyscript_dist / "extra.js").write_text("alert(1)")
+    with pytest.raises(BuildError, match="extra.js"):
+        verify_shipped(copy)
+
+
+def test_sync_compares_content_not_size_and_mtime(tmp_path):
+    import os
+
+    from buildsite.files import sync_tree
+
+    src = tmp_path / "src.js"
+    src.write_bytes(b"console.log(1);")
+    out = tmp_path / "out"
+    plan = {"build-info.json": b"{}", "a.js": src, "b.txt": b"bytes"}
+    assert sync_tree(plan, out, "build-info.json") == (3, 0)
+    assert sync_tree(plan, out, "build-info.json") == (0, 0)  # nothing changed: nothing written
+    dest = out / "a.js"
+    st = dest.stat()
+    dest.write_bytes(b"console.log(2);")  # same size, and the old mtime put back
+    os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert sync_tree(plan, out, "build-info.json") == (1, 0)
+    assert dest.read_bytes() == b"console.log(1);"
+
+
+# --- the page's Content-Security-Policy (issue 12) -----------------------------------------------------
+
+def test_the_built_page_carries_a_strict_csp(built_site):
+    from buildsite.checks import csp_problems
+
+    html = (built_site.out / "index.html").read_text()
+    assert csp_problems(html) == []
+    assert 'http-equiv="Content-Security-Policy"' in html and "'wasm-unsafe-eval'" in html
+
+
+@pytest.mark.parametrize("policy, problem", [
+    (None, "one Content-Security-Policy"),
+    ("default-src 'self'; script-src 'self' https://cdn.example; connect-src 'self'; object-src 'none'; base-uri 'none'",
+     "script-src allows https://cdn.example"),
+    ("default-src *; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'", "default-src"),
+    ("default-src 'self'; script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'",
+     "'unsafe-inline'"),
+    ("default-src 'self'; script-src 'self'; connect-src 'self' https:; object-src 'none'; base-uri 'none'",
+     "connect-src allows https:"),
+    ("default-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'", "lacks object-src"),
+])
+def test_loose_or_missing_csp_is_named(policy, problem):
+    from buildsite.checks import csp_problems
+
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">' if policy else ""
+    problems = csp_problems(f"<html><head>{meta}</head></html>")
+    assert any(problem in p for p in problems), problems

@@ -120,7 +120,94 @@ function makeSnapshotLater(py) {
   else addEventListener("cnn101:ready", idle, { once: true });
 }
 
+// --- packages: loaded here, checked, with a plain message when one cannot be used ----------------------
+// PyScript hands the config's packages to loadPyodide. Pyodide's loadPackage does not throw when a package
+// fails (a wheel whose bytes do not match pyodide-lock.json's hash is refused, then only logged), and the
+// page then waits for ever at "Loading the engine…". So: load them after start-up, check each arrived, and
+// install our own wheel from bytes the browser checked against the integrity the build wrote into the page.
+const APP_WHEEL = document.querySelector('meta[name="cnn101-app-wheel"]');
+
+function refuse(message) {
+  const status = document.getElementById("status");
+  if (status) {
+    status.textContent = message;
+    status.classList.add("error");
+  }
+  document.documentElement.dataset.loadError = message;
+  document.documentElement.dataset.ready = "error";
+  return new Error(message);
+}
+
+// A stricter policy sent by a server in front of this site (a header adds to the page's own) would stop
+// WebAssembly or PyScript without any error Pyodide reports: say so instead of waiting for ever.
+document.addEventListener("securitypolicyviolation", (e) => {
+  if (e.violatedDirective.startsWith("script-src") && ["eval", "wasm-eval"].includes(e.blockedURI)) {
+    refuse(`This site's server forbids what Python in the browser needs (${e.blockedURI === "eval" ? "'unsafe-eval'" :
+      "'wasm-unsafe-eval'"} in its Content-Security-Policy), so the page cannot start. Serve it with build.py serve ` +
+      "or allow it in the server's policy.");
+  }
+});
+
+const DAMAGED = "Reload the page; if this message stays, this copy of the site is damaged or incomplete: " +
+  "rebuild it with build.py (or tell whoever serves it).";
+
+// Subresource Integrity: the browser refuses bytes whose sha256 differs from the one the build wrote.
+async function fetchAppWheel(url) {
+  const name = decodeURIComponent(new URL(url).pathname.split("/").pop());
+  try {
+    const response = await fetch(url, { integrity: APP_WHEEL.dataset.integrity });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    console.error("cnn101: the app wheel was refused:", e);
+    throw refuse(`The page's own Python code (${name}) failed its integrity check or could not be loaded, ` +
+      `so it was not run. ${DAMAGED}`);
+  }
+}
+
+function installWheel(py, bytes) {
+  const globals = py.toPy({});
+  try {
+    const site = py.runPython("import sys\nnext(p for p in sys.path if p.endswith('site-packages'))", { globals });
+    py.unpackArchive(bytes, "wheel", { extractDir: site });
+    py.runPython("import importlib\nimportlib.invalidate_caches()", { globals });
+  } finally {
+    globals.destroy();
+  }
+}
+
+function splitPackages(packages) {
+  const wheel = APP_WHEEL && APP_WHEEL.dataset.integrity ? new URL(APP_WHEEL.content, document.baseURI).href : null;
+  const ours = packages.filter((p) => wheel && new URL(p, document.baseURI).href === wheel);
+  return [ours, packages.filter((p) => !ours.includes(p))];
+}
+
+async function loadPackages(py, others, wheels) {
+  const problems = [];
+  if (others.length) {
+    await py.loadPackage(others, { messageCallback: () => {}, errorCallback: (m) => problems.push(String(m)) });
+  }
+  const missing = others.filter((p) => !p.includes("/") && !py.loadedPackages[p.toLowerCase()]);
+  if (missing.length || problems.length) {
+    console.error("cnn101: packages not loaded:", missing, problems);
+    const what = missing.length ? missing.join(", ") : "a package";
+    throw refuse(`Python's ${what} could not be loaded (its file failed its integrity check or could not be ` +
+      `fetched), so nothing can be computed. ${DAMAGED}`);
+  }
+  for (const wheel of wheels) installWheel(py, await wheel);
+}
+
 export async function loadPyodide(options = {}) {
+  const { packages = [], ...rest } = options;
+  const [ours, others] = splitPackages(packages);
+  const wheels = ours.map((url) => fetchAppWheel(url));  // fetched while Pyodide starts
+  wheels.forEach((w) => w.catch(() => {}));  // awaited in loadPackages; no "unhandled rejection" meanwhile
+  const py = await startPyodide(rest);
+  await loadPackages(py, others, wheels);
+  return py;
+}
+
+async function startPyodide(options) {
   const config = { ...options, indexURL: INDEX_URL };  // PyScript would derive it from this file's folder
   if (store.get(PENDING)) {  // the last start from the snapshot did not get the page ready
     console.warn("cnn101: the last start from the Pyodide snapshot did not finish; starting as usual.");

@@ -7,7 +7,7 @@
     trace.top(3)
 """
 from .engine import Sequential, Trace
-from .errors import Cnn101Error, ImageError, ModelError, PerturbError
+from .errors import Cnn101Error, ImageError, InputError, ModelError, NameNotFound, PerturbError
 from .formats import load_model
 from .image import load_image
 
@@ -21,5 +21,5 @@ def show(obj, **options):
     return _show(obj, **options)
 
 
-__all__ = ["show", "load_model", "load_image", "Sequential", "Trace", "Cnn101Error", "ImageError", "ModelError", "PerturbError",
-           "__version__"]
+__all__ = ["show", "load_model", "load_image", "Sequential", "Trace", "Cnn101Error", "ImageError", "InputError",
+           "ModelError", "NameNotFound", "PerturbError", "__version__"]

@@ -6,6 +6,7 @@ resize so the shorter side fits the model's input (small images are upscaled), c
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +17,32 @@ MAX_PIXELS = 40_000_000  # ≈ a 7,300 × 5,500 photo; larger files are refused 
 MAX_BYTES = 50 * 1024 * 1024
 
 
+#: The largest input load_image makes (height × width); a model's own input is bounded by the engine.
+MAX_OUTPUT_PIXELS = 16_000_000
+#: The largest intermediate image `fit` resizes to before cropping; beyond it (extreme aspect ratios:
+#: a 1,000,000×1 strip would become 64,000,000×64) only the part that survives the crop is resampled.
+MAX_RESIZE_PIXELS = 16_000_000
+
+
 def _size_of(size) -> tuple[int, int]:
-    """(height, width) from an int, a pair, or a model (its input shape)."""
+    """(height, width) from an int, a pair, or a model (its input shape); anything else is an ImageError."""
     shape = getattr(size, "input_shape", None)
     if shape is not None:
-        return int(shape[0]), int(shape[1])
-    if isinstance(size, (int, np.integer)):
-        return int(size), int(size)
-    h, w = size
-    return int(h), int(w)
+        pair = tuple(shape)[:2]
+    elif isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        pair = (size, size)
+    elif isinstance(size, (tuple, list)) and len(size) == 2:
+        pair = tuple(size)
+    else:
+        raise ImageError(f"size must be a whole number, a (height, width) pair or a model, not {size!r}; "
+                         "e.g. load_image(path, 64) or load_image(path, model).")
+    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in pair):
+        raise ImageError(f"size must be positive whole numbers of pixels, not {size!r}; e.g. 64 or (64, 48).")
+    h, w = int(pair[0]), int(pair[1])
+    if h * w > MAX_OUTPUT_PIXELS:
+        raise ImageError(f"size {h}×{w} is more than the {MAX_OUTPUT_PIXELS // 1_000_000} million pixels cnn101 "
+                         "makes an input of; use a smaller size.")
+    return h, w
 
 
 def open_image(source):
@@ -45,7 +63,9 @@ def open_image(source):
         elif isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
         elif hasattr(source, "read"):
-            data = source.read()
+            data = source.read(MAX_BYTES + 1)
+            if not isinstance(data, (bytes, bytearray)):
+                raise ImageError("The file object gave text, not bytes; open the image in binary mode ('rb').")
         else:
             raise ImageError(f"Cannot read an image from a {type(source).__name__}; give a path, bytes or a PIL image.")
         if not data:
@@ -56,8 +76,11 @@ def open_image(source):
             img = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
             raise ImageError("This file is not an image cnn101 can read; use PNG, JPEG, GIF, WebP, BMP or TIFF.") from None
-        except Image.DecompressionBombError:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageError("The image has too many pixels to process safely; choose a smaller image.") from None
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as e:
+            raise ImageError(f"The image file is truncated or damaged and cannot be decoded ({e}); choose the "
+                             "complete file, or save it again.") from None
     w, h = img.size
     if w < 1 or h < 1:
         raise ImageError("The image has no pixels (zero width or height).")
@@ -68,8 +91,10 @@ def open_image(source):
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
         img.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise ImageError(f"The image file is truncated or damaged and cannot be decoded ({e}).") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error, MemoryError,
+            Image.DecompressionBombError) as e:
+        raise ImageError(f"The image file is truncated or damaged and cannot be decoded ({e}); choose the "
+                         "complete file, or save it again.") from None
     return img
 
 
@@ -81,18 +106,30 @@ def to_rgb(img):
         img = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block should not stop an otherwise readable image
         pass
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode in ("P", "L", "RGB") and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(white, rgba)
-    elif img.mode.startswith("I") or img.mode == "F":
-        # 16-bit greys (opened as 'I;16', or 'I' by older Pillow): 65535 → 255, so an 8-bit
-        # image stored with 16 bits gives the same input; never stretched (a flat grey must stay grey).
-        a = np.asarray(img, dtype=np.float64)
-        if img.mode != "F":
-            a = a / 257
-        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
-    return img.convert("RGB")
+    if img.mode in ("F", "LAB") or img.mode.startswith("F;"):
+        what = "32-bit floating-point pixels have no fixed brightness scale" if img.mode != "LAB" else \
+            "CIELAB colours need a colour profile to become RGB"
+        raise ImageError(f"This image is in {img.mode} mode: {what}, so cnn101 cannot tell what its pixels look "
+                         "like. Save it as an ordinary 8-bit (or 16-bit) RGB or greyscale image, e.g. PNG.")
+    try:
+        if img.mode == "La":  # premultiplied grey + alpha: undo the premultiplication first, as for RGBa
+            a = np.asarray(img).astype(np.float64)
+            grey, alpha = a[..., 0], a[..., 1]
+            straight = np.where(alpha > 0, np.clip(np.rint(grey * 255 / np.maximum(alpha, 1)), 0, 255), 0)
+            img = Image.fromarray(np.stack([straight, alpha], -1).astype(np.uint8), "LA")
+        if img.mode in ("RGBA", "RGBa", "LA", "PA") or (img.mode in ("P", "L", "RGB", "1") and "transparency" in img.info):
+            rgba = img.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(white, rgba)
+        elif img.mode.startswith("I"):
+            # 16-bit greys (opened as 'I;16', or 'I' by older Pillow): 65535 → 255, so an 8-bit
+            # image stored with 16 bits gives the same input; never stretched (a flat grey must stay grey).
+            a = np.asarray(img, dtype=np.float64) / 257
+            img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+        return img.convert("RGB")
+    except (ValueError, OSError, TypeError) as e:
+        raise ImageError(f"This image's colour mode ({img.mode}) cannot be converted to RGB ({e}); save it as an "
+                         "ordinary RGB or greyscale image, e.g. PNG.") from None
 
 
 def fit(img, size) -> "object":
@@ -105,6 +142,11 @@ def fit(img, size) -> "object":
         return img
     scale = max(th / h, tw / w)
     nw, nh = max(tw, round(w * scale)), max(th, round(h * scale))
+    if nw * nh > MAX_RESIZE_PIXELS:
+        # Resample only the centre box that the crop keeps: the output is th×tw whatever the aspect ratio.
+        bw, bh = tw / scale, th / scale
+        box = ((w - bw) / 2, (h - bh) / 2, (w + bw) / 2, (h + bh) / 2)
+        return img.resize((tw, th), Image.Resampling.BILINEAR, box=box)
     if (nw, nh) != (w, h):
         img = img.resize((nw, nh), Image.Resampling.BILINEAR)
     left, top = (nw - tw) // 2, (nh - th) // 2

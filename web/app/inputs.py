@@ -230,8 +230,11 @@ class InputPanel:
         except Exception:
             self.error("That is not a web address; it should start with https:// and name an image file.")
             return
-        if not url.startswith(("http:", "https:", "data:", "blob:")):
-            self.error("Only web addresses (http or https) can be loaded.")
+        # Only this site's own images and data:/blob: addresses: the page sends no request off this machine
+        # (the Content-Security-Policy's connect-src says the same to the browser).
+        if not (url.startswith(("data:", "blob:")) or url.startswith(str(window.location.origin) + "/")):
+            self.error("This page does not allow loading images from other sites: it sends nothing off your "
+                       "machine. Save the image, then use \u201cUpload an image\u2026\u201d or drop it on the page.")
             return
         data = await self._fetch_bytes(url)
         if data is not None:

@@ -16,12 +16,31 @@ from . import dom
 #: multiply-adds, 10 channels per layer). Larger models work in Python (cnn101.show, cnn101.notebook).
 MAX_MACS = 200_000_000
 MAX_CHANNELS = 128
+#: Activations of one image (all layers, float32) the page keeps and draws; Tiny VGG's: 0.6 MB.
+MAX_ACTIVATION_BYTES = 64 * 1024 * 1024
 #: Files that make a drop on the image panel a model, not an image.
 MODEL_SUFFIXES = (".json", ".npz", ".bin", ".keras", ".h5", ".hdf5")
 
 
+def activation_bytes(model) -> int:
+    """Bytes of every activation of one image (the input and each layer's output, float32)."""
+    total = 0
+    for shape in model.shapes.values():
+        n = 1
+        for d in shape:
+            n *= int(d)
+        total += 4 * n
+    return total
+
+
 def too_large(model) -> str | None:
     """Why the page would not show `model` well, or None."""
+    memory = activation_bytes(model)
+    if memory > MAX_ACTIVATION_BYTES:
+        shape = "×".join(str(d) for d in model.input_shape)
+        return (f"{model.name} takes a {shape} input, and its activations for one image need {memory / 2**20:,.0f} MB, "
+                f"more than the {MAX_ACTIVATION_BYTES // 2**20} MB this page keeps in the browser; explore it in a "
+                "notebook with cnn101 instead, or choose a model with a smaller input.")
     if model.mac_count > MAX_MACS:
         return (f"{model.name} needs {model.mac_count / 1e6:,.0f} million multiply-adds per image, more than the "
                 f"{MAX_MACS / 1e6:,.0f} million this page recomputes at interactive speed; explore it in a notebook "

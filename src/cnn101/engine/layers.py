@@ -18,8 +18,14 @@ PADDINGS = ("valid", "same")
 
 def _pair(v, what: str, layer: str) -> tuple[int, int]:
     if isinstance(v, (int, np.integer)):
-        v = (int(v), int(v))
-    v = tuple(int(a) for a in v)
+        v = (v, v)
+    try:
+        items = tuple(v)
+    except TypeError:
+        items = ()
+    if not items or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
+        raise ModelError(f"Layer '{layer}': {what} must be one or two positive whole numbers, got {v!r}.")
+    v = tuple(int(a) for a in items)
     if len(v) != 2 or min(v) < 1:
         raise ModelError(f"Layer '{layer}': {what} must be one or two positive integers, got {v}.")
     return v
@@ -112,6 +118,14 @@ class Layer:
         return f"{type(self).__name__}({self.name!r}{', ' + extra if extra else ''})"
 
 
+def _real(name: str, what: str, a) -> np.ndarray:
+    """`a` as float32, refusing what float32 cannot hold faithfully (complex numbers, text, objects)."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "fiub":
+        raise ModelError(f"Layer '{name}': the {what} holds {a.dtype} values; weights must be real numbers (float32).")
+    return a.astype(np.float32)
+
+
 def _check_finite(name: str, what: str, a: np.ndarray) -> None:
     if not np.all(np.isfinite(a)):
         raise ModelError(f"Layer '{name}': the {what} contains NaN or infinite values; the model file is damaged.")
@@ -124,13 +138,13 @@ class Conv2D(Layer):
 
     def __init__(self, name, kernel, bias=None, strides=1, padding="valid"):
         super().__init__(name)
-        kernel = np.asarray(kernel, dtype=np.float32)
+        kernel = _real(name, "kernel", kernel)
         if kernel.ndim != 4:
             raise ModelError(f"Layer '{name}': a conv kernel must have 4 axes (kh, kw, in, out), got shape {kernel.shape}.")
         self.use_bias = bias is not None  # without one, bias stays zeros but is not a parameter (as Keras)
         if bias is None:
             bias = np.zeros(kernel.shape[3], np.float32)
-        bias = np.asarray(bias, dtype=np.float32)
+        bias = _real(name, "bias", bias)
         if bias.shape != (kernel.shape[3],):
             raise ModelError(f"Layer '{name}': bias shape {bias.shape} does not match {kernel.shape[3]} filters.")
         _check_finite(name, "kernel", kernel)
@@ -401,13 +415,13 @@ class Dense(Layer):
 
     def __init__(self, name, kernel, bias=None):
         super().__init__(name)
-        kernel = np.asarray(kernel, dtype=np.float32)
+        kernel = _real(name, "kernel", kernel)
         if kernel.ndim != 2:
             raise ModelError(f"Layer '{name}': a dense kernel must have 2 axes (in, out), got shape {kernel.shape}.")
         self.use_bias = bias is not None  # without one, bias stays zeros but is not a parameter (as Keras)
         if bias is None:
             bias = np.zeros(kernel.shape[1], np.float32)
-        bias = np.asarray(bias, dtype=np.float32)
+        bias = _real(name, "bias", bias)
         if bias.shape != (kernel.shape[1],):
             raise ModelError(f"Layer '{name}': bias shape {bias.shape} does not match {kernel.shape[1]} units.")
         _check_finite(name, "kernel", kernel)

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import InputError, ModelError, NameNotFound
 from .layers import Conv2D, Dense, Layer, MaxPool2D, ReLU, Softmax, softmax
 
 RESERVED = ("input", "logits", "probs")
+#: The activations of one image (everything a trace keeps) at most: bounds memory by the model's
+#: declared input size, which a tiny file can set to anything (Tiny VGG: 0.6 MB).
+MAX_TRACE_BYTES = 256 * 1024 * 1024
 
 
 class Trace(Mapping):
@@ -25,7 +28,10 @@ class Trace(Mapping):
         self.batched = batched
 
     def __getitem__(self, key):
-        return self._out[key]
+        try:
+            return self._out[key]
+        except (KeyError, TypeError):
+            raise NameNotFound(f"The trace has no {key!r}; it holds {', '.join(map(str, self._out))}.") from None
 
     def __iter__(self):
         return iter(self._out)
@@ -53,7 +59,9 @@ class Trace(Mapping):
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable classes as (name, probability), for an unbatched trace."""
         if self.batched:
-            raise ValueError("top() needs a single image; index the batch first.")
+            raise InputError("top() needs a single image; index the batch first.")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InputError(f"top(k) takes a whole number of classes k ≥ 1, not {k!r}.")
         order = np.argsort(-self.probs, kind="stable")[:k]
         return [(self.model.class_names[i], float(self.probs[i])) for i in order]
 
@@ -84,7 +92,14 @@ class Sequential:
         self.layers = list(layers)
         if not self.layers:
             raise ModelError("The model has no layers.")
-        self.input_shape = tuple(int(d) for d in input_shape)
+        try:
+            dims = [d for d in input_shape if isinstance(d, (int, np.integer)) and not isinstance(d, bool)]
+        except TypeError:
+            dims = []
+        if len(dims) != 3 or len(dims) != len(input_shape) or min(dims) < 1:
+            raise ModelError(f"The input shape must be three positive whole numbers (height, width, channels), "
+                             f"got {input_shape!r}.")
+        self.input_shape = tuple(int(d) for d in dims)
         if len(self.input_shape) != 3 or min(self.input_shape) < 1:
             raise ModelError(f"The input shape must be (height, width, channels), got {self.input_shape}.")
         self.name = name
@@ -104,8 +119,16 @@ class Sequential:
             raise ModelError(f"The last layer '{self.layers[-1].name}' gives shape {shape}; a classifier must end "
                              "with a flat vector of class scores (Flatten then Dense).")
         self.num_classes = shape[0]
+        trace_bytes = 4 * sum(int(np.prod(s)) for s in self.shapes.values())
+        if trace_bytes > MAX_TRACE_BYTES:
+            raise ModelError(f"The model's input {'×'.join(map(str, self.input_shape))} makes its activations for one "
+                             f"image {trace_bytes / 2**20:,.0f} MB, more than the {MAX_TRACE_BYTES / 2**20:g} MB cnn101 "
+                             "allows; cnn101 explains small CNNs. Use a model with a smaller input size.")
         if class_names is None:
             class_names = [f"class {i}" for i in range(self.num_classes)]
+        if isinstance(class_names, (str, bytes)) or not hasattr(class_names, "__len__"):
+            raise ModelError(f"class_names must be a list of names, one per class, not {type(class_names).__name__} "
+                             f"{class_names!r:.40}.")
         self.class_names = [str(c) for c in class_names]
         if len(self.class_names) != self.num_classes:
             raise ModelError(f"The model has {self.num_classes} outputs but {len(self.class_names)} class names.")
@@ -114,13 +137,21 @@ class Sequential:
 
     # --- running -------------------------------------------------------------------------------
     def _batch(self, x) -> tuple[np.ndarray, bool]:
-        x = np.asarray(x, dtype=np.float32)
-        batched = x.ndim == 4
+        raw = np.asarray(x)
+        if raw.dtype.kind not in "fiub":
+            raise InputError(f"The input must be an array of real numbers, got {raw.dtype}. Use "
+                             "cnn101.load_image(source, size) to prepare an image.")
+        batched = raw.ndim == 4
+        if raw.ndim not in (3, 4) or raw.shape[-3:] != self.input_shape:
+            raise InputError(f"Expected an input of shape {self.input_shape} (or a batch of them), got "
+                             f"{tuple(raw.shape)}. Use cnn101.load_image(source, size) to prepare an image.")
+        with np.errstate(over="ignore"):  # too large for float32 becomes inf, refused just below
+            x = raw.astype(np.float32, copy=False)
         if not batched:
             x = x[None]
-        if x.ndim != 4 or x.shape[1:] != self.input_shape:
-            raise ValueError(f"Expected an input of shape {self.input_shape} (or a batch of them), got "
-                             f"{tuple(np.shape(x))}. Use cnn101.load_image(source, size) to prepare an image.")
+        if not np.all(np.isfinite(x)):
+            raise InputError("The input holds NaN or infinite values (or numbers too large for float32), so every "
+                             "output would be NaN. Pass finite numbers, e.g. pixels scaled to 0–1 by cnn101.load_image.")
         return x, batched
 
     @property
@@ -170,9 +201,11 @@ class Sequential:
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise KeyError(f"No layer named {name!r}; layers are {[lay.name for lay in self.layers]}.")
+        raise NameNotFound(f"No layer named {name!r}; layers are {[lay.name for lay in self.layers]}.")
 
     def info(self, name: str) -> LayerInfo:
+        if name not in self._info:
+            raise NameNotFound(f"No layer named {name!r}; layers are {[lay.name for lay in self.layers]}.")
         return self._info[name]
 
     @property
@@ -196,7 +229,10 @@ class Sequential:
 
     def previous(self, name: str) -> str:
         """Name of the array feeding layer `name` ('input' for the first layer)."""
-        idx = [lay.name for lay in self.layers].index(name)
+        names = [lay.name for lay in self.layers]
+        if name not in names:
+            raise NameNotFound(f"No layer named {name!r}; layers are {names}.")
+        idx = names.index(name)
         return "input" if idx == 0 else self.layers[idx - 1].name
 
     def _layer_info(self) -> dict[str, LayerInfo]:

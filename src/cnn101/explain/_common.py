@@ -4,19 +4,26 @@ from __future__ import annotations
 import numpy as np
 
 from .ranges import symmetric  # noqa: F401  (the explanation modules import it from here)
+from ..errors import InputError, OutOfRange
+
+
+def _whole(v) -> bool:
+    """An int, a NumPy integer or an integral float (2.0), never a bool or text."""
+    return not isinstance(v, bool) and (isinstance(v, (int, np.integer)) or
+                                        (isinstance(v, (float, np.floating)) and float(v).is_integer()))
 
 
 def single(trace) -> None:
     """Refuse a batched trace: every explanation is about one image."""
     if getattr(trace, "batched", False):
-        raise ValueError("Explanations need the trace of a single image; trace one image (H×W×C), not a batch.")
+        raise InputError("Explanations need the trace of a single image; trace one image (H×W×C), not a batch.")
 
 
 def layer_of(model, name: str, kind: type, what: str):
     """The layer called `name`, checked to be of type `kind` (its message names the layer and its kind)."""
     layer = model.layer(name)
     if not isinstance(layer, kind):
-        raise ValueError(f"Layer {name!r} is a {layer.kind} layer, not a {what} layer.")
+        raise InputError(f"Layer {name!r} is a {layer.kind} layer, not a {what} layer.")
     return layer
 
 
@@ -28,7 +35,9 @@ def next_layer(model, name: str):
 
 
 def check_channel(c: int, n: int, what: str = "channel") -> int:
+    if not _whole(c):
+        raise InputError(f"A {what} is chosen by a whole number from 0 to {n - 1}, not {c!r}.")
     c = int(c)
     if not 0 <= c < n:
-        raise IndexError(f"{what.capitalize()} {c} does not exist; there are {n} (0 to {n - 1}).")
+        raise OutOfRange(f"{what.capitalize()} {c} does not exist; there are {n} (0 to {n - 1}).")
     return c

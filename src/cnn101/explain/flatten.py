@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.layers import Dense, Flatten
+from ..errors import InputError, OutOfRange
 from ._common import check_channel, layer_of, single
 from .ranges import running_sum, symmetric
 
@@ -30,12 +31,12 @@ class FlattenMap:
     def index(self, row: int, col: int, channel: int) -> int:
         h, w, c = self.shape
         if not (0 <= row < h and 0 <= col < w and 0 <= channel < c):
-            raise IndexError(f"({row}, {col}, {channel}) is outside the {h}×{w}×{c} array {self.source!r}.")
+            raise OutOfRange(f"({row}, {col}, {channel}) is outside the {h}×{w}×{c} array {self.source!r}.")
         return (int(row) * w + int(col)) * c + int(channel)
 
     def position(self, index: int) -> tuple[int, int, int]:
         if not 0 <= index < self.size:
-            raise IndexError(f"Flatten index {index} is outside 0..{self.size - 1}.")
+            raise OutOfRange(f"Flatten index {index} is outside 0..{self.size - 1}.")
         h, w, c = self.shape
         row, rest = divmod(int(index), w * c)
         col, ch = divmod(rest, c)
@@ -56,7 +57,7 @@ def flatten_map(model, layer: str | None = None) -> FlattenMap:
     if layer is None:
         flats = [lay.name for lay in model.layers if isinstance(lay, Flatten)]
         if not flats:
-            raise ValueError("The model has no Flatten layer.")
+            raise InputError("The model has no Flatten layer.")
         layer = flats[0]
     layer_of(model, layer, Flatten, "Flatten")
     source = model.previous(layer)
@@ -114,7 +115,7 @@ class DenseNeuron:
     def grid(self, vector) -> np.ndarray:
         """A per-input vector (inputs, weights or contributions) as (H, W, C) of the flattened layer."""
         if self.flatten is None:
-            raise ValueError(f"The inputs of {self.layer!r} do not come from a Flatten layer.")
+            raise InputError(f"The inputs of {self.layer!r} do not come from a Flatten layer.")
         return self.flatten.grid(vector)
 
     def top(self, k: int = 10) -> np.ndarray:

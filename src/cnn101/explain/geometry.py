@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.layers import pad_amounts
+from ..errors import InputError, OutOfRange
+from ._common import _whole
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,10 @@ class WindowGeometry:
 
     def check(self, i: int, j: int) -> None:
         oh, ow = self.output_hw
+        if not (_whole(i) and _whole(j)):
+            raise InputError(f"An output position is two whole numbers (row, column), not ({i!r}, {j!r}).")
         if not (0 <= i < oh and 0 <= j < ow):
-            raise IndexError(f"Output position ({i}, {j}) is outside the {oh}×{ow} output.")
+            raise OutOfRange(f"Output position ({i}, {j}) is outside the {oh}×{ow} output.")
 
     @property
     def positions(self) -> np.ndarray:

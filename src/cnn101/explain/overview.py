@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.layers import Flatten, MaxPool2D, ReLU, Softmax
+from ..errors import InputError, NameNotFound, OutOfRange
 from ._common import symmetric
 from .input_channel import channel_names
 
@@ -80,7 +81,7 @@ class Edges:
     def incoming(self, j: int) -> tuple[int, ...]:
         """Source neurons feeding target neuron j."""
         if not 0 <= j < self.n_target:
-            raise IndexError(f"Neuron {j} does not exist; the column has {self.n_target}.")
+            raise OutOfRange(f"Neuron {j} does not exist; the column has {self.n_target}.")
         return tuple(range(self.n_source)) if self.connection == "all" else (j,)
 
     def pairs(self) -> list[tuple[int, int]]:
@@ -115,7 +116,7 @@ class Layout:
         for col in self.columns:
             if col.name == key:
                 return col
-        raise KeyError(f"No column named {key!r}; columns are {[c.name for c in self.columns]}.")
+        raise NameNotFound(f"No column named {key!r}; columns are {[c.name for c in self.columns]}.")
 
     def edges_into(self, key) -> Edges | None:
         """The edges arriving at a column (None for the input)."""
@@ -187,7 +188,7 @@ class Overview:
 
     def __init__(self, model, trace, lay: Layout | None = None):
         if getattr(trace, "batched", False):
-            raise ValueError("The Overview shows one image; trace a single image (H×W×C), not a batch.")
+            raise InputError("The Overview shows one image; trace a single image (H×W×C), not a batch.")
         self.model = model
         self.trace = trace
         self.layout = lay or layout(model)
@@ -228,7 +229,7 @@ class Overview:
     def range(self, key, scope: str = "unit") -> tuple[float, float]:
         """The colour range (lo, hi) of a column under a scope; input and output always (0, 1)."""
         if scope not in SCOPES:
-            raise ValueError(f"Unknown colour scope {scope!r}; choose one of {', '.join(SCOPES)}.")
+            raise InputError(f"Unknown colour scope {scope!r}; choose one of {', '.join(SCOPES)}.")
         col = self.column(key)
         if col.kind in ("input", "output"):
             return 0.0, 1.0
@@ -257,11 +258,11 @@ class Overview:
         column = self.column(key)
         v = self.values(column.index)
         if not 0 <= neuron < column.neurons:
-            raise IndexError(f"Neuron {neuron} does not exist; {column.name} has {column.neurons}.")
+            raise OutOfRange(f"Neuron {neuron} does not exist; {column.name} has {column.neurons}.")
         if column.is_grid:
             h, w = column.shape[:2]
             if row is None or col is None or not (0 <= row < h and 0 <= col < w):
-                raise IndexError(f"Cell ({row}, {col}) is outside {column.name}'s {h}×{w} grid.")
+                raise OutOfRange(f"Cell ({row}, {col}) is outside {column.name}'s {h}×{w} grid.")
             return float(v[neuron, row, col])
         return float(v[neuron])
 

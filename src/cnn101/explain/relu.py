@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.layers import ReLU
+from ..errors import InputError
 from ._common import check_channel, layer_of, single, symmetric
 
 
@@ -53,7 +54,7 @@ def relu_detail(trace, layer: str, channel: int | None = None) -> ReluDetail:
     x, y = trace[source], trace[layer]
     if x.ndim == 3:
         if channel is None:
-            raise ValueError(f"Layer {layer!r} has {x.shape[2]} channels; choose one with channel=...")
+            raise InputError(f"Layer {layer!r} has {x.shape[2]} channels; choose one with channel=...")
         c = check_channel(channel, x.shape[2])
         return ReluDetail(layer, source, c, x[:, :, c], y[:, :, c])
     return ReluDetail(layer, source, None, x, y)

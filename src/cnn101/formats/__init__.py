@@ -1,13 +1,14 @@
 """Model files ↔ engine models: our own format, TF.js layers-models, and Keras `.keras` files."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..engine import Sequential
 from ..errors import ModelError
 from . import keras_file, native, tfjs
 from .from_files import model_from_files
+from .json_reader import names, read_json
+from .paths import read_file, shard_reader
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 BUNDLED_NAME = "tiny-vgg"
@@ -26,6 +27,9 @@ def load_model(path=None, class_names=None) -> Sequential:
             raise ModelError("No bundled model is installed yet (weights/tiny-vgg.json). Train one with "
                              "'python -m training.train' or pass the path of a model file.")
         return native.load_model(p)
+    if not isinstance(path, (str, Path)):
+        raise ModelError(f"load_model takes a path (text or pathlib.Path), not {type(path).__name__}; for files in "
+                         "memory use cnn101.formats.model_from_files({name: bytes}).")
     p = Path(path)
     if p.is_dir():
         for candidate in ("model.json", f"{BUNDLED_NAME}.json"):
@@ -43,14 +47,11 @@ def load_model(path=None, class_names=None) -> Sequential:
     if suffix == ".npz":
         model = native.load_model(p)
     elif suffix == ".json":
-        try:
-            head = json.loads(p.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ModelError(f"{p.name} is not valid JSON ({e}).") from None
+        head = read_json(read_file(p), p.name)
         if isinstance(head, dict) and head.get("format") == native.FORMAT:
             model = native.load_model(p)
         elif isinstance(head, dict) and "modelTopology" in head:
-            return tfjs.model_from_json(head, lambda s: (p.parent / s).read_bytes(), class_names)
+            return tfjs.model_from_json(head, shard_reader(p.parent, p.name), class_names, p.name)
         else:
             raise ModelError(f"{p.name} is neither a cnn101 model card nor a TF.js model.json.")
     elif suffix in (".h5", ".hdf5"):
@@ -58,7 +59,7 @@ def load_model(path=None, class_names=None) -> Sequential:
     else:
         raise ModelError(f"Unknown model file type '{suffix}'; use a .json card + .npz, a TF.js model.json, or .keras.")
     if class_names is not None:
-        model = Sequential(model.layers, model.input_shape, class_names, model.name, model.card)
+        model = Sequential(model.layers, model.input_shape, names(class_names, "class_names"), model.name, model.card)
     return model
 
 

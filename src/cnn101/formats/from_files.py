@@ -12,24 +12,27 @@ which file and what to choose instead.
 from __future__ import annotations
 
 import importlib.util
-import json
-import tempfile
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Mapping
 
 from ..engine import Sequential
 from ..errors import ModelError
 from . import keras_file, native, tfjs
+from .json_reader import MAX_JSON_BYTES, names, read_json
 
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 CHOOSE = ("choose a TF.js model.json with its .bin weight files, a cnn101 .json card with its .npz, "
           "or a .keras file")
 
 
-def _json(data: bytes):
+def _json(data: bytes, name: str = "file", problems: dict | None = None):
+    """The JSON in `data`, or None when it is not JSON cnn101 would read (too big, too deep, not UTF-8);
+    the reason is kept in `problems[name]`."""
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return read_json(data, name, MAX_JSON_BYTES)
+    except ModelError as e:
+        if problems is not None:
+            problems[name] = str(e)
         return None
 
 
@@ -41,7 +44,7 @@ def _labels(files: dict[str, bytes], used: set[str]) -> tuple[list[str] | None, 
         if name.lower().endswith(".json"):
             doc = _json(data)
             if isinstance(doc, dict) and isinstance(doc.get("labels"), list):
-                return [str(x) for x in doc["labels"]], name
+                return names(doc["labels"], f"The labels in {name}"), name
     for name, data in files.items():
         low = name.lower()
         if low.endswith(".txt") and ("label" in low or "class" in low):
@@ -55,7 +58,25 @@ def _labels(files: dict[str, bytes], used: set[str]) -> tuple[list[str] | None, 
 
 def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential:
     """The model in `files` (file name → bytes; folders in names are ignored)."""
-    files = {PurePath(str(name).replace("\\", "/")).name: bytes(data) for name, data in files.items()}
+    if not isinstance(files, Mapping):
+        raise ModelError(f"model_from_files takes a mapping of file name → bytes, not {type(files).__name__}; "
+                         "e.g. {'model.json': open('model.json', 'rb').read(), …}.")
+    chosen: dict[str, bytes] = {}
+    for name, data in files.items():
+        if not isinstance(name, str):
+            raise ModelError(f"File names must be text, not {type(name).__name__} ({name!r}).")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ModelError(f"The contents of {name} must be bytes, not {type(data).__name__}; read files in binary "
+                             "mode (open(path, 'rb').read()).")
+        base = PurePath(name.replace("\\", "/")).name
+        if not base:
+            raise ModelError(f"{name!r} is not a file name.")
+        data = bytes(data)
+        if base in chosen and chosen[base] != data:
+            raise ModelError(f"Two different files named {base} were chosen (from different folders); choose the "
+                             "files of one model only.")
+        chosen[base] = data
+    files = chosen
     if not files:
         raise ModelError(f"No files were chosen: {CHOOSE}.")
     total = sum(len(d) for d in files.values())
@@ -63,12 +84,13 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
         raise ModelError(f"The chosen files add up to {total / 2**20:.1f} MB, more than the {MAX_TOTAL_BYTES / 2**20:g} MB "
                          "cnn101 takes; choose only the model's files (a model for cnn101 is usually well under 10 MB).")
     cards, topologies, kerases = [], [], []
+    problems: dict[str, str] = {}
     for name, data in sorted(files.items()):
         low = name.lower()
         if low.endswith(".keras"):
             kerases.append(name)
         elif low.endswith(".json"):
-            doc = _json(data)
+            doc = _json(data, name, problems)
             if isinstance(doc, dict) and doc.get("format") == native.FORMAT:
                 cards.append(name)
             elif isinstance(doc, dict) and "modelTopology" in doc:
@@ -77,6 +99,8 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
             raise ModelError(f"{name} is a legacy Keras .h5 file, which cnn101 does not read; save the model as "
                              ".keras (Keras 3) or export it to TF.js.")
     entries = cards + topologies + kerases
+    if not entries and problems:
+        raise ModelError(next(iter(problems.values())))
     if not entries:
         raise ModelError(f"None of the chosen files ({', '.join(sorted(files))}) is a model: {CHOOSE}.")
     if len(entries) > 1:
@@ -91,7 +115,7 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
         if weights not in files:
             raise ModelError(f"The weights of {entry} were not chosen: select {entry[:-5]}.npz together with it.")
         used.add(weights)
-        model = native.model_from_bytes(files[entry], files[weights])
+        model = native.model_from_bytes(files[entry], files[weights], (entry, weights))
     elif entry in topologies:
         def read(path: str) -> bytes:
             shard = PurePath(path).name
@@ -101,17 +125,15 @@ def model_from_files(files: Mapping[str, bytes], class_names=None) -> Sequential
             used.add(shard)
             return files[shard]
 
-        model = tfjs.model_from_json(_json(files[entry]), read)
+        model = tfjs.model_from_json(read_json(files[entry], entry), read, where=entry)
     else:
         if importlib.util.find_spec("h5py") is None:
             raise ModelError(f"Reading {entry} needs h5py, which is not available here (the web page does not "
                              "include it). In Python: cnn101.load_model('model.keras').save('model'), then choose "
                              "model.json and model.npz; or export the model to TF.js.")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / entry
-            path.write_bytes(files[entry])
-            model = keras_file.load(path)
-    labels, where = (list(class_names), "class_names") if class_names is not None else _labels(files, used)
+        model = keras_file.model_from_bytes(files[entry])
+    labels, where = (names(class_names, "class_names"), "class_names") if class_names is not None \
+        else _labels(files, used)
     if labels is not None:
         if len(labels) != model.num_classes:
             raise ModelError(f"{where} has {len(labels)} labels, but the model has {model.num_classes} classes: "

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..engine import LAYER_TYPES, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
 from ..errors import ModelError
+from .archive import NpzWeights
+from .paths import read_file
+from .json_reader import arr, int_pair, integer, names, obj, read_json, shape, string
 
 FORMAT = "cnn101-model"
 VERSION = 1
@@ -51,11 +53,14 @@ def save_model(model: Sequential, path) -> tuple[Path, Path]:
     return json_path, npz_path
 
 
-def _layer(cfg: dict, weights) -> object:
-    kind, name = cfg.get("kind"), cfg.get("name")
-    if kind not in LAYER_TYPES:
-        raise ModelError(f"Layer '{name}' has kind '{kind}', which this version of cnn101 does not know "
+def _layer(i: int, cfg, weights) -> object:
+    cfg = obj(cfg, f"Layer {i + 1} of the model card")
+    name = string(cfg.get("name"), f"The name of layer {i + 1} of the model card")
+    kind = cfg.get("kind")
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
+        raise ModelError(f"Layer '{name}' has kind {kind!r}, which this version of cnn101 does not know "
                          f"(known: {', '.join(LAYER_TYPES)}).")
+    where = f"Layer '{name}' of the model card:"
 
     def w(var):
         key = f"{name}/{var}"
@@ -63,41 +68,53 @@ def _layer(cfg: dict, weights) -> object:
             raise ModelError(f"Layer '{name}': the weights file has no '{key}'. The .npz and .json do not match.")
         return weights[key]
 
+    def use_bias():
+        v = cfg.get("use_bias", True)
+        if not isinstance(v, bool):
+            raise ModelError(f"{where} use_bias must be true or false, not {v!r}.")
+        return v
+
     if kind == "conv2d":
         k = w("kernel")
-        if list(k.shape[:2]) != list(cfg.get("kernel_size", k.shape[:2])) or k.shape[3] != cfg.get("filters", k.shape[3]):
+        if k.ndim != 4:
+            raise ModelError(f"Layer '{name}': a conv kernel must have 4 axes (kh, kw, in, out), got shape {k.shape}.")
+        ks = int_pair(cfg["kernel_size"], f"{where} kernel_size") if "kernel_size" in cfg else tuple(k.shape[:2])
+        filters = integer(cfg.get("filters", k.shape[3]), f"{where} filters", 1)
+        if tuple(k.shape[:2]) != tuple(ks) or k.shape[3] != filters:
             raise ModelError(f"Layer '{name}': kernel shape {k.shape} does not match the card "
                              f"(kernel_size {cfg.get('kernel_size')}, filters {cfg.get('filters')}).")
-        return Conv2D(name, k, w("bias") if cfg.get("use_bias", True) else None, cfg.get("strides", 1),
-                      cfg.get("padding", "valid"))
+        return Conv2D(name, k, w("bias") if use_bias() else None, int_pair(cfg.get("strides", 1), f"{where} strides"),
+                      string(cfg.get("padding", "valid"), f"{where} padding"))
     if kind == "dense":
         k = w("kernel")
-        if k.ndim != 2 or k.shape[1] != cfg.get("units", k.shape[1]):
+        if k.ndim != 2 or k.shape[1] != integer(cfg.get("units", k.shape[-1]), f"{where} units", 1):
             raise ModelError(f"Layer '{name}': kernel shape {k.shape} does not match the card (units {cfg.get('units')}).")
-        return Dense(name, k, w("bias") if cfg.get("use_bias", True) else None)
+        return Dense(name, k, w("bias") if use_bias() else None)
     if kind == "maxpool2d":
-        return MaxPool2D(name, cfg.get("pool_size", 2), cfg.get("strides"), cfg.get("padding", "valid"))
+        strides = cfg.get("strides")
+        return MaxPool2D(name, int_pair(cfg.get("pool_size", 2), f"{where} pool_size"),
+                         None if strides is None else int_pair(strides, f"{where} strides"),
+                         string(cfg.get("padding", "valid"), f"{where} padding"))
     return {"relu": ReLU, "flatten": Flatten, "softmax": Softmax}[kind](name)
 
 
-def model_from_bytes(card_bytes: bytes, npz_bytes: bytes) -> Sequential:
-    try:
-        card = json.loads(card_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelError(f"The model card is not valid JSON ({e}).") from None
+def model_from_bytes(card_bytes: bytes, npz_bytes: bytes, names_of: tuple[str, str] | None = None) -> Sequential:
+    """A model from the bytes of its card and weights (`names_of`: their file names, for messages)."""
+    card_name, npz_name = names_of or ("(.json)", "(.npz)")
+    card = obj(read_json(card_bytes, f"The model card {card_name}"), f"The model card {card_name}")
     if card.get("format") != FORMAT:
         raise ModelError(f"The JSON file is not a cnn101 model card (format is {card.get('format')!r}).")
-    if int(card.get("version", 0)) > VERSION:
-        raise ModelError(f"The model card has version {card.get('version')}; this cnn101 reads up to {VERSION}. Upgrade cnn101.")
-    try:
-        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as z:
-            weights = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ModelError(f"The weights file (.npz) is damaged or truncated ({e}).") from None
-    layers = [_layer(cfg, weights) for cfg in card.get("layers", [])]
+    version = integer(card.get("version", VERSION), "The model card's version", 0)
+    if version > VERSION:
+        raise ModelError(f"The model card has version {version}; this cnn101 reads up to {VERSION}. Upgrade cnn101.")
+    weights = NpzWeights(npz_bytes, f"The weights file {npz_name}")  # only arrays the card names are read
+    layers = [_layer(i, cfg, weights) for i, cfg in enumerate(arr(card.get("layers", []), "The card's 'layers'"))]
     extra = {k: v for k, v in card.items() if k not in ("format", "version", "name", "input_shape", "class_names",
                                                        "layers", "param_count")}
-    return Sequential(layers, card.get("input_shape", ()), card.get("class_names"), card.get("name", "model"), extra)
+    class_names = card.get("class_names")
+    return Sequential(layers, shape(card.get("input_shape"), "The card's input_shape"),
+                      None if class_names is None else names(class_names, "The card's class_names"),
+                      string(card.get("name", "model"), "The card's name"), extra)
 
 
 def load_model(path) -> Sequential:
@@ -105,4 +122,4 @@ def load_model(path) -> Sequential:
     for p in (json_path, npz_path):
         if not p.exists():
             raise ModelError(f"{p} is missing; a cnn101 model is a .json card and a .npz of weights side by side.")
-    return model_from_bytes(json_path.read_bytes(), npz_path.read_bytes())
+    return model_from_bytes(read_file(json_path), read_file(npz_path), (json_path.name, npz_path.name))

@@ -13,40 +13,60 @@ import numpy as np
 
 from ..engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
 from ..errors import ModelError
+from .json_reader import arr, names, obj, read_json, shape, string
 from .keras_config import build_layers, sequential_layers
+from .paths import read_file, shard_reader
 
 DTYPES = {"float32": np.dtype("<f4")}
 
 
-def read_weights(manifest: list[dict], read: Callable[[str], bytes]) -> dict[str, np.ndarray]:
-    """Every weight of the manifest by name, checking dtype, quantization and shard lengths."""
+#: All weights of one model at most (the shards are read only after the manifest's sizes add up).
+MAX_WEIGHT_BYTES = 256 * 1024 * 1024
+
+
+def read_weights(manifest, read: Callable[[str], bytes], where: str = "model.json") -> dict[str, np.ndarray]:
+    """Every weight of the manifest by name, checking types, dtype, quantization and sizes before reading."""
     weights: dict[str, np.ndarray] = {}
-    for group in manifest:
-        paths = group.get("paths", [])
+    plan, total = [], 0
+    for g, group in enumerate(arr(manifest, f"The weightsManifest of {where}")):
+        group = obj(group, f"Group {g + 1} of the weightsManifest in {where}")
+        paths = [string(p, f"A weight file name in {where}") for p in arr(group.get("paths", []), f"The paths of group {g + 1} in {where}")]
+        entries = []
+        for w in arr(group.get("weights", []), f"The weights of group {g + 1} in {where}"):
+            w = obj(w, f"A weight entry in {where}")
+            name = string(w.get("name", "?"), f"A weight's name in {where}")
+            quant = w.get("quantization")
+            if quant is not None:
+                dt = quant.get("dtype", "?") if isinstance(quant, dict) else quant
+                raise ModelError(f"Weight '{name}' is quantized ({dt!r}); cnn101 needs float32 weights. "
+                                 "Convert the model without quantization.")
+            dtype = w.get("dtype", "float32")
+            if not isinstance(dtype, str) or dtype not in DTYPES:
+                raise ModelError(f"Weight '{name}' has dtype {dtype!r}; cnn101 reads float32 weights only.")
+            shp = shape(w.get("shape", []), f"The shape of weight '{name}' in {where}")
+            nbytes = math.prod(shp) * DTYPES[dtype].itemsize
+            total += nbytes
+            if total > MAX_WEIGHT_BYTES:
+                raise ModelError(f"{where} declares more than {MAX_WEIGHT_BYTES / 2**20:g} MB of weights (at '{name}' "
+                                 f"{shp}); cnn101 explains small models. Choose a smaller model.")
+            entries.append((name, dtype, shp, nbytes))
+        plan.append((paths, entries))
+    for paths, entries in plan:
         try:
             blob = b"".join(read(p) for p in paths)
         except FileNotFoundError as e:
-            raise ModelError(f"A weight file named in model.json is missing: {e.filename or e}. "
+            raise ModelError(f"A weight file named in {where} is missing: {e.filename or e}. "
                              "Keep the .bin shards next to model.json.") from None
         offset = 0
-        for w in group.get("weights", []):
-            name = w.get("name", "?")
-            if "quantization" in w:
-                raise ModelError(f"Weight '{name}' is quantized ({w['quantization'].get('dtype', '?')}); "
-                                 "cnn101 needs float32 weights. Convert the model without quantization.")
-            dtype = w.get("dtype", "float32")
-            if dtype not in DTYPES:
-                raise ModelError(f"Weight '{name}' has dtype {dtype}; cnn101 reads float32 weights only.")
-            shape = tuple(int(d) for d in w.get("shape", []))
-            nbytes = math.prod(shape) * DTYPES[dtype].itemsize
+        for name, dtype, shp, nbytes in entries:
             if offset + nbytes > len(blob):
-                raise ModelError(f"The weight shards end early: '{name}' {shape} needs bytes {offset}–{offset + nbytes} "
+                raise ModelError(f"The weight shards end early: '{name}' {shp} needs bytes {offset}–{offset + nbytes} "
                                  f"but the shards {paths} hold only {len(blob)}. A .bin file is truncated.")
-            weights[name] = np.frombuffer(blob, DTYPES[dtype], count=math.prod(shape), offset=offset).reshape(shape).astype(np.float32)
+            weights[name] = np.frombuffer(blob, DTYPES[dtype], count=math.prod(shp), offset=offset).reshape(shp).astype(np.float32)
             offset += nbytes
         if offset != len(blob):
             raise ModelError(f"The weight shards {paths} hold {len(blob)} bytes but the manifest describes {offset}; "
-                             "model.json and its .bin files do not belong together.")
+                             f"{where} and its .bin files do not belong together.")
     return weights
 
 
@@ -64,33 +84,33 @@ def _ordered(name: str, entries: list[tuple[str, np.ndarray]]) -> list[np.ndarra
     return [a for _, a in sorted(entries, key=lambda e: order.get(e[0], 2))]
 
 
-def model_from_json(doc: dict, read: Callable[[str], bytes], class_names=None) -> Sequential:
+def model_from_json(doc, read: Callable[[str], bytes], class_names=None, where: str = "model.json") -> Sequential:
     """Build a model from a parsed model.json and a function that returns a shard's bytes by path."""
+    doc = obj(doc, where)
     if doc.get("format") not in (None, "layers-model"):
-        raise ModelError(f"This is a TF.js '{doc.get('format')}' model; cnn101 reads TF.js layers-models "
+        raise ModelError(f"This is a TF.js {doc.get('format')!r} model; cnn101 reads TF.js layers-models "
                          "(tensorflowjs_converter --output_format tfjs_layers_model).")
     topo = doc.get("modelTopology")
     if not isinstance(topo, dict):
-        raise ModelError("model.json has no 'modelTopology'; it is not a TF.js layers-model.")
-    model_config = topo.get("model_config", topo)
+        raise ModelError(f"{where} has no 'modelTopology' object; it is not a TF.js layers-model.")
+    model_config = obj(topo.get("model_config", topo), f"The model_config in {where}")
     configs, input_shape, name = sequential_layers(model_config)
     if input_shape is None:
         raise ModelError("The model does not declare its input shape (batch_input_shape on the first layer).")
-    weights = _by_layer(read_weights(doc.get("weightsManifest", []), read))
+    weights = _by_layer(read_weights(doc.get("weightsManifest", []), read, where))
     layers, notes = build_layers(configs, lambda n: _ordered(n, weights.get(n, [])))
-    meta = doc.get("userDefinedMetadata") or {}
-    card = {"source_format": "tfjs-layers", "notes": notes, **meta.get("cnn101", {})}
-    return Sequential(layers, input_shape, class_names or meta.get("class_names"), name=card.get("name", name), card=card)
+    meta = obj(doc.get("userDefinedMetadata") or {}, f"The userDefinedMetadata in {where}")
+    card = {"source_format": "tfjs-layers", "notes": notes, **obj(meta.get("cnn101", {}), f"userDefinedMetadata.cnn101 in {where}")}
+    labels = class_names if class_names is not None else meta.get("class_names")
+    return Sequential(layers, input_shape, None if labels is None else names(labels, f"The class names of {where}"),
+                      name=string(card.get("name", name), f"The model name in {where}"), card=card)
 
 
 def load(path, class_names=None) -> Sequential:
-    """Read `model.json` and the shards next to it."""
+    """Read `model.json` and the shards next to it (plain file names in its folder only)."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelError(f"{path.name} is not valid JSON ({e}); is it a TF.js model.json?") from None
-    return model_from_json(doc, lambda p: (path.parent / p).read_bytes(), class_names)
+    doc = read_json(read_file(path), path.name)
+    return model_from_json(doc, shard_reader(path.parent, path.name), class_names, path.name)
 
 
 # --- writing (the inverse of the reader), for benchmarks and for users of TF.js ---------------------
