@@ -76,15 +76,27 @@ def _matmul_inner(a_t: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _long_step(p: int, q: int) -> int:
+    """How much of the long axis one product of a (p, ·) by a (·, q) shape may take. Measured with OpenBLAS here
+    (10×10 channels): up to ~4096 the time grows linearly and stays on one thread; at 16 000 it is 3–8× slower
+    per column, and with 65 536 a second thread made one product 17× slower on the shared machine."""
+    return max(256, min(4096, 2 * _SINGLE_THREAD_MNK // max(1, p * q)))
+
+
 def _matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b.T for a (p, k), b (q, k) with few rows and a long k. One call: OpenBLAS keeps such products on one
-    thread (same time with OPENBLAS_NUM_THREADS=1 or 2 here), and splitting k cost more than it saved."""
-    return a @ b.T
+    """a @ b.T for a (p, k), b (q, k) with few rows and a long k, summed over blocks of k."""
+    step = _long_step(a.shape[0], b.shape[0])
+    out = a[:, :step] @ b[:, :step].T
+    for i in range(step, a.shape[1], step):
+        out += a[:, i:i + step] @ b[:, i:i + step].T
+    return out
 
 
 def _add_matmul_cols(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """out += a @ b for a (p, k) small, b (k, r) with a long r (one call, as `_matmul_nt`)."""
-    out += a @ b
+    """out += a @ b for a (p, k) small, b (k, r) with a long r, in blocks of columns."""
+    step = _long_step(a.shape[0], a.shape[1])
+    for i in range(0, b.shape[1], step):
+        out[:, i:i + step] += a @ b[:, i:i + step]
 
 
 class Layer:
