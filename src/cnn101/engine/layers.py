@@ -82,6 +82,29 @@ def _matmul_inner(a_t: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _long_step(p: int, q: int) -> int:
+    """How much of the long axis one product of a (p, ·) by a (·, q) shape may take. Measured with OpenBLAS here
+    (10×10 channels): up to ~4096 the time grows linearly and stays on one thread; at 16 000 it is 3–8× slower
+    per column, and with 65 536 a second thread made one product 17× slower on the shared machine."""
+    return max(256, min(4096, 2 * _SINGLE_THREAD_MNK // max(1, p * q)))
+
+
+def _matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b.T for a (p, k), b (q, k) with few rows and a long k, summed over blocks of k."""
+    step = _long_step(a.shape[0], b.shape[0])
+    out = a[:, :step] @ b[:, :step].T
+    for i in range(step, a.shape[1], step):
+        out += a[:, i:i + step] @ b[:, i:i + step].T
+    return out
+
+
+def _add_matmul_cols(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """out += a @ b for a (p, k) small, b (k, r) with a long r, in blocks of columns."""
+    step = _long_step(a.shape[0], a.shape[1])
+    for i in range(0, b.shape[1], step):
+        out[:, i:i + step] += a @ b[:, i:i + step]
+
+
 class Layer:
     """A layer: `forward` maps a batch to a batch; `output_shape` maps a shape without batch."""
 
@@ -236,27 +259,28 @@ class Conv2D(Layer):
         return gx, grads
 
     def _backward_stride1(self, xp, gy, gk, need_input):
-        """Stride 1 without copying windows: gy is laid on the padded input's grid (zeros past the output's
-        edge), so the input under tap (di, dj) of every position is one contiguous run of the flattened padded
-        input, shifted by di·Wp + dj (a shift that wraps into the next row meets only those zeros). The runs
-        stop at the last output position, so the last tap's run ends exactly at the input's end."""
+        """Stride 1 without copying windows, channels first: gy is laid on the padded input's grid (zeros past
+        the output's edge), so the input under tap (di, dj) of every position is one contiguous run of the
+        flattened padded input, shifted by di·Wp + dj (a shift that wraps into the next row meets only those
+        zeros); the runs stop at the last output position. With channels as rows, each tap is two products of
+        a few rows by a long run (OpenBLAS does these 2–4× faster than the long-by-narrow ones of HWC)."""
         kh, kw, cin, cout = self.kernel.shape
         n, hp, wp, _ = xp.shape
         oh, ow = gy.shape[1:3]
         m = n * hp * wp
         run = m - (kh - 1) * wp - (kw - 1)  # = (n−1)·Hp·Wp + (oh−1)·Wp + ow: up to the last output position
-        xf = np.ascontiguousarray(xp).reshape(m, cin)
-        ge = np.zeros((n, hp, wp, cout), np.float32)
-        ge[:, :oh, :ow] = gy
-        ge = ge.reshape(m, cout)[:run]
-        gxf = np.zeros((m, cin), np.float32) if need_input else None
+        xt = np.ascontiguousarray(xp.reshape(m, cin).T)  # (cin, m)
+        gt = np.zeros((cout, n, hp, wp), np.float32)
+        gt[:, :, :oh, :ow] = gy.transpose(3, 0, 1, 2)
+        gt = gt.reshape(cout, m)[:, :run]  # (cout, run)
+        gxt = np.zeros((cin, m), np.float32) if need_input else None
         for di in range(kh):
             for dj in range(kw):
                 off = di * wp + dj
-                gk[di, dj] = _matmul_inner(xf[off:off + run], ge)
+                gk[di, dj] = _matmul_nt(xt[:, off:off + run], gt)
                 if need_input:
-                    gxf[off:off + run] += _matmul_rows(ge, self.kernel[di, dj].T)
-        return gxf.reshape(xp.shape) if need_input else None
+                    _add_matmul_cols(gxt[:, off:off + run], self.kernel[di, dj], gt)
+        return np.ascontiguousarray(gxt.T).reshape(xp.shape) if need_input else None
 
     def _backward_strided(self, xp, gy, gk, need_input):
         kh, kw, cin, cout = self.kernel.shape
