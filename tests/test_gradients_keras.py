@@ -13,20 +13,24 @@ TensorFlow is a test dependency (scripts/setup.sh dev); these tests must run, ne
 from __future__ import annotations
 
 import math
-import os
 import zlib
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import pytest
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import cnn101
+from cnn101.dataset import Dataset, default_root
 
-import cnn101  # noqa: E402
-from cnn101.dataset import Dataset, default_root  # noqa: E402
+# TensorFlow is imported when these tests run (the tf_keras fixture of conftest, which also marks them
+# 'tf'), not when they are collected: the fast layer and a machine without TensorFlow can still collect.
+tf = keras = L = None
 
-L = keras.layers
+
+@pytest.fixture(autouse=True, scope="module")
+def _tensorflow(tf_keras):
+    global tf, keras, L
+    tf, keras = tf_keras
+    L = keras.layers
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 REL = 1e-5
 
@@ -222,6 +226,8 @@ def test_pool_ties_route_like_tensorflow(keras_cases):
 
 def keras_copy(model):
     """A Keras Sequential with the engine model's layers and weights (fused nothing: one Keras layer each)."""
+    import keras
+    L = keras.layers
     layers = []
     for layer in model.layers:
         if layer.kind == "conv2d":

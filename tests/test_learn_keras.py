@@ -5,21 +5,23 @@ max(1, |weight|). Models: the shipped Tiny VGG on real images, the synthetic mod
 an overlapping pool), and a model with a hidden dense layer that ends in logits."""
 from __future__ import annotations
 
-import os
+import numpy as np
+import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import cnn101
+from cnn101 import learn
+from cnn101.dataset import Dataset, default_root
+from models import synthetic_image, synthetic_model
+from test_gradients import small_model
+from test_gradients_keras import keras_copy
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+tf = keras = None  # imported when the tests run (conftest's tf_keras fixture marks them 'tf'), not at collection
 
-import cnn101  # noqa: E402
-from cnn101 import learn  # noqa: E402
-from cnn101.dataset import Dataset, default_root  # noqa: E402
-from models import synthetic_image, synthetic_model  # noqa: E402
-from test_gradients import small_model  # noqa: E402
-from test_gradients_keras import keras_copy  # noqa: E402
+
+@pytest.fixture(autouse=True, scope="module")
+def _tensorflow(tf_keras):
+    global tf, keras
+    tf, keras = tf_keras
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
