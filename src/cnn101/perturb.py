@@ -156,7 +156,8 @@ def gaussian_blur(x, sigma: float = 1.0) -> np.ndarray:
         return a
     r = max(1, math.ceil(3 * s))
     t = np.arange(-r, r + 1, dtype=np.float64)
-    wts = np.exp(-0.5 * (t / s) ** 2)
+    with np.errstate(over="ignore"):  # a tiny sigma: (t/s)² overflows to inf, and exp(−inf) is the 0 it should be
+        wts = np.exp(-0.5 * (t / s) ** 2)
     return _edge_filter(a, wts / wts.sum())
 
 
