@@ -33,6 +33,8 @@ class Hover:
         self.app = app
         self.info = dom.el("info")
         self.current = None  # (col, neuron) highlighted
+        self.pointer = "mouse"  # the last pointerdown's pointerType
+        self.armed = None  # (col, neuron) a first tap showed; a second tap on it opens it
 
     def mount(self, stage_frame) -> None:
         dom.on(stage_frame, "pointermove", self._moved)
@@ -52,6 +54,8 @@ class Hover:
         return ov.describe(col, neuron)
 
     def _moved(self, event) -> None:
+        if event.type == "pointerdown":
+            self.pointer = str(event.pointerType or "mouse")
         if self.app.ov is None:
             return
         hit = _neuron_of(event.target)
@@ -80,6 +84,10 @@ class Hover:
             self.app.back()
             return
         col, neuron, _ = hit
+        if self.pointer == "touch" and self.armed != (col, neuron):
+            self.armed = (col, neuron)  # a first tap shows the value (what hover shows); the second opens
+            return
+        self.armed = None
         self.app.open(col, neuron)
 
     def _key_on_neuron(self, event) -> None:
