@@ -142,3 +142,41 @@ def test_first_tap_shows_the_value_second_tap_opens(s):
     top = s.top()
     assert top["kind"] == "conv" and top["filter"] == 1
     s.escape_all()
+
+
+def _level(s) -> int:
+    return len(s.views())
+
+
+def _wait_level(s, n: int) -> None:
+    s.page.wait_for_function(f"JSON.parse(cnn101_views()).length === {n}", timeout=10_000)
+    level = s.state()["level"]
+    assert level == n + 1 and (f"level={n + 1}" in s.query()) == (n > 0), (level, s.query())
+
+
+def test_back_goes_up_one_level_and_forward_down_again(s):
+    s.page.set_viewport_size({"width": 1440, "height": 900})
+    s.escape_all()
+    conv = [c for c in s.columns() if c["kind"] == "conv2d"][1]
+    start = s.page.url
+    open_neuron(s, conv["index"], 2)
+    s.page.click("#conv-view .cv-in >> nth=1")
+    _wait_level(s, 2)
+    s.page.go_back(wait_until="commit")
+    _wait_level(s, 1)
+    assert s.top()["kind"] == "conv" and s.top()["filter"] == 2
+    s.page.go_back(wait_until="commit")
+    _wait_level(s, 0)
+    assert s.page.url == start  # still the app: Back did not leave it
+    s.page.go_forward(wait_until="commit")
+    _wait_level(s, 1)
+    assert s.top()["kind"] == "conv" and s.top()["filter"] == 2
+    s.page.go_forward(wait_until="commit")
+    _wait_level(s, 2)
+    assert "part=1" in s.query()
+    s.page.keyboard.press("Escape")  # Esc is one level up too, and Forward comes back down
+    _wait_level(s, 1)
+    s.page.go_forward(wait_until="commit")
+    _wait_level(s, 2)
+    s.escape_all()
+    _wait_level(s, 0)
