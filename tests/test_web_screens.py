@@ -180,3 +180,38 @@ def test_back_goes_up_one_level_and_forward_down_again(s):
     _wait_level(s, 2)
     s.escape_all()
     _wait_level(s, 0)
+
+
+def test_legends_by_default_and_wording(s):
+    """Legends show without 'show detail'; the conv detail says 'input · red' (not 'input — input · red') and
+    'input channel 0' (not 'input channel channel 0'); the info line speaks of the open view, not of an old
+    hover position; text that is no address is said to be no address (not 'HTTP 404')."""
+    s.page.set_viewport_size({"width": 1440, "height": 900})
+    s.escape_all()
+    assert not s.state()["detail"] and s.page.locator(".ov-legend").first.is_visible()
+    convs = [c for c in s.columns() if c["kind"] == "conv2d"]
+    first_conv, second = convs[0], convs[1]
+    s.page.hover(f'.ov-neuron[data-col="{first_conv["index"]}"][data-neuron="0"]')
+    assert "row" in s.page.text_content("#info")
+    open_neuron(s, first_conv["index"], 0)
+    info = s.page.text_content("#info")
+    assert "row" not in info and first_conv["name"] in info and "open" in info
+    s.page.click("#conv-view .cv-in >> nth=0")
+    s.page.wait_for_selector("#dp-conv", state="visible")
+    caps = s.page.eval_on_selector_all("#dp-conv figcaption", "els => els.map((e) => e.textContent)")
+    src = s.columns()[0]
+    assert f"{src['name']} · red" in caps and not any("—" in c and src["name"] + " ·" in c for c in caps), caps
+    s.escape_all()
+    assert "Hover" in s.page.text_content("#info")
+    open_neuron(s, second["index"], 0)
+    s.page.click("#conv-view .cv-in >> nth=0")
+    s.page.wait_for_selector("#dp-conv", state="visible")
+    options = s.page.eval_on_selector_all("#dp-conv .cvd-mode option", "els => els.map((e) => e.textContent)")
+    assert not any("channel channel" in o for o in options) and "input channel 0" in options, options
+    s.escape_all()
+    s.page.fill("#url-input", "not a url at all")
+    s.page.click("#url-load")
+    s.page.wait_for_selector("#input-error:not([hidden])")
+    error = s.page.text_content("#input-error")
+    assert "not a web address" in error and "404" not in error, error
+    s.page.fill("#url-input", "")

@@ -118,6 +118,8 @@ class App:
                 else:
                     views.restore(want)
             self._set_state(self.state)
+            if self.state.level == 1:
+                dom.el("info").textContent = HINT
         finally:
             self._popping = False
 
@@ -270,6 +272,8 @@ class App:
             return
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
+        # the info line spoke of a hover position on the Overview; now the open view shows the numbers
+        dom.el("info").textContent = f"{column.name} · neuron {neuron} is open: Esc or Back returns to the Overview."
 
     def deeper(self, part: str) -> None:
         """A level-2 view opens its `part` (level 3); that view pushes itself on views.STACK."""
@@ -287,9 +291,11 @@ class App:
                 self._expected_pops += 1
                 views.close_view()
                 window.history.back()
-                return
-            self._set_state(self.state.back())
-            views.close_view()
+            else:
+                self._set_state(self.state.back())
+                views.close_view()
+            if self.state.level == 1:
+                dom.el("info").textContent = HINT
 
     # --- for tests and benchmarks --------------------------------------------------------------
     def snapshot(self) -> str:

@@ -225,6 +225,9 @@ class InputPanel:
         if not text:
             self.error("Paste the address of an image first.")
             return
+        if any(ch.isspace() for ch in text):  # e.g. 'not a url at all': not an address, not a missing file
+            self.error("That is not a web address; it should start with https:// and name an image file.")
+            return
         try:
             url = str(window.URL.new(text, window.location.href).href)
         except Exception:
