@@ -215,3 +215,46 @@ def test_legends_by_default_and_wording(s):
     error = s.page.text_content("#input-error")
     assert "not a web address" in error and "404" not in error, error
     s.page.fill("#url-input", "")
+
+
+def test_examples_are_one_tab_stop_with_distinct_names_and_whole_rows(s):
+    s.page.set_viewport_size({"width": 1440, "height": 900})
+    s.escape_all()
+    info = s.page.eval_on_selector_all("#examples .example", """els => els.map((b) => [b.getAttribute('tabindex'),
+        b.getAttribute('aria-label'), b.getBoundingClientRect().top, b.getBoundingClientRect().bottom])""")
+    if len(info) < 2:
+        pytest.skip("the site has fewer than two examples")
+    assert [t for t, *_ in info].count("0") == 1
+    names = [n for _, n, *_ in info]
+    assert len(set(names)) == len(names), names
+    box = s.page.eval_on_selector("#examples", "e => { e.scrollTop = 0; const r = e.getBoundingClientRect(); "
+                                               "return [r.top, r.bottom]; }")
+    shown = [(t, b) for *_, t, b in info if t < box[1]]
+    assert all(b <= box[1] + 0.5 for _, b in shown), "a row of examples is cut by the scroll box"
+    s.page.focus('#examples .example[tabindex="0"]')
+    first = s.page.evaluate("document.activeElement.dataset.id")
+    s.page.keyboard.press("ArrowRight")
+    second = s.page.evaluate("document.activeElement.dataset.id")
+    assert second != first and s.page.get_attribute(f'#examples .example[data-id="{second}"]', "tabindex") == "0"
+    s.page.keyboard.press("Home")
+
+
+def test_before_python_the_page_says_so_and_does_not_jump(s, app_url):
+    """A page whose Python never starts (its PyScript held back): the prerendered Overview shows a 'starting'
+    cursor and says so in the info line; the example strip already has its final height (no jump)."""
+    ready = s.page.evaluate("() => [document.querySelector('#examples').getBoundingClientRect().height, "
+                            "document.querySelector('main').getBoundingClientRect().top + scrollY]")
+    page = s.context.new_page()
+    page.set_viewport_size(s.page.viewport_size)
+    page.route("**/pyscript/core.js", lambda route: None)  # never answered: Python does not start
+    try:
+        page.goto(app_url, wait_until="commit")  # (its DOMContentLoaded waits for core.js)
+        page.wait_for_selector(".ov-neuron")
+        assert page.evaluate("document.documentElement.dataset.ready") is None
+        assert page.eval_on_selector(".ov-neuron", "e => getComputedStyle(e).cursor") == "progress"
+        assert "Starting Python" in page.text_content("#info")
+        before = page.evaluate("() => [document.querySelector('#examples').getBoundingClientRect().height, "
+                               "document.querySelector('main').getBoundingClientRect().top + scrollY]")
+        assert before == pytest.approx(ready, abs=0.5), (before, ready)
+    finally:
+        page.close()
