@@ -258,3 +258,18 @@ def test_before_python_the_page_says_so_and_does_not_jump(s, app_url):
         assert before == pytest.approx(ready, abs=0.5), (before, ready)
     finally:
         page.close()
+
+
+def test_pool_output_is_drawn_at_its_input_scale(s):
+    """The max-pool detail draws input and output cells at one pitch: the output looks as much smaller as it is."""
+    s.page.set_viewport_size({"width": 1440, "height": 900})
+    s.escape_all()
+    col = s.column("maxpool2d")
+    open_neuron(s, col["index"], 0)
+    s.page.wait_for_selector("#dp-pool", state="visible")
+    sizes = s.page.evaluate("""() => ['input', 'output'].map((g) => { const e = document.querySelector(
+        `#dp-pool svg[data-grid="${g}"]`); return [parseFloat(e.dataset.pitch), e.getBoundingClientRect().width]; })""")
+    (p_in, w_in), (p_out, w_out) = sizes
+    assert p_in == pytest.approx(p_out)
+    assert w_out < 0.75 * w_in, sizes  # Tiny VGG: 2×2 windows, stride 2 → half as wide
+    s.escape_all()
