@@ -273,3 +273,43 @@ def test_pool_output_is_drawn_at_its_input_scale(s):
     assert p_in == pytest.approx(p_out)
     assert w_out < 0.75 * w_in, sizes  # Tiny VGG: 2×2 windows, stride 2 → half as wide
     s.escape_all()
+
+
+def test_a_non_square_model_is_drawn_non_square(s, tmp_path):
+    """A 48×40 (height × width) model: the input image, the Overview's neurons and the conv view's channels
+    keep the 6:5 shape instead of square frames. The site's model comes back at the end."""
+    from cnn101.engine import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
+    import numpy as np
+    from web_page import choose
+
+    rng = np.random.default_rng(3)
+    model = Sequential([
+        Conv2D("c1", rng.normal(0, 0.3, (3, 3, 3, 2)).astype(np.float32), np.zeros(2, np.float32)), ReLU("r1"),
+        Conv2D("c2", rng.normal(0, 0.3, (3, 3, 2, 2)).astype(np.float32), np.zeros(2, np.float32)),
+        MaxPool2D("p1", 2, 2, "valid"), Flatten("f"),
+        Dense("out", rng.normal(0, 0.1, (22 * 18 * 2, 3)).astype(np.float32), np.zeros(3, np.float32)),
+        Softmax("out_softmax")], (48, 40, 3), ["a", "b", "c"], name="tall")
+    model.save(tmp_path / "tall")
+    s.page.set_viewport_size({"width": 1440, "height": 900})
+    s.escape_all()
+    st = choose(s.page, sorted(tmp_path.iterdir()))
+    try:
+        assert st["model_error"] is None and st["model"]["input_shape"] == [48, 40, 3], st["model_error"]
+        ratio = lambda sel: s.page.eval_on_selector(sel, "e => { const r = e.getBoundingClientRect(); "  # noqa: E731
+                                                         "return r.width / r.height; }")
+        assert ratio("#input-canvas") == pytest.approx(40 / 48, abs=0.02)
+        assert ratio('.ov-neuron[data-col="0"][data-neuron="0"]') == pytest.approx(40 / 48, abs=0.03)
+        assert ratio('.ov-neuron[data-col="1"][data-neuron="0"]') == pytest.approx(38 / 46, abs=0.03)
+        open_neuron(s, 3, 0)  # c2: two 46×38 input channels
+        s.page.wait_for_selector("#conv-view", state="visible")
+        assert ratio("#conv-view .cv-in >> nth=0") == pytest.approx(38 / 46, abs=0.03)
+        check_fits(s, "non-square-conv", "1440x900")
+        s.escape_all()
+        s.page.click(".ov-neuron[data-col='4'][data-neuron='0']")  # the pool detail: 44×36 → 22×18
+        s.page.wait_for_selector("#dp-pool", state="visible")
+        assert ratio('#dp-pool svg[data-grid="output"]') == pytest.approx(18 / 22, abs=0.03)
+        s.escape_all()
+    finally:
+        before = s.state()["model_attempts"]
+        s.page.click("#model-reset")
+        s.page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {before}", timeout=60_000)

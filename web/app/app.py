@@ -170,7 +170,10 @@ class App:
             self.view.fade()
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
-        dom.paint(dom.el("input-canvas"), dom.rgb_to_rgba(x))
+        canvas = dom.el("input-canvas")
+        dom.paint(canvas, dom.rgb_to_rgba(x))
+        h, w = int(x.shape[0]), int(x.shape[1])  # a non-square input keeps its shape in the 96 px frame
+        canvas.style.width, canvas.style.height = f"{96 * w / max(h, w):.1f}px", f"{96 * h / max(h, w):.1f}px"
         dom.el("input-caption").textContent = input_caption(label, self.model)
         dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)
