@@ -51,14 +51,19 @@ def test_neurons_are_focusable_buttons_in_column_order(s):
     nodes = s.page.eval_on_selector_all("[data-neuron]", """e => e.map(n => [+n.dataset.col, +n.dataset.neuron,
         n.getAttribute('tabindex'), n.getAttribute('role'), n.getAttribute('aria-label') || ''])""")
     assert len(nodes) == sum(c["neurons"] for c in s.columns())
-    assert all(t == "0" and r == "button" and label for _, _, t, r, label in nodes)
+    assert all(r == "button" and label for _, _, t, r, label in nodes)
+    assert [t for *_, t, _, _ in nodes].count("0") == 1  # the Overview is one Tab stop (issue 17) ...
     assert [(c, n) for c, n, *_ in nodes] == sorted((c, n) for c, n, *_ in nodes)  # DOM order = columns, then neurons
-    # Tab from one neuron goes to the next one
+    # ... and arrow keys move inside it: Down to the next neuron, Right to the next column
     col = s.column("relu")
     s.page.focus(f'[data-col="{col["index"]}"][data-neuron="0"]')
-    s.page.keyboard.press("Tab")
+    s.page.keyboard.press("ArrowDown")
     a = active(s)
     assert (int(a["col"]), int(a["neuron"])) == (col["index"], 1)
+    s.page.keyboard.press("ArrowRight")
+    a = active(s)
+    assert int(a["col"]) == col["index"] + 1
+    assert s.page.get_attribute(f'[data-col="{a["col"]}"][data-neuron="{a["neuron"]}"]', "tabindex") == "0"
     assert s.page.inner_text("#info")  # the info line (aria-live) describes the focused neuron
 
 
@@ -177,7 +182,9 @@ def test_reduced_motion_opens_paused_without_animation(calm):
 
 def test_tap_does_what_hover_does(calm):
     col = calm.column("maxpool2d")
-    calm.page.tap(f'[data-col="{col["index"]}"][data-neuron="1"]')
+    calm.page.tap(f'[data-col="{col["index"]}"][data-neuron="1"]')  # the first tap shows the value (issue 17)
+    assert col["name"] in calm.page.text_content("#info") and calm.views() == []
+    calm.page.tap(f'[data-col="{col["index"]}"][data-neuron="1"]')  # the second opens
     calm.page.wait_for_selector("#dp-pool", state="visible")
     grid = calm.top()["grid"]
     x, y = calm.cell_point('#dp-pool svg[data-grid="output"]', grid[0] - 1, 0)

@@ -135,7 +135,7 @@ def test_scopes_detail_and_the_url(live):
             assert "scope=global" in page.url and "detail=1" in page.url
             _b.screenshot(page, "overview-detail-global", full_page=False)
     page.uncheck("#detail")
-    assert not page.locator(".ov-legend").first.is_visible()
+    assert page.locator(".ov-legend").first.is_visible()  # the colour key shows without 'show detail' too
     assert "scope=" not in page.url and "detail" not in page.url
 
 
@@ -282,7 +282,10 @@ def test_narrow_window_scales_the_overview_to_fit(live):
         page.wait_for_function("document.querySelector('.ov-stage').style.transform.startsWith('scale(')")
         frame = page.locator("#stage-frame").bounding_box()
         stage = page.locator(".ov-stage").bounding_box()  # the transformed box
-        assert stage["x"] + stage["width"] <= frame["x"] + frame["width"] + 1
+        # it fits, or (neurons are never drawn below 24 px, issue 17) the frame scrolls sideways to the rest
+        scroll = page.eval_on_selector("#stage-frame", "f => f.scrollWidth - f.clientWidth")
+        assert stage["x"] + stage["width"] <= frame["x"] + frame["width"] + 1 + scroll
+        assert page.eval_on_selector(".ov-neuron", "e => e.getBoundingClientRect().width") >= 24
         # hovering still finds the right cell in the scaled stage
         st = state(page)
         ov = overview(model, model.trace(page_input(st)))

@@ -26,6 +26,9 @@ class App:
         self.examples = examples
         views.register_all()
         self.state = State.from_query(str(window.location.search))
+        self._depth = 0  # history entries this page pushed below the one it was opened with
+        self._expected_pops = 0  # popstate events of our own history.back() still to come
+        self._popping = False  # applying a Back / Forward: no new history entries
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
         self.hover = Hover(self)
         self.inputs = InputPanel(model, examples, self.set_image)
@@ -78,14 +81,47 @@ class App:
         detail.disabled = False
         dom.on(detail, "change", self._detail_changed)
         dom.on(window, "resize", lambda e: self.view.fit())
+        dom.on(window, "popstate", self._popped)
         dom.on(dom.el("stage-frame"), "click", self._label_clicked)
         self._apply_detail()
 
     # --- state ---------------------------------------------------------------------------------
     def _set_state(self, state: State) -> None:
+        """The state and the URL. Going a level deeper adds a history entry (so that the browser's Back goes
+        up one level and Forward down again); everything else replaces the current one."""
+        deeper = state.level > self.state.level and not self._popping
         self.state = state
         url = str(window.location.pathname) + state.to_query()
-        window.history.replaceState(None, "", url)
+        if deeper:
+            self._depth += 1
+            window.history.pushState(window.JSON.parse(f'{{"cnn101": {self._depth}}}'), "", url)
+        else:
+            window.history.replaceState(window.history.state, "", url)
+
+    def _popped(self, _event) -> None:
+        """Browser Back / Forward: show the level the entry's URL names (up: close views; down: reopen)."""
+        st = window.history.state
+        self._depth = int(st.cnn101) if st is not None and hasattr(st, "cnn101") else 0
+        if self._expected_pops > 0:  # our own history.back() after Esc: the views are already closed
+            self._expected_pops -= 1
+            self._set_state(self.state)
+            return
+        want = State.from_query(str(window.location.search))
+        self._popping = True
+        try:
+            while self.state.level > max(1, want.level) and views.STACK:
+                self.state = self.state.back()
+                views.close_view()
+            if want.level > self.state.level and want.selected:
+                if self.state.level == 1:
+                    self._reopen(want)
+                else:
+                    views.restore(want)
+            self._set_state(self.state)
+            if self.state.level == 1:
+                dom.el("info").textContent = HINT
+        finally:
+            self._popping = False
 
     def _scope_changed(self, event) -> None:
         scope = str(event.target.value)
@@ -134,7 +170,10 @@ class App:
             self.view.fade()
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
-        dom.paint(dom.el("input-canvas"), dom.rgb_to_rgba(x))
+        canvas = dom.el("input-canvas")
+        dom.paint(canvas, dom.rgb_to_rgba(x))
+        h, w = int(x.shape[0]), int(x.shape[1])  # a non-square input keeps its shape in the 96 px frame
+        canvas.style.width, canvas.style.height = f"{96 * w / max(h, w):.1f}px", f"{96 * h / max(h, w):.1f}px"
         dom.el("input-caption").textContent = input_caption(label, self.model)
         dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)
@@ -236,6 +275,8 @@ class App:
             return
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
+        # the info line spoke of a hover position on the Overview; now the open view shows the numbers
+        dom.el("info").textContent = f"{column.name} · neuron {neuron} is open: Esc or Back returns to the Overview."
 
     def deeper(self, part: str) -> None:
         """A level-2 view opens its `part` (level 3); that view pushes itself on views.STACK."""
@@ -247,8 +288,17 @@ class App:
 
     def back(self) -> None:
         if self.state.level > 1:
-            self._set_state(self.state.back())
-            views.close_view()
+            if self._depth > 0:  # the level came with a history entry: go back from it (kept for Forward);
+                self.state = self.state.back()  # the URL follows when that popstate arrives (_popped)
+                self._depth -= 1
+                self._expected_pops += 1
+                views.close_view()
+                window.history.back()
+            else:
+                self._set_state(self.state.back())
+                views.close_view()
+            if self.state.level == 1:
+                dom.el("info").textContent = HINT
 
     # --- for tests and benchmarks --------------------------------------------------------------
     def snapshot(self) -> str:

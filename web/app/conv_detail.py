@@ -65,7 +65,8 @@ class ConvDetail(DetailView):
         """A selector between the channels and the whole neuron (wire() reports a choice to the parent view)."""
         here = "whole" if self.channel is None else str(self.channel)
         options = [("whole", "the whole neuron (all channels + bias)")]
-        options += [(str(c), f"input channel {name}") for c, name in enumerate(self.captions)]
+        options += [(str(c), f"input {name}" if name.startswith("channel") else f"input channel {name}")
+                    for c, name in enumerate(self.captions)]
         opts = "".join(f'<option value="{v}"{" selected" if v == here else ""}>{esc(t)}</option>' for v, t in options)
         return f'<label class="cvd-mode-label">show <select class="cvd-mode">{opts}</select></label>'
 
@@ -83,8 +84,9 @@ class ConvDetail(DetailView):
             return self._modes() + figs + eq.replace('<div class="dp-eq-wrap cvd-eq-wrap">',
                                      '<div class="dp-eq-wrap cvd-eq-wrap">' + rows, 1)
         c = int(self.channel)
+        from_image = getattr(self, "from_image", False)  # the network's input: 'input · red', said once
         return (self._modes() + figure(self.inp.svg(f"{n.source}, channel {self.captions[c]}"),
-                       f"input — {n.source} · {self.captions[c]}")
+                       f"{n.source} · {self.captions[c]}" if from_image else f"input — {n.source} · {self.captions[c]}")
                 + op("⋆") + figure(self._kernel_svg(), "kernel")
                 + op("=")
                 + figure(self.res.svg(f"result of channel {self.captions[c]}", windows=("out",)),
@@ -202,5 +204,6 @@ def open_detail(conv_view, part: str, start, autoplay: bool = True) -> DetailPan
     channel = None if part == "whole" else int(part)
     view = ConvDetail(conv_view.n, channel, conv_view.captions, conv_view._input_colours())
     view.autoplay = bool(autoplay)
+    view.from_image = conv_view.n.source == conv_view.app.layout.columns[0].name
     i, j = start
     return DetailPanel(conv_view.app, view, parent=conv_view, start=int(i) * int(view.grid[1]) + int(j))

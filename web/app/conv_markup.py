@@ -85,9 +85,13 @@ class ConvMarkup:
         s = min(1.0, (room - 30) / self.g.width) if room > 30 else 1.0
         self.scale = s
         self.root.style.width = f"{min(room, max(780.0, self.g.width * s + 30)):.0f}px"
-        self.stage.style.transform = f"scale({s:.4f})" if s < 1 else ""
+        self.stage.style.transform = f"scale({s:.4f})" if s < 1 else ""  # kept by every later style write
         frame.style.height = f"{self.g.height * s:.0f}px"
         frame.style.width = f"{self.g.width * s:.0f}px"
+
+    def _scale_style(self) -> str:
+        """The stage's scale as a style declaration (the sweep rewrites the whole style attribute)."""
+        return f"transform: scale({self.scale:.4f})" if getattr(self, "scale", 1.0) < 1 else ""
 
     def _resized(self, _event=None) -> None:
         """The window changed size: refit the stage, and slide the Overview apart for the new widths."""

@@ -103,7 +103,8 @@ class ConvSweep:
 
     def _frame_style(self) -> None:
         """One style write: the kernel windows, the cursors and the reveal of every result."""
-        self.stage.setAttribute("style", self.base_style + ";" + R.frame_style(self.g, self.cursor, self.sweep.revealed))
+        self.stage.setAttribute("style", ";".join((self.base_style, self._scale_style(),
+                                                   R.frame_style(self.g, self.cursor, self.sweep.revealed))))
         if self.cursor is not None:
             i, j = self.cursor
             self.pos_el.textContent = f"position ({i}, {j}) · {self.g.step(i, j) + 1} of {self.g.steps}"

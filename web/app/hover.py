@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import dom
 
+ARROWS = ("ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End")
 HINT = "Hover over a neuron to see its value; click it to look inside."
 
 
@@ -33,6 +34,8 @@ class Hover:
         self.app = app
         self.info = dom.el("info")
         self.current = None  # (col, neuron) highlighted
+        self.pointer = "mouse"  # the last pointerdown's pointerType
+        self.armed = None  # (col, neuron) a first tap showed; a second tap on it opens it
 
     def mount(self, stage_frame) -> None:
         dom.on(stage_frame, "pointermove", self._moved)
@@ -52,6 +55,8 @@ class Hover:
         return ov.describe(col, neuron)
 
     def _moved(self, event) -> None:
+        if event.type == "pointerdown":
+            self.pointer = str(event.pointerType or "mouse")
         if self.app.ov is None:
             return
         hit = _neuron_of(event.target)
@@ -80,14 +85,42 @@ class Hover:
             self.app.back()
             return
         col, neuron, _ = hit
+        if self.pointer == "touch" and self.armed != (col, neuron):
+            self.armed = (col, neuron)  # a first tap shows the value (what hover shows); the second opens
+            return
+        self.armed = None
         self.app.open(col, neuron)
 
     def _key_on_neuron(self, event) -> None:
+        hit = _neuron_of(event.target)
+        if hit is None:
+            return
         if event.key in ("Enter", " "):
-            hit = _neuron_of(event.target)
-            if hit is not None:
-                event.preventDefault()
-                self.app.open(hit[0], hit[1])
+            event.preventDefault()
+            self.app.open(hit[0], hit[1])
+        elif event.key in ARROWS and not (event.altKey or event.ctrlKey or event.metaKey):
+            event.preventDefault()  # the Overview is one Tab stop: arrow keys move between its neurons
+            self._move_focus(hit[0], hit[1], hit[2], event.key)
+
+    def _move_focus(self, col: int, neuron: int, node, key: str) -> None:
+        """Up / Down: the neuron above / below; Left / Right: the neighbouring column, at the same height
+        (proportionally); Home / End: the column's first / last neuron."""
+        columns = self.app.layout.columns
+        here = columns[col].neurons
+        if key in ("ArrowLeft", "ArrowRight"):
+            to_col = min(len(columns) - 1, max(0, col + (1 if key == "ArrowRight" else -1)))
+            n = columns[to_col].neurons
+            to = min(n - 1, int((neuron + 0.5) * n / max(1, here)))
+        else:
+            to_col = col
+            to = {"ArrowUp": neuron - 1, "ArrowDown": neuron + 1, "Home": 0, "End": here - 1}[key]
+            to = min(here - 1, max(0, to))
+        target = self.app.view.element_of(to_col, to)
+        if target is None:
+            return
+        node.tabIndex = -1
+        target.tabIndex = 0
+        target.focus()
 
     def _key(self, event) -> None:
         if event.key == "Escape":

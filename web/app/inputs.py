@@ -29,6 +29,17 @@ class Example:
         return EXAMPLES + self.file
 
 
+def example_names(examples) -> list[str]:
+    """One accessible name per example: its label, numbered when a label is shared ('koala 2 of 4')."""
+    count, seen, out = {}, {}, []
+    for e in examples:
+        count[e.label] = count.get(e.label, 0) + 1
+    for e in examples:
+        seen[e.label] = seen.get(e.label, 0) + 1
+        out.append(e.label if count[e.label] == 1 else f"{e.label} {seen[e.label]} of {count[e.label]}")
+    return out
+
+
 async def load_examples() -> tuple[list[Example], list[str]]:
     """(examples, class labels in output order) from examples/index.json; empty when the site has none."""
     try:
@@ -74,10 +85,12 @@ class InputPanel:
         else:
             strip.innerHTML = "".join(
                 f'<button type="button" class="example" role="option" data-id="{html.escape(e.id)}" '
-                f'title="{html.escape(e.label)}" aria-label="example: {html.escape(e.label)}">'
+                f'tabindex="{0 if k == 0 else -1}" title="{html.escape(e.label)}" '
+                f'aria-label="example: {html.escape(name)}">'
                 f'<img src="{html.escape(e.url)}" alt="" width="40" height="40" loading="lazy"></button>'
-                for e in self.order)
+                for k, (e, name) in enumerate(zip(self.order, example_names(self.order))))
         dom.on(strip, "click", self._example_clicked)
+        dom.on(strip, "keydown", self._example_key)  # one Tab stop; arrow keys move between the examples
         dom.on(dom.el("upload"), "change", self._file_chosen)
         dom.on(dom.el("url-form"), "submit", self._url_submitted)
         panel = dom.el("input-panel")
@@ -87,10 +100,33 @@ class InputPanel:
             dom.el(name).disabled = False
 
     def mark(self, image_id: str) -> None:
-        for b in dom.el("examples").querySelectorAll("button.example"):
+        buttons = list(dom.el("examples").querySelectorAll("button.example"))
+        if not any(b.dataset.id == image_id for b in buttons):  # an upload: the Tab stop stays where it is
+            image_id = None
+        for b in buttons:
             selected = b.dataset.id == image_id
             b.classList.toggle("selected", selected)
             b.setAttribute("aria-selected", "true" if selected else "false")
+            if image_id is not None:
+                b.tabIndex = 0 if selected else -1
+
+    def _example_key(self, event) -> None:
+        """Arrow keys, Home and End move the focus (and the one Tab stop) between the example buttons."""
+        buttons = list(dom.el("examples").querySelectorAll("button.example"))
+        here = event.target.closest("button.example") if hasattr(event.target, "closest") else None
+        if here is None or not buttons:
+            return
+        k = next((i for i, b in enumerate(buttons) if b.isSameNode(here)), 0)
+        row = max(1, round(float(dom.el("examples").clientWidth) / max(1.0, float(here.offsetWidth) + 4)))
+        moves = {"ArrowRight": k + 1, "ArrowLeft": k - 1, "ArrowDown": k + row, "ArrowUp": k - row,
+                 "Home": 0, "End": len(buttons) - 1}
+        if event.key not in moves:
+            return
+        event.preventDefault()
+        to = min(len(buttons) - 1, max(0, moves[event.key]))
+        for i, b in enumerate(buttons):
+            b.tabIndex = 0 if i == to else -1
+        buttons[to].focus()
 
     def error(self, message: str | None) -> None:
         self.error_el.textContent = message or ""
@@ -224,6 +260,9 @@ class InputPanel:
         text = str(dom.el("url-input").value).strip()
         if not text:
             self.error("Paste the address of an image first.")
+            return
+        if any(ch.isspace() for ch in text):  # e.g. 'not a url at all': not an address, not a missing file
+            self.error("That is not a web address; it should start with https:// and name an image file.")
             return
         try:
             url = str(window.URL.new(text, window.location.href).href)

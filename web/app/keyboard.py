@@ -43,7 +43,7 @@ def _uses_arrows(target) -> bool:
 
 
 def _keydown(event) -> None:
-    if event.key not in MOVES or event.altKey or event.ctrlKey or event.metaKey:
+    if event.key not in MOVES or event.altKey or event.ctrlKey or event.metaKey or event.defaultPrevented:
         return
     top = views.top()
     if _uses_arrows(event.target) or top is None:

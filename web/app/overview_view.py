@@ -7,6 +7,8 @@ from pyscript import window
 
 from . import dom
 
+MIN_NEURON_PX = 24  # the smallest side of a neuron on screen (a phone scrolls the Overview sideways instead)
+
 
 class OverviewView:
     def __init__(self, frame, lay):
@@ -44,9 +46,11 @@ class OverviewView:
             return
         width = float(self.frame.clientWidth) or self.geo.width
         s = min(1.0, width / self.geo.width)
+        s = max(s, min(1.0, MIN_NEURON_PX / self.geo.node))  # readable on a phone: scroll sideways instead
         self.stage.style.transform = f"scale({s:.4f})" if s < 1 else ""
         self.frame.style.height = f"{self.geo.height * s:.0f}px"
-        self.frame.style.overflowX = "hidden" if s < 1 else ""  # the scaled stage fits; no scroll bar
+        fits = self.geo.width * s <= width + 0.5
+        self.frame.style.overflowX = "hidden" if fits and s < 1 else ""  # the scaled stage fits; no scroll bar
 
     def paint(self, ov, scope: str) -> None:
         """Repaint every heatmap, the probability bars and the legends for this Overview and scope."""

@@ -22,9 +22,8 @@ class PoolView(DetailView):
         self.grid = tuple(int(v) for v in g.output_hw)
         self.lo, self.hi = self.d.range
         self.mx = Matrix.of(self.d.input, self.lo, self.hi, "input", pad=g.pad, box=300)
-        # output cells as wide as a stride of input cells, so both matrices are about the same size
-        out_pitch = min(40.0, self.mx.pitch * max(g.strides))
-        self.my = Matrix.of(self.d.output, self.lo, self.hi, "output", box=out_pitch * max(self.grid))
+        # both at one scale: the output is drawn smaller than its input, as pooling makes it (issue 17)
+        self.my = Matrix.of(self.d.output, self.lo, self.hi, "output", pitch=self.mx.pitch)
         (ph, pw), (sh, sw) = g.size, g.strides
         pad = "" if not any(g.pad) else ", padded with −∞ (grey)"
         self.subtitle = (f"{layer}, channel {channel}: {ph}×{pw} windows, stride {sh}"

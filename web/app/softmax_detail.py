@@ -42,12 +42,12 @@ class SoftmaxView(DetailView):
                 f'<td>{cell(p, -1, 1, digits=4, name="prob")}</td>'
                 f'<td><span class="bar" style="width:{max(1.0, p * 120):.1f}px"></span>'
                 f'<span class="pct">{p:.1%}</span></td></tr>')
-        table = ('<table class="dp-softmax"><thead><tr><th>class</th><th>logit l</th><th>exp(l)</th>'
+        table = ('<div class="dp-scroll"><table class="dp-softmax"><thead><tr><th>class</th><th>logit l</th><th>exp(l)</th>'
                  '<th>p = exp(l) / Σ</th><th></th></tr></thead><tbody>' + "".join(rows) + "</tbody>"
                  f'<tfoot><tr><td class="name">Σ</td><td></td>'
                  f'<td>{cell(d.total, 0, 1, text=sig(d.total), name="total", plain=True)}</td>'
                  f'<td>{cell(d.prob_sum, -1, 1, digits=4, name="prob-sum")}</td><td></td></tr></tfoot>'
-                 "</table>")
+                 "</table></div>")  # a phone scrolls the table sideways
         return ('<div class="dp-eq-wrap"><div class="dp-eq" aria-hidden="true"></div>'
                 '<div class="dp-eq-note"></div></div>' + table)
 

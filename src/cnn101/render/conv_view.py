@@ -358,7 +358,7 @@ def panel_html(title: str, subtitle: str, description: str, stage: str, tutorial
     line (a live region) and the colour legends."""
     chosen = closest_speed(speed)
     options = "".join(f'<option value="{v:g}"{SELECTED if v == chosen else ""}>{v:g}×</option>' for v in SPEEDS)
-    return (f'<section id="conv-view" class="cv-view" role="region" aria-labelledby="cv-heading" '
+    return (f'<section id="conv-view" class="cv-view" role="dialog" aria-modal="false" aria-labelledby="cv-heading" '
             f'aria-describedby="cv-desc" tabindex="-1">'
             f'<header class="cv-head"><h2 id="cv-heading" class="cv-heading">{esc(title)}</h2>'
             f'<span class="cv-subtitle">{esc(subtitle)}</span>'

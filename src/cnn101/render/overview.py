@@ -193,7 +193,7 @@ def output_html(ov, geo: Geometry, col) -> str:
         name = _html.escape(col.neuron_labels[k])
         rows.append(
             f'<div class="ov-class{" top" if k == top else ""}" data-col="{col.index}" data-neuron="{k}" '
-            f'tabindex="0" role="button" aria-label="{name}: {p:.1%}" '
+            f'tabindex="-1" role="button" aria-label="{name}: {p:.1%}" '
             f'style="left:{_f(box.x)}px;top:{_f(box.y)}px;height:{_f(box.h)}px">'
             f'<span class="ov-bar" style="width:{BAR}px"><span class="ov-fill" style="width:{p * 100:.2f}%">'
             f'</span></span><span class="ov-name">{name}</span><span class="ov-pct">{p:.1%}</span></div>')
@@ -229,7 +229,8 @@ def overview_html(ov, geo: Geometry | None = None, scope: str = "unit", images: 
         for k, box in enumerate(cg.boxes):
             pos = f'style="left:{_f(box.x)}px;top:{_f(box.y)}px;width:{_f(box.w)}px;height:{_f(box.h)}px"'
             aria = _html.escape(f"{col.name}, {col.neuron_labels[k]}")
-            common = (f'class="ov-neuron" data-col="{col.index}" data-neuron="{k}" tabindex="0" role="button" '
+            stop = "0" if (col.index, k) == (0, 0) else "-1"  # one Tab stop; arrow keys move inside (roving)
+            common = (f'class="ov-neuron" data-col="{col.index}" data-neuron="{k}" tabindex="{stop}" role="button" '
                       f'aria-label="{aria}" {pos}')
             if images == "png":
                 body.append(f'<img {common} alt="" src="{_png_uri(rgba[k])}">')
