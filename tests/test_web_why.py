@@ -124,3 +124,46 @@ def test_the_url_restores_why_mode_and_one_click_goes_back(s):
         assert close(f32(col["values"], want.shape), want)
     out = st["columns"][-1]["index"]
     assert s.page.text_content(f'.ov-class[data-col="{out}"] .ov-pct').strip().endswith("%")
+
+
+def test_how_fragile_shows_the_fgsm_steps(s):
+    from cnn101.explain import fgsm
+    from cnn101.image import to_uint8
+
+    other = (int(s.trace().predicted) + 1) % len(s.model.class_names)
+    s.open(f"?why=1&class={other}")
+    wait_why(s, 1)
+    s.page.click("#fragile summary")
+    s.page.wait_for_function("+(document.getElementById('fragile').dataset.count || 0) >= 1")
+    want = fgsm(s.model, s.trace(), other)
+    names = s.model.class_names
+    count = 1
+    for index in (0, len(want.steps) - 1, 3):
+        if index:
+            s.page.fill("#fragile-eps", str(index))
+            s.page.dispatch_event("#fragile-eps", "input")
+            count += 1
+            s.page.wait_for_function(f"+document.getElementById('fragile').dataset.count >= {count}")
+        got = s.state()["why"]["fragile"]
+        step = want.steps[index]
+        assert got["target"] == other and got["epsilon"] == step.epsilon and got["predicted"] == step.predicted
+        assert got["epsilons"] == list(want.epsilons) and got["flip_epsilon"] == want.flip_epsilon
+        assert close(got["probs"], step.probs)
+        assert close(f32(got["image"], step.image.shape), step.image)
+        for canvas, image in (("fragile-image", step.image), ("fragile-diff", step.amplified)):
+            px = np.array(s.page.evaluate("""(id) => { const c = document.getElementById(id);
+                return [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data]; }""", canvas), np.int16)
+            rgb = to_uint8(image)
+            rgb = np.repeat(rgb, 3, axis=2) if rgb.ndim == 3 and rgb.shape[2] == 1 else rgb
+            assert int(np.max(np.abs(px.reshape(*image.shape[:2], 4)[..., :3] - rgb.reshape(*image.shape[:2], 3)))) <= 1
+        text = s.page.text_content("#fragile-prediction")
+        assert names[step.predicted] in text and ("flipped" in text) == (step.predicted != want.original_prediction)
+        flip = s.page.text_content("#fragile-flip")
+        assert (f"{want.flip_epsilon:g}." in flip) if want.flip_epsilon is not None else flip.startswith("None")
+    if s.which == "tiny":
+        s.page.set_viewport_size({"width": 390, "height": 844})
+        s.page.locator("#fragile").scroll_into_view_if_needed()
+        s.shot("why-fragile-tiny-390")
+        s.page.set_viewport_size({"width": 1440, "height": 900})
+        s.page.locator("#fragile").scroll_into_view_if_needed()
+        s.shot("why-fragile-tiny-1440")

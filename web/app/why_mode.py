@@ -19,6 +19,7 @@ from cnn101.render.overlay import overlay
 from pyscript import document
 
 from . import dom
+from .fragile_panel import FragilePanel
 from .state import ATTRIBUTIONS
 
 LABELS = {"gradient": "gradient", "gradient_x_input": "gradient × input", "smoothgrad": "SmoothGrad (n=16)",
@@ -54,6 +55,7 @@ class WhyMode:
         self.attr_ms = None  # the attribution's compute + paint time
         self.count = 0  # times the why Overview was painted (lets tests wait)
         self.panel = None
+        self.fragile = FragilePanel(self)  # 'How fragile is it?' (FGSM)
 
     # --- markup ------------------------------------------------------------------------------------
     def mount(self) -> None:
@@ -74,6 +76,7 @@ class WhyMode:
             'aria-label="The attribution over the input image"></canvas>'
             '<figcaption id="why-caption"></figcaption></figure></div>')
         info.parentNode.insertBefore(self.panel, info)
+        self.fragile.mount(dom.el("why-controls"))
         dom.on(dom.el("why-toggle"), "click", lambda e: self.set(why=not self.app.state.why))
         dom.on(dom.el("why-class"), "change", lambda e: self.set(target=int(e.target.value)))
         dom.on(dom.el("why-method"), "change", lambda e: self.set(method=str(e.target.value)))
@@ -131,6 +134,7 @@ class WhyMode:
         if self.gov is not None:
             self.compute_map()
             self.paint_overlay()
+            self.fragile.refresh()
         else:
             self.map = self.rgba = None
             self.panel.dataset.on = ""
@@ -178,7 +182,7 @@ class WhyMode:
     # --- for tests and benchmarks ------------------------------------------------------------------------
     def snapshot(self) -> dict:
         if self.gov is None:
-            return {"on": False, "count": self.count}
+            return {"on": False, "count": self.count, "fragile": self.fragile.snapshot()}
         cols = []
         for col in self.app.layout.columns:
             v = np.ascontiguousarray(self.gov.values(col.index), dtype="<f4")
@@ -190,7 +194,7 @@ class WhyMode:
                 "legends": [[lg.scope, list(lg.columns), lg.lo, lg.hi] for lg in self.gov.legends(self.app.state.scope)],
                 "map": base64.b64encode(m.tobytes()).decode("ascii"), "map_shape": list(m.shape),
                 "map_range": [self.map[1], self.map[2]] if self.map else None,
-                "paint_ms": self.paint_ms, "attr_ms": self.attr_ms}
+                "paint_ms": self.paint_ms, "attr_ms": self.attr_ms, "fragile": self.fragile.snapshot()}
 
     def json(self) -> str:
         return json.dumps(self.snapshot())
