@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-from app.state import FIELDS, PRESETS, SCOPES, Edit, State  # noqa: E402
+from app.state import ATTRIBUTIONS, FIELDS, PRESETS, SCOPES, Edit, State  # noqa: E402
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
 
@@ -120,3 +120,22 @@ def test_edits_are_in_the_url():
                                  "conv:0:blur", "conv:0:blur:,conv:0::1", "<b>:0:blur:"])
 def test_bad_edits_fall_back_to_none(bad):
     assert State.from_query("?" + urlencode({"edits": bad})).edits == ()
+
+
+@given(why=st.booleans(), target=st.integers(-1, 999), method=st.sampled_from(ATTRIBUTIONS),
+       opacity=st.sampled_from([0.0, 0.05, 0.6, 1.0]))
+def test_why_mode_round_trips(why, target, method, opacity):
+    s = State(why=why, target=target, method=method, opacity=opacity)
+    back = State.from_query(s.to_query())
+    if why:
+        assert back == s
+    else:  # class, method and opacity only belong to why mode
+        assert back == State()
+
+
+def test_why_mode_bad_values_fall_back():
+    s = State.from_query("?why=1&class=-3&method=lime&opacity=2")
+    assert s == State(why=True)
+    assert State.from_query("?class=2&method=gradcam").target == -1  # not in why mode: ignored
+    assert State.from_query("?why=1&class=2&method=gradcam&opacity=0.25") == State(why=True, target=2,
+                                                                                    method="gradcam", opacity=0.25)

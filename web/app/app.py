@@ -17,6 +17,7 @@ from .inputs import InputPanel
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
 from .state import SCOPES, Edit, State
+from .why_mode import WhyMode
 
 
 class App:
@@ -41,6 +42,7 @@ class App:
         self.image_label = ""
         self.switch_ms = None  # image chosen → every heatmap repainted (the last switch)
         self.edit_count = 0  # edits applied (lets tests wait for one)
+        self.why = WhyMode(self)  # 'Why this class?' (gradients, attribution)
 
     # --- start -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -50,6 +52,7 @@ class App:
             self.models.show_edits()
         self.hover.mount(dom.el("stage-frame"))
         self._wire_controls()
+        self.why.mount()
         ids = [e.id for e in self.examples]
         first = self.state.image if self.state.image in ids else (ids[0] if ids else "")
         if first:
@@ -128,7 +131,7 @@ class App:
         if scope in SCOPES and scope != self.state.scope:
             self._set_state(self.state.with_(scope=scope))
             if self.ov is not None:
-                self.view.paint(self.ov, scope)
+                self.why.paint()  # the activations, or the gradients in why mode
 
     def _detail_changed(self, event) -> None:
         self._set_state(self.state.with_(detail=bool(event.target.checked)))
@@ -181,6 +184,7 @@ class App:
         self.hover.current = None
         self.view.highlight(None, None)
         dom.el("info").textContent = HINT
+        self.why.refresh()  # why mode: the gradients of this image
         self.switch_ms = dom.now() - t0
         if views.STACK:  # the open views show the new image's numbers
             self._reopen(self.state)
@@ -328,6 +332,7 @@ class App:
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
             "model_attempts": self.models.attempts,
+            "why": self.why.snapshot(),
             "edits": self.edit_count, "edited": [list(k) for k in self.edits.edited()],
             "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,

@@ -47,7 +47,7 @@ class Hover:
         dom.on(dom.document_root(), "keydown", self._key)
 
     def describe(self, event, col: int, neuron: int, node) -> str:
-        ov = self.app.ov
+        ov = self.app.why.shown()  # the gradients in why mode
         column = ov.column(col)
         if column.is_grid:
             row, c = cell_at(event if event.type != "focusin" else None, node, column.shape)

@@ -8,6 +8,8 @@ view), 3 a view opened from inside level 2 (`part` says which: an input channel,
 is the window position of the open detail view (output row, col; or a class index), `speed` the animation
 speed (a factor of the one speed ladder, cnn101.render.clock.SPEEDS), `edits` the conv neurons whose
 kernel (a preset) or bias the learner changed, so that a shared link reproduces an edited network.
+`why=1` shows the gradients of `class` (default: the prediction) with the attribution `method` over the
+input at `opacity` (why_mode.py).
 
 Table-driven, in the spirit of TF Playground's state.ts: FIELDS declares every query key once, with how
 it is written, how it is read back (a validator that raises ValueError), and when it applies (e.g. `part`
@@ -57,6 +59,10 @@ class State:
     at: tuple = ()  # window position of the open detail view (ints), () = its start
     speed: float = 1.0  # animation speed (1 = the default step time)
     edits: tuple = ()  # Edit(…) of every edited conv neuron, in the order they were made
+    why: bool = False  # "Why this class?": the Overview shows d loss / d activation (why_mode.py)
+    target: int = -1  # the class the gradients are of (-1 = the prediction)
+    method: str = "gradient"  # the attribution shown over the input (why_mode.METHODS)
+    opacity: float = 0.6  # of the attribution over the input image
 
     @property
     def selected(self) -> tuple[str, int] | None:
@@ -178,6 +184,28 @@ def _edits(v: str) -> tuple:
     return tuple(out)
 
 
+def _class(v: str) -> int:
+    if not v.isdigit() or len(v) > 6:
+        raise ValueError(v)
+    return int(v)
+
+
+ATTRIBUTIONS = ("gradient", "gradient_x_input", "smoothgrad", "gradcam", "occlusion")
+
+
+def _method(v: str) -> str:
+    if v not in ATTRIBUTIONS:
+        raise ValueError(v)
+    return v
+
+
+def _opacity(v: str) -> float:
+    x = float(v)
+    if not 0.0 <= x <= 1.0:  # also refuses nan
+        raise ValueError(v)
+    return x
+
+
 def _write_edits(edits: tuple) -> str:
     return ",".join(f"{e.layer}:{e.neuron}:{SLUGS.get(e.preset, '')}:{'' if e.bias is None else repr(float(e.bias))}"
                     for e in edits)
@@ -214,6 +242,10 @@ FIELDS = (
           lambda s: s.selected is not None and s.level >= 2),
     Field("speed", ("speed",), lambda v: f"{v:g}" if float(f"{v:g}") == v else repr(float(v)), _speed),
     Field("edits", ("edits",), _write_edits, _edits),
+    Field("why", ("why",), lambda v: "1", _flag),
+    Field("class", ("target",), str, _class, lambda s: s.why),
+    Field("method", ("method",), str, _method, lambda s: s.why),
+    Field("opacity", ("opacity",), lambda v: f"{v:g}", _opacity, lambda s: s.why),
 )
 DEFAULT = State()
 

@@ -1,0 +1,125 @@
+"""'Why this class?' in headless Chromium: click → gradient Overview painted, and the attribution methods'
+times in the page (Pyodide).
+
+    .venv/bin/python bench/bench_why.py            # 8 toggles, 5 runs per method
+    .venv/bin/python bench/bench_why.py --quick    # 2 and 1: checks the harness
+    .venv/bin/python bench/bench_why.py --site dist
+
+Rows (bench/common.py format; group "why"):
+- `click → gradient Overview painted`: from the click on 'Why this class?' (a capture listener's
+  performance.now()) to two animation frames after the page's why-mode paint count (#why's data-count)
+  went up (target ≤ 150 ms);
+  this includes the default attribution (vanilla gradient) and its overlay;
+- `python: gradient Overview` — the Python part of it (gradient_overview + every heatmap repainted), ms;
+- `<method>: compute` — the page's own time for the attribution (why_mode.attr_ms: explain call only), and
+  `<method>: change → painted` from the select's change to two frames after the overlay was repainted.
+Figures, not assertions. The machine is shared with other workers: quote medians, say so.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from common import machine_info, print_rows, row, save_json, stats  # noqa: E402
+
+RESULTS = HERE / "results-why.json"
+TARGET_MS = 150
+WHY = "JSON.parse(cnn101_state()).why"
+_ARM = """(ev) => { window.__w = {}; document.addEventListener(ev, () => { window.__w.t = performance.now(); },
+          {capture: true, once: true}); }"""
+_DONE = """async ([n, method]) => { const t0 = performance.now();
+    const panel = document.getElementById('why');
+    for (;;) { const d = panel.dataset;  // set by why_mode after each paint (no snapshot in the loop)
+      if (d.on && +d.count >= n && d.method === method) break;
+      await new Promise(r => setTimeout(r, 1)); if (performance.now() - t0 > 60000) return null; }
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return performance.now() - window.__w.t; }"""
+
+
+def why(page) -> dict:
+    return json.loads(page.evaluate("cnn101_state()"))["why"]
+
+
+def toggle_rows(page, name: str, n: int) -> list[dict]:
+    total, python = [], []
+    for _ in range(n):
+        count = why(page)["count"]
+        page.evaluate(_ARM, "click")
+        page.click("#why-toggle")
+        total.append(page.evaluate(_DONE, [count + 1, "gradient"]))
+        python.append(why(page)["paint_ms"])
+        page.click("#why-toggle")  # back to the activations
+        page.wait_for_function(f"!{WHY}.on")
+    return [row("why", f"{name}: click → gradient Overview painted", stats(total), target_ms=TARGET_MS),
+            row("why", f"{name}: python: gradient Overview", stats(python))]
+
+
+def method_rows(page, name: str, n: int) -> list[dict]:
+    rows = []
+    page.click("#why-toggle")
+    page.wait_for_function(f"{WHY}.on")
+    for method in ("gradcam", "smoothgrad", "gradient_x_input", "occlusion"):
+        compute, shown = [], []
+        for _ in range(n):
+            page.select_option("#why-method", "gradient")
+            page.wait_for_function(f"{WHY}.method === 'gradient'")
+            count = why(page)["count"] + 1
+            page.evaluate(_ARM, "change")
+            page.select_option("#why-method", method)
+            shown.append(page.evaluate(_DONE, [count, method]))
+            compute.append(why(page)["attr_ms"])
+        label = "smoothgrad (n=16)" if method == "smoothgrad" else method
+        rows += [row("why", f"{name}: {label}: compute", stats(compute)),
+                 row("why", f"{name}: {label}: change → painted", stats(shown))]
+    return rows
+
+
+def run(quick: bool = False, site: Path | None = None) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    import browser as b
+    from bench_views import build_site, open_page
+
+    tmp = None
+    if site is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-why-")
+        site, _ = build_site(Path(tmp.name) / "dist")
+    server, url = b.serve(site)
+    pw = sync_playwright().start()
+    browser = b.launch(pw)
+    rows: list[dict] = []
+    try:
+        ctx, page = open_page(browser, url)
+        name = json.loads(page.evaluate("cnn101_state()"))["model"]["name"]
+        rows += toggle_rows(page, name, 2 if quick else 8)
+        rows += method_rows(page, name, 1 if quick else 5)
+        ctx.close()
+    finally:
+        browser.close()
+        pw.stop()
+        b.stop(server)
+        if tmp is not None:
+            tmp.cleanup()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--site", type=Path, default=None, help="an existing build (it must hold a model)")
+    args = ap.parse_args()
+    rows = run(args.quick, args.site)
+    print_rows(rows)
+    save_json(RESULTS, {"machine": machine_info(), "quick": args.quick, "shared_machine": True, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
