@@ -8,6 +8,7 @@ view assumes Tiny VGG. Web tests can reuse it: `synthetic_model().save(tmp_path 
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -80,3 +81,14 @@ def both_traces():
     """pytest params: the reference model on a golden image and the synthetic model on its image."""
     return [pytest.param(lambda: reference_model().trace(reference_image()), id="reference"),
             pytest.param(lambda: synthetic_model().trace(synthetic_image()), id="synthetic")]
+
+
+def randomize_keras_weights(model, rng) -> None:
+    """Give every layer of a Keras model random float32 weights scaled by fan-in (larger than Glorot, so
+    activations neither vanish nor saturate and parity tests see non-trivial values)."""
+    for layer in model.layers:
+        ws = layer.get_weights()
+        if ws:
+            fan_in = math.prod(ws[0].shape[:-1])
+            new = [rng.normal(0, 1.2 / math.sqrt(fan_in), ws[0].shape)] + [rng.normal(0, 0.2, w.shape) for w in ws[1:]]
+            layer.set_weights([w.astype(np.float32) for w in new])

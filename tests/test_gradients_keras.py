@@ -12,13 +12,13 @@ TensorFlow is a test dependency (scripts/setup.sh dev); these tests must run, ne
 """
 from __future__ import annotations
 
-import math
 import zlib
 
 import numpy as np
 import pytest
 
 import cnn101
+from models import randomize_keras_weights
 from cnn101.dataset import Dataset, default_root
 
 # TensorFlow is imported when these tests run (the tf_keras fixture of conftest, which also marks them
@@ -78,15 +78,6 @@ def _logits_only():
 
 
 SPECS = {"odd_gray23x19": _odd_gray, "nonsquare17x21": _nonsquare_rgb, "logits12": _logits_only}
-
-
-def _random_weights(model, rng):
-    for layer in model.layers:
-        ws = layer.get_weights()
-        if ws:
-            fan_in = math.prod(ws[0].shape[:-1])
-            new = [rng.normal(0, 1.2 / math.sqrt(fan_in), ws[0].shape)] + [rng.normal(0, 0.2, w.shape) for w in ws[1:]]
-            layer.set_weights([w.astype(np.float32) for w in new])
 
 
 def _act_name(layer):
@@ -179,7 +170,7 @@ def keras_cases(tmp_path_factory):
             keras.utils.set_random_seed(2)
             km = keras.Sequential([keras.Input(shape), *layers], name=name)
             rng = np.random.default_rng(zlib.crc32(name.encode()))
-            _random_weights(km, rng)
+            randomize_keras_weights(km, rng)
             path = tmp_path_factory.mktemp(name) / "m.keras"
             km.save(path)
             x = rng.random((3, *shape), dtype=np.float32)

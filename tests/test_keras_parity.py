@@ -10,13 +10,13 @@ TensorFlow is a test dependency (scripts/setup.sh dev); these tests must run, ne
 from __future__ import annotations
 
 import json
-import math
 import zlib
 
 import numpy as np
 import pytest
 
 import cnn101
+from models import randomize_keras_weights
 
 keras = tf = L = None  # bound by the `cases` fixture from conftest's tf_keras (collection needs no TensorFlow)
 pytestmark = [pytest.mark.tf, pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # Keras under NumPy 2
@@ -89,15 +89,6 @@ SPECS = {"rgb32": _rgb32, "gray28": _gray28, "nonsquare45x37": _nonsquare, "deep
 
 # --- building the Keras models and their reference outputs (once per module) -----------------------
 
-def _random_weights(model, rng):
-    for layer in model.layers:
-        ws = layer.get_weights()
-        if ws:
-            fan_in = math.prod(ws[0].shape[:-1])
-            new = [rng.normal(0, 1.2 / math.sqrt(fan_in), ws[0].shape)] + [rng.normal(0, 0.2, w.shape) for w in ws[1:]]
-            layer.set_weights([w.astype(np.float32) for w in new])
-
-
 def _pre_activation(layer, x):
     """A layer's output before its fused activation, computed by TensorFlow."""
     ws = layer.get_weights()
@@ -167,7 +158,7 @@ class Case:
         keras.utils.set_random_seed(1)
         self.keras = keras.Sequential([keras.Input(shape), *layers], name=name)
         rng = np.random.default_rng(zlib.crc32(name.encode()))
-        _random_weights(self.keras, rng)
+        randomize_keras_weights(self.keras, rng)
         self.x = rng.random((2, *shape), dtype=np.float32)
         self.want = _keras_outputs(self.keras, self.x)
         self.keras_probs = self.keras.predict(self.x, verbose=0)
