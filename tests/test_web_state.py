@@ -1,4 +1,5 @@
 """web/app/state.py on CPython: the page's state round-trips through the URL and survives bad input."""
+import json
 import sys
 from urllib.parse import urlencode
 from pathlib import Path
@@ -120,3 +121,29 @@ def test_edits_are_in_the_url():
                                  "conv:0:blur", "conv:0:blur:,conv:0::1", "<b>:0:blur:"])
 def test_bad_edits_fall_back_to_none(bad):
     assert State.from_query("?" + urlencode({"edits": bad})).edits == ()
+
+
+def test_perturb_steps_round_trip_compressed():
+    from app.state import steps_json
+
+    steps = steps_json([{"op": "keep_channel", "channel": "red"}, {"op": "occlude", "top": -3, "left": 60, "size": 8},
+                        {"op": "noise", "amount": 0.1, "seed": 7}])
+    s = State(image="koala-1", steps=steps)
+    q = s.to_query()
+    assert "steps=" in q and "keep_channel" not in q  # deflated
+    assert State.from_query(q) == s
+    assert json.loads(State.from_query(q).steps)[1] == {"op": "occlude", "top": -3, "left": 60, "size": 8}
+
+
+@pytest.mark.parametrize("bad", ["%%%", "abc", "eJzLSM3JyVcozy_KSQEAGgQEXQ",  # text, not a JSON list
+                                 State(steps='[{"op":"blur"}]').to_query()[len("?steps="):][:-6]])
+def test_bad_steps_fall_back_to_none(bad):
+    assert State.from_query(urlencode({"steps": bad})).steps == ""
+
+
+def test_unknown_op_and_huge_steps_are_refused():
+    import zlib, base64
+    from app.state import _write_steps
+    assert State.from_query("?steps=" + _write_steps('[{"op":"format_disk"}]')).steps == ""
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"[" + b" " * 10_000_000 + b"]")).decode().rstrip("=")
+    assert State.from_query("?steps=" + bomb).steps == ""

@@ -14,6 +14,7 @@ from pyscript import document, window
 from . import decode, dom, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
 from .hover import HINT, Hover
 from .inputs import InputPanel
+from .lab import Lab
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
 from .state import SCOPES, Edit, State
@@ -35,6 +36,8 @@ class App:
         self._apply_url_edits()
         self.ov = None
         self.x = None
+        self.base_x = None  # the chosen image, before the lab's changes (self.x is what the network sees)
+        self.lab = Lab(self)  # 'Change the image': perturb steps applied to every image (state.steps)
         self.image_label = ""
         self.switch_ms = None  # image chosen → every heatmap repainted (the last switch)
         self.edit_count = 0  # edits applied (lets tests wait for one)
@@ -42,6 +45,7 @@ class App:
     # --- start -----------------------------------------------------------------------------------
     async def start(self) -> None:
         self.inputs.mount()
+        self.lab.mount()
         self.models.mount()
         if self.state.edits:  # a shared link's edits: the model line says so, with 'Reset all edits'
             self.models.show_edits()
@@ -117,6 +121,8 @@ class App:
             raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
                                     f"but the model takes {'×'.join(map(str, self.model.input_shape))}; choose it again.")
         t0 = dom.now()
+        base, x = x, self.lab.apply(x)  # the network sees the chosen image with the lab's changes
+        trace = trace if x is base else None
         first = self.ov is None
         if first:
             dom.mark("first-image")
@@ -125,6 +131,7 @@ class App:
         if first:
             dom.mark("first-trace")
         self.x = x
+        self.base_x = base
         self.image_label = label
         if first:
             self.view.mount(self.ov, self.state.scope)  # replaces the build's snapshot, if any
@@ -135,6 +142,7 @@ class App:
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
         dom.paint(dom.el("input-canvas"), dom.rgb_to_rgba(x))
+        self.lab.shown(x)
         dom.el("input-caption").textContent = input_caption(label, self.model)
         dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)
@@ -224,7 +232,7 @@ class App:
         redraw)."""
         self._remember_edits()
         self.models.show_edits()
-        await self.set_image(self.x, self.image_label, self.state.image)
+        await self.set_image(self.base_x, self.image_label, self.state.image)
         self.edit_count += 1
 
     # --- levels ----------------------------------------------------------------------------------
@@ -278,7 +286,7 @@ class App:
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
             "model_attempts": self.models.attempts,
-            "edits": self.edit_count, "edited": [list(k) for k in self.edits.edited()],
+            "edits": self.edit_count, "lab": self.lab.snapshot(), "edited": [list(k) for k in self.edits.edited()],
             "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
         })
