@@ -17,8 +17,9 @@ import cnn101
 from cnn101 import perturb
 from pyscript import document, window
 
-from . import dom
-from .state import steps_json
+from . import dom, draw_pad
+from .draw_pad import DrawPad
+from .state import _write_steps, steps_json
 
 #: Ops with one step each, changed in place: the settings that name 'the same control' (channel ops by op).
 SINGLE = ("keep_channel", "brightness", "contrast", "occlude", "blur", "noise", "rotate", "shift")
@@ -27,6 +28,9 @@ IDENTITY = {"brightness": ("amount", 0.0), "contrast": ("factor", 1.0), "noise":
             "rotate": ("degrees", 0.0), "blur": ("size", 1)}
 COLOURS = ("red", "green", "blue")
 PATCH_SIZES = (4, 8, 12, 16)
+#: The longest `steps` the page's address holds (characters, deflated and base64); a longer drawing is kept in
+#: the page and 'Save changes' offers it as a file.
+URL_LIMIT = 6000
 
 
 def describe(step: dict) -> str:
@@ -45,7 +49,9 @@ def describe(step: dict) -> str:
              "rotate": lambda: f"rotate {s.get('degrees', 0):g}°",
              "flip": lambda: f"flip {s.get('direction')}",
              "shift": lambda: f"shift {s.get('down', 0)} down, {s.get('right', 0)} right",
-             "stroke": lambda: "brush stroke", "fill": lambda: "fill"}
+             "stroke": lambda: f"brush stroke ({len(s.get('points', []))} points)"
+             + (f" into {s['channel']}" if "channel" in s else ""),
+             "fill": lambda: "blank canvas" if s.get("tolerance") == 1 else f"fill at ({s.get('row')}, {s.get('col')})"}
     return words.get(op, lambda: op)()
 
 
@@ -61,6 +67,8 @@ class Lab:
         self.dragging = False
         self.patch = PATCH_SIZES[1]
         self.root = None
+        self.pad = DrawPad(self)
+        self.too_long = False  # the steps are longer than the address holds (kept in the page only)
 
     # --- the image ---------------------------------------------------------------------------------
     def apply(self, base):
@@ -82,6 +90,8 @@ class Lab:
         if self.root is None:
             return
         dom.paint(dom.el("lab-canvas"), dom.rgb_to_rgba(x))
+        self.root.dataset.traced = str(self.traced)  # for bench/bench_draw.py: which change is on screen, and when
+        self.root.dataset.shownAt = f"{dom.now():.2f}"
         self._draw_patch()
         self._list()
 
@@ -100,9 +110,9 @@ class Lab:
 <div id="lab-body" class="lab-body" hidden>
   <figure class="lab-figure">
     <div class="lab-frame"><canvas id="lab-canvas" width="{w}" height="{h}" tabindex="0"
-      aria-label="The network's input, enlarged. Click or drag to place a grey patch; arrow keys move it (Shift: 4 pixels)."></canvas>
+      aria-label="The network's input, enlarged. Drag to use the tool chosen under Draw (grey patch, brush, eraser, fill); arrow keys move the grey patch (Shift: 4 pixels), Delete removes it."></canvas>
       <div id="lab-patch" class="lab-patch" hidden></div></div>
-    <figcaption>Drag to move the grey patch · arrow keys too</figcaption>
+    <figcaption>Drag here with the tool chosen under Draw (the grey patch first); arrow keys move the patch</figcaption>
   </figure>
   <div class="lab-controls">
     <fieldset><legend>Channels</legend>{only}
@@ -125,11 +135,15 @@ class Lab:
       <button type="button" data-lab="flip" data-dir="vertical">Flip ↕</button>
       <label>down <input id="lab-down" type="number" min="-{h}" max="{h}" step="1" value="0" class="lab-num"></label>
       <label>right <input id="lab-right" type="number" min="-{w}" max="{w}" step="1" value="0" class="lab-num"></label></fieldset>
+    {draw_pad.markup(c)}
     <ol id="lab-steps" class="lab-steps" aria-label="Changes, in order"></ol>
     <button type="button" data-lab="clear">Undo all changes</button>
     <p id="lab-message" class="lab-message" role="status" aria-live="polite"></p>
   </div>
 </div>"""
+        scale = max(1, round(192 / max(h, w)))  # pixel-exact: a whole number of screen pixels per input pixel
+        frame = root.querySelector(".lab-frame")
+        frame.style.width, frame.style.height = f"{w * scale + 2}px", f"{h * scale + 2}px"  # + the 1 px border
         dom.on(dom.el("lab-toggle"), "click", lambda e: self.open(dom.el("lab-body").hidden))
         dom.on(root, "click", self._clicked)
         for name, op, key in (("brightness", "brightness", "amount"), ("contrast", "contrast", "factor"),
@@ -148,7 +162,8 @@ class Lab:
         dom.on(canvas, "pointercancel", self._up)
         dom.on(canvas, "keydown", self._key)
         dom.on(document, "click", self._tutorial_link)
-        self._sync()
+        self.pad.mount()
+        self.sync()
         if self.steps:
             self.open(True)
 
@@ -169,32 +184,39 @@ class Lab:
             self.steps.append(step)
         else:
             self.steps[at] = step
-        self._changed()
+        self.changed()
 
     def add(self, op: str, **settings) -> None:
         self.steps.append({"op": op, **settings})
-        self._changed()
+        self.changed()
 
     def remove(self, i: int) -> None:
         if 0 <= i < len(self.steps):
             del self.steps[i]
-            self._sync()
-            self._changed()
+            self.sync()
+            self.changed()
 
     def clear(self) -> None:
         self.steps = []
-        self._sync()
-        self._changed()
+        self.sync()
+        self.changed()
 
-    def _changed(self) -> None:
+    def changed(self) -> None:
         self.changes += 1
         self._remember()
         clipped = sorted({s["op"] for s in self.steps if s["op"] in perturb.CLIPS})
-        self.say(f"Values pushed past 0 or 1 by {', '.join(clipped)} are clipped." if clipped else "")
+        said = [f"Values pushed past 0 or 1 by {', '.join(clipped)} are clipped."] if clipped else []
+        if self.too_long:
+            said.append(f"These changes are too long for the page's address (more than {URL_LIMIT:,} characters), so "
+                        "a copied link shows the image without them: use 'Save changes' to keep them as a file, and "
+                        "'Open changes…' to open it again.")
+        self.say(" ".join(said))
         self._schedule()
 
     def _remember(self) -> None:
-        self.app.update(steps=steps_json(self.steps))
+        text = steps_json(self.steps)
+        self.too_long = len(_write_steps(text)) > URL_LIMIT if text else False
+        self.app.update(steps="" if self.too_long else text)
 
     def _schedule(self) -> None:
         """One re-trace per animation frame, however many changes came in meanwhile."""
@@ -239,6 +261,12 @@ class Lab:
             self._drop_patch()
         elif what == "clear":
             self.clear()
+        elif what == "blank":
+            self.pad.blank()
+        elif what == "from-image":
+            self.pad.from_image()
+        elif what == "save":
+            self.pad.save()
         elif what == "remove":
             self.remove(int(b.dataset.i))
 
@@ -265,7 +293,7 @@ class Lab:
             at = next((i for i, s in enumerate(self.steps) if s["op"] == "shift"), None)
             if at is not None:
                 del self.steps[at]
-                self._changed()
+                self.changed()
             return
         self.single("shift", down=down, right=right)
 
@@ -279,7 +307,7 @@ class Lab:
         el.value = str(v)
         return v
 
-    def _sync(self) -> None:
+    def sync(self) -> None:
         """The controls show the steps (after a shared link, a removal or 'Undo all')."""
         first = {s["op"]: s for s in reversed(self.steps)}
         dom.el("lab-brightness").value = str(first.get("brightness", {}).get("amount", 0))
@@ -314,7 +342,7 @@ class Lab:
         at = next((i for i, s in enumerate(self.steps) if s["op"] == "occlude"), None)
         if at is not None:
             del self.steps[at]
-            self._changed()
+            self.changed()
         self._draw_patch()
 
     def _patch_size(self, event) -> None:
@@ -337,16 +365,22 @@ class Lab:
             event.target.setPointerCapture(event.pointerId)
         except Exception:
             pass
+        if self.pad.tool != "patch":
+            self.pad.down(event)
+            return
         row, col = self._pixel(event)
         self._place(row - self.patch // 2, col - self.patch // 2)
 
     def _move(self, event) -> None:
-        if self.dragging:
+        if self.dragging and self.pad.tool != "patch":
+            self.pad.move(event)
+        elif self.dragging:
             row, col = self._pixel(event)
             self._place(row - self.patch // 2, col - self.patch // 2)
 
     def _up(self, event) -> None:
         self.dragging = False
+        self.pad.up()
 
     def _key(self, event) -> None:
         moves = {"ArrowUp": (-1, 0), "ArrowDown": (1, 0), "ArrowLeft": (0, -1), "ArrowRight": (0, 1)}
@@ -392,4 +426,4 @@ class Lab:
         dom.el("lab").scrollIntoView()
 
     def snapshot(self) -> dict:
-        return {"changes": self.changes, "traced": self.traced, "steps": self.steps}
+        return {"changes": self.changes, "traced": self.traced, "steps": self.steps, "too_long": self.too_long}
