@@ -208,7 +208,7 @@ class App:
         self._set_state(self.state.with_(edits=tuple(out)))
 
     async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
-                          reset: bool = False) -> None:
+                          reset: bool = False, kernel=None) -> None:
         """Change (or reset) one conv neuron's kernel / bias, then recompute everything for the image."""
         try:
             if reset:
@@ -217,6 +217,8 @@ class App:
                 self.edits.preset(layer, neuron, preset)
             if bias is not None:
                 self.edits.set_bias(layer, neuron, bias)
+            if kernel is not None:  # a weight typed by hand (web/app/kernel_edit.py)
+                self.edits.set_kernel(layer, neuron, kernel)
         except cnn101.ModelError as exc:
             self.models.error(str(exc))
             return
