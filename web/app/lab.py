@@ -18,6 +18,7 @@ from cnn101 import perturb
 from pyscript import document, window
 
 from . import dom, draw_pad
+from .compare import Compare
 from .draw_pad import DrawPad
 from .state import _write_steps, steps_json
 
@@ -68,6 +69,7 @@ class Lab:
         self.patch = PATCH_SIZES[1]
         self.root = None
         self.pad = DrawPad(self)
+        self.compare = Compare(app)
         self.too_long = False  # the steps are longer than the address holds (kept in the page only)
 
     # --- the image ---------------------------------------------------------------------------------
@@ -89,6 +91,7 @@ class Lab:
         """Paint the enlarged copy of the network's input (the patch is dragged over it)."""
         if self.root is None:
             return
+        self.compare.shown(self.app.ov)  # B − A over the Overview just painted, when an image A is pinned
         dom.paint(dom.el("lab-canvas"), dom.rgb_to_rgba(x))
         self.root.dataset.traced = str(self.traced)  # for bench/bench_draw.py: which change is on screen, and when
         self.root.dataset.shownAt = f"{dom.now():.2f}"
@@ -163,6 +166,7 @@ class Lab:
         dom.on(canvas, "keydown", self._key)
         dom.on(document, "click", self._tutorial_link)
         self.pad.mount()
+        self.compare.mount(root)
         self.sync()
         if self.steps:
             self.open(True)
