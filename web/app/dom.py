@@ -117,3 +117,8 @@ def download(name: str, text: str, mime: str = "application/json") -> None:
     a.download = name
     a.click()
     window.setTimeout(once(lambda *args: window.URL.revokeObjectURL(url)), 1000)
+
+
+def js_object(d: dict):
+    """A plain JS object from a dict (nested dicts too), e.g. getUserMedia's constraints."""
+    return to_js(d, dict_converter=window.Object.fromEntries)

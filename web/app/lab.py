@@ -19,6 +19,7 @@ from pyscript import document, window
 
 from . import dom, draw_pad
 from .compare import Compare
+from .webcam import Webcam
 from .draw_pad import DrawPad
 from .state import _write_steps, steps_json
 
@@ -70,6 +71,7 @@ class Lab:
         self.root = None
         self.pad = DrawPad(self)
         self.compare = Compare(app)
+        self.webcam = Webcam(app)
         self.too_long = False  # the steps are longer than the address holds (kept in the page only)
 
     # --- the image ---------------------------------------------------------------------------------
@@ -167,6 +169,7 @@ class Lab:
         dom.on(document, "click", self._tutorial_link)
         self.pad.mount()
         self.compare.mount(root)
+        self.webcam.mount(root.querySelector(".compare-bar"))
         self.sync()
         if self.steps:
             self.open(True)
