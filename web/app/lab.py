@@ -20,6 +20,7 @@ from pyscript import document, window
 from . import dom, draw_pad
 from .compare import Compare
 from .webcam import Webcam
+from .playground_panel import PlaygroundPanel
 from .draw_pad import DrawPad
 from .state import _write_steps, steps_json
 
@@ -72,6 +73,7 @@ class Lab:
         self.pad = DrawPad(self)
         self.compare = Compare(app)
         self.webcam = Webcam(app)
+        self.playground = PlaygroundPanel(app)
         self.too_long = False  # the steps are longer than the address holds (kept in the page only)
 
     # --- the image ---------------------------------------------------------------------------------
@@ -170,6 +172,7 @@ class Lab:
         self.pad.mount()
         self.compare.mount(root)
         self.webcam.mount(root.querySelector(".compare-bar"))
+        self.playground.mount(root.querySelector(".compare-bar"))
         self.sync()
         if self.steps:
             self.open(True)
