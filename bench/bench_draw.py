@@ -9,7 +9,9 @@ Each sample dispatches one `pointermove` on the pad (performance.now() just befo
 to say that change is traced (`#lab[data-traced]`). Rows (bench/common.py format; group "draw"):
 - `draw stroke: move → Overview repainted` — to the moment the Python side finished repainting every
   heatmap and the input (`#lab[data-shown-at]`), ms;
-- `draw stroke: move → next frame` — to the first animation frame after that (what the eye can see), ms.
+- `draw stroke: move → next frame` — to the first animation frame after that (what the eye can see), ms;
+- `webcam live: frame interval` — live mode with Chromium's fake camera: ms between traced frames (target
+  ≥ 15 traced frames per second, i.e. ≤ 66.7 ms), over `seconds` of live mode.
 Figures, not assertions; the machine may be shared with other work (say so when quoting them).
 """
 from __future__ import annotations
@@ -50,6 +52,35 @@ _MOVE = """async ([r, c, h, w, want]) => { const lab = document.getElementById('
 
 def lab_changes(page) -> int:
     return int(json.loads(page.evaluate("cnn101_state()"))["lab"]["changes"])
+
+
+def webcam_row(pw, url: str, seconds: float) -> dict:
+    """Live mode for `seconds`: the gaps between traced frames (the page's frame counter, read each rAF)."""
+    import browser as b
+
+    cam = b.launch(pw, args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+    try:
+        ctx = b.guarded_context(cam)
+        page = ctx.new_page()
+        page.goto(url)
+        page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+        page.click("#webcam-start")
+        page.wait_for_function("document.getElementById('webcam-video').videoWidth > 0", timeout=30_000)
+        page.click("#webcam-capture")  # warm-up: Pillow loaded, first allocations
+        page.wait_for_function("JSON.parse(cnn101_webcam(false)).frames > 0", timeout=60_000)
+        page.check("#webcam-live")
+        times = page.evaluate("""async ms => { const out = []; let last = JSON.parse(cnn101_webcam(false)).frames;
+            const t0 = performance.now();
+            while (performance.now() - t0 < ms) { await new Promise(f => requestAnimationFrame(f));
+              const n = JSON.parse(cnn101_webcam(false)).frames; if (n !== last) { out.push(performance.now()); last = n; } }
+            return out; }""", seconds * 1000)
+        page.uncheck("#webcam-live")
+        ctx.close()
+    finally:
+        cam.close()
+    gaps = [b_ - a for a, b_ in zip(times, times[1:])] or [float("nan")]
+    fps = 1000 * (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+    return row("draw", "webcam live: frame interval", stats(gaps), traced_fps=round(fps, 1), target_fps=15)
 
 
 def run(quick: bool = False, site: Path | None = None) -> list[dict]:
@@ -93,6 +124,7 @@ def run(quick: bool = False, site: Path | None = None) -> list[dict]:
                     target_ms=TARGET_MS, moves_per_stroke=per_stroke),
                 row("draw", f"{st['model']['name']} draw stroke: move → next frame", stats(frame))]
         ctx.close()
+        rows.append(webcam_row(pw, url, 1.0 if quick else 5.0))
     finally:
         browser.close()
         pw.stop()

@@ -123,7 +123,8 @@ class Webcam:
             rgba = rgba.copy()
             rgba[:, :, 3] = 255  # a camera frame is opaque
             await decode.ensure_pillow()
-            x = cnn101.load_image(rgba, self.app.model)  # centre crop and resize, as for an upload
+            # centre crop and resize, as for an upload (the opaque frame as RGB: the same pixels, no compositing)
+            x = cnn101.load_image(np.ascontiguousarray(rgba[:, :, :3]), self.app.model)
             self.last = rgba
             await self.app.set_image(x, "webcam frame", "")
             self.frames += 1
