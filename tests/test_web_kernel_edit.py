@@ -121,6 +121,7 @@ def test_a_weight_typed_by_hand_recomputes_everything_and_reset_restores(app):
     page.click(f'[data-col="{first["index"]}"][data-neuron="3"]')
     page.wait_for_selector(VIEW, state="visible", timeout=30_000)
     kh, kw = default.layer(layer).kernel.shape[:2]
+    _b.wait_settled(page)  # the view has stopped moving into place before its kernel is measured
     box = page.locator(f'{VIEW} .cv-kernel[data-channel="1"]').bounding_box()
     page.mouse.click(box["x"] + (0 + 0.5) * box["width"] / kw, box["y"] + (kh - 1 + 0.5) * box["height"] / kh)
     assert [page.input_value(f"{VIEW} {c}") for c in (".cv-w-c", ".cv-w-i", ".cv-w-j")] == ["1", str(kh - 1), "0"]

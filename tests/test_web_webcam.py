@@ -25,14 +25,9 @@ def cam(page, pixels: bool = False) -> dict:
 
 
 @pytest.fixture(scope="module")
-def playwright_cam():
-    if not _b.chromium_available():
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    yield pw
-    pw.stop()
+def playwright_cam(playwright_session):
+    """The session's Playwright: this module launches its own Chromium with the fake-camera flags."""
+    return playwright_session
 
 
 def open_with(pw, url, args):
