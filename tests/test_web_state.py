@@ -1,4 +1,5 @@
 """web/app/state.py on CPython: the page's state round-trips through the URL and survives bad input."""
+import json
 import sys
 from urllib.parse import urlencode
 from pathlib import Path
@@ -139,3 +140,29 @@ def test_why_mode_bad_values_fall_back():
     assert State.from_query("?class=2&method=gradcam").target == -1  # not in why mode: ignored
     assert State.from_query("?why=1&class=2&method=gradcam&opacity=0.25") == State(why=True, target=2,
                                                                                     method="gradcam", opacity=0.25)
+
+
+def test_perturb_steps_round_trip_compressed():
+    from app.state import steps_json
+
+    steps = steps_json([{"op": "keep_channel", "channel": "red"}, {"op": "occlude", "top": -3, "left": 60, "size": 8},
+                        {"op": "noise", "amount": 0.1, "seed": 7}])
+    s = State(image="koala-1", steps=steps)
+    q = s.to_query()
+    assert "steps=" in q and "keep_channel" not in q  # deflated
+    assert State.from_query(q) == s
+    assert json.loads(State.from_query(q).steps)[1] == {"op": "occlude", "top": -3, "left": 60, "size": 8}
+
+
+@pytest.mark.parametrize("bad", ["%%%", "abc", "eJzLSM3JyVcozy_KSQEAGgQEXQ",  # text, not a JSON list
+                                 State(steps='[{"op":"blur"}]').to_query()[len("?steps="):][:-6]])
+def test_bad_steps_fall_back_to_none(bad):
+    assert State.from_query(urlencode({"steps": bad})).steps == ""
+
+
+def test_unknown_op_and_huge_steps_are_refused():
+    import zlib, base64
+    from app.state import _write_steps
+    assert State.from_query("?steps=" + _write_steps('[{"op":"format_disk"}]')).steps == ""
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"[" + b" " * 10_000_000 + b"]")).decode().rstrip("=")
+    assert State.from_query("?steps=" + bomb).steps == ""
