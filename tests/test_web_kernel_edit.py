@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 
 import browser as _b
@@ -109,7 +110,7 @@ def test_a_shared_link_reproduces_an_edited_network(app, browser):
     page.keyboard.press("Escape")
 
 
-def test_a_weight_typed_by_hand_recomputes_everything_and_reset_restores(app):
+def test_a_weight_typed_by_hand_recomputes_everything_and_reset_restores(app, browser):
     """A click on a kernel cell picks that weight, a typed value changes it (the keyboard picks it with the
     channel / row / column lists); the page equals CPython with the same kernel (Edits.set_kernel)."""
     page, _, site, default, _ = app
@@ -156,6 +157,26 @@ def test_a_weight_typed_by_hand_recomputes_everything_and_reset_restores(app):
     k[1, kw - 1, 0] = -2
     edits.set_kernel(layer, 3, k)
     assert_matches_engine(st, mine, x)
+
+    # the typed weights are in the URL: a page opened from the copied link shows the same edited network
+    assert f"edits={layer}%3A3%3A%3A%3A" in st["query"]
+    shared = page.evaluate("location.href")
+    ctx = _b.guarded_context(browser)
+    try:
+        other = ctx.new_page()
+        _b.track_console(other)
+        open_app(other, shared)
+        got = state(other)
+        assert got["edited"] == [[layer, 3]] and got["query"] == st["query"]
+        assert_matches_engine(got, mine, x)
+        np.testing.assert_allclose(got["probs"], st["probs"], rtol=0, atol=1e-6)  # the same page numbers
+        np.testing.assert_allclose(got["probs"], mine.predict(x), rtol=0, atol=1e-6)  # = CPython's
+        assert other.input_value(f"{VIEW} .cv-edit-preset") == "edited"  # the view reopened, edited
+        assert "1 neuron edited" in other.text_content("#model-name")
+        assert not _b.console_problems(other)
+    finally:
+        ctx.close()
+        _b.check_offline(ctx)
 
     before = st["edits"]
     page.fill(f"{VIEW} .cv-w-value", "1e9")  # refused in words, nothing changes

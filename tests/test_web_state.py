@@ -78,8 +78,10 @@ def test_bad_level_3_part_window_and_speed_fall_back():
 edits = st.lists(
     st.builds(Edit, layer=st.from_regex(r"[A-Za-z0-9_.\-/]{1,30}", fullmatch=True), neuron=st.integers(0, 4096),
               preset=st.sampled_from(("",) + PRESETS),
-              bias=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)))
-    .filter(lambda e: e.preset or e.bias is not None),
+              bias=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)),
+              weights=st.dictionaries(st.tuples(*[st.integers(0, 9999)] * 3), st.floats(-1e6, 1e6, width=32),
+                                      max_size=4).map(lambda d: tuple((*k, d[k]) for k in sorted(d))))
+    .filter(lambda e: e.preset or e.bias is not None or e.weights),
     max_size=6, unique_by=lambda e: (e.layer, e.neuron)).map(tuple)
 
 
@@ -115,6 +117,24 @@ def test_edits_are_in_the_url():
     q = s.to_query()
     assert "edits=conv_1_1%3A0%3Aedges-vertical%3A%2Cconv_1_2%3A3%3A%3A0.25" in q
     assert State.from_query(q) == s
+
+
+def test_typed_weights_are_in_the_url():
+    s = State(edits=(Edit("conv_1_1", 2, "", None, ((0, 2, 0, 0.75), (1, 0, 2, -2.0))),
+                     Edit("conv_1_2", 0, "blur", 0.5, ((3, 1, 1, 0.10000000149011612),))))
+    q = s.to_query()
+    assert "conv_1_1%3A2%3A%3A%3A0.2.0%3D0.75%3B1.0.2%3D-2.0" in q
+    assert State.from_query(q) == s
+    old = State.from_query("?edits=conv_1_1%3A0%3Ablur%3A")  # links written before weights were kept
+    assert old.edits == (Edit("conv_1_1", 0, "blur"),)
+
+
+@pytest.mark.parametrize("bad", ["conv:0:::", "conv:0:::0.1.2", "conv:0:::0.1=2", "conv:0:::0.1.x=2",
+                                 "conv:0:::0.1.2=nan", "conv:0:::0.1.2=1e9", "conv:0:::0.1.2=1;0.1.2=3",
+                                 "conv:0:blur::0.1.2=1:extra", "conv:0:::12345.0.0=1",
+                                 "conv:0:::" + ";".join(f"{k}.0.0=1" for k in range(4097))])
+def test_bad_typed_weights_fall_back_to_none(bad):
+    assert State.from_query("?" + urlencode({"edits": bad})).edits == ()
 
 
 @pytest.mark.parametrize("bad", ["conv:0:blurry:", "conv:x:blur:", "conv:0::", "conv:0:blur:nan", "conv:0::inf",

@@ -8,6 +8,7 @@ import cnn101
 import numpy as np
 from cnn101.explain.overview import layout, overview
 from cnn101.kernels import Edits
+from cnn101.kernels import preset as preset_kernel
 from cnn101.page import input_caption, prediction_text
 from pyscript import document, window
 
@@ -17,7 +18,7 @@ from .inputs import InputPanel
 from .lab import Lab
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
-from .state import SCOPES, Edit, State
+from .state import MAX_WEIGHTS, SCOPES, Edit, State
 from .why_mode import WhyMode
 
 
@@ -235,19 +236,37 @@ class App:
                     self.edits.preset(e.layer, e.neuron, e.preset)
                 if e.bias is not None:
                     self.edits.set_bias(e.layer, e.neuron, e.bias)
+                if e.weights:  # single weights typed by hand, over the preset or the trained kernel
+                    kernel = self.model.layer(e.layer).kernel[:, :, :, e.neuron].copy()
+                    kh, kw, cin = kernel.shape
+                    if not all(c < cin and i < kh and j < kw for c, i, j, _ in e.weights):
+                        raise ValueError("a weight outside the kernel")
+                    for c, i, j, v in e.weights:
+                        kernel[i, j, c] = v
+                    self.edits.set_kernel(e.layer, e.neuron, kernel)
             except (cnn101.ModelError, KeyError, ValueError):
+                self.edits.reset(e.layer, e.neuron)  # an edit that does not fit is dropped whole
                 continue
         self._remember_edits()
 
     def _remember_edits(self) -> None:
-        """state.edits from what the model holds now (a kernel edited other than by a preset is not kept)."""
+        """state.edits from what the model holds now: the preset (if the kernel still is one), the bias, and
+        every weight that differs from the preset's or the trained kernel."""
         out = []
         for layer, neuron in self.edits.edited():
             preset = self.edits.presets.get((layer, neuron), "")
-            bias = float(self.model.layer(layer).bias[neuron])
+            conv = self.model.layer(layer)
+            bias = float(conv.bias[neuron])
             bias = None if bias == self.edits.trained_bias(layer, neuron) else bias
-            if preset or bias is not None:
-                out.append(Edit(layer, neuron, preset, bias))
+            kernel = conv.kernel[:, :, :, neuron]
+            base = ((preset_kernel(preset, *kernel.shape[:2]) / np.float32(kernel.shape[2]))[:, :, None]  # as Edits.preset
+                    if preset else self.edits.trained_kernel(layer, neuron))
+            weights = tuple(sorted((int(c), int(i), int(j), float(kernel[i, j, c]))
+                                   for i, j, c in zip(*np.nonzero(kernel != base))))
+            if preset or bias is not None or weights:
+                out.append(Edit(layer, neuron, preset, bias, weights))
+        if sum(len(e.weights) for e in out) > MAX_WEIGHTS:  # too long for a link: keep presets and biases only
+            out = [Edit(e.layer, e.neuron, e.preset, e.bias) for e in out if e.preset or e.bias is not None]
         self._set_state(self.state.with_(edits=tuple(out)))
 
     async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
