@@ -13,7 +13,7 @@ import pytest
 
 import browser as _b
 import cnn101
-from web_page import assert_matches_engine, open_app, state
+from web_page import OUTSIDE, assert_matches_engine, open_app, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FAKE_DEVICE = "--use-fake-device-for-media-stream"
@@ -65,14 +65,15 @@ def test_capture_and_live_with_the_fake_camera(playwright_cam, app_url, app_mode
         assert not c["streaming"] and not c["live"]
         rgba = np.frombuffer(base64.b64decode(c["rgba"]), np.uint8).reshape(c["shape"])
         assert_matches_engine(state(page), app_model, cnn101.load_image(rgba, app_model))  # the last live frame
-        page.set_viewport_size({"width": 390, "height": 844})
         page.click("#webcam-start")
         page.wait_for_function("document.getElementById('webcam-video').videoWidth > 0", timeout=30_000)
-        right = page.eval_on_selector_all("#webcam *", "els => Math.max(...els.filter(e => e.offsetParent)"
-                                          ".map(e => e.getBoundingClientRect().right))")
-        assert right <= 391
-        page.locator("#webcam").scroll_into_view_if_needed()
-        _b.screenshot(page, "webcam-390x844", full_page=False)
+        for w, h in ((390, 844), (768, 1024), (1440, 900)):  # the preview and its controls fit every screen
+            page.set_viewport_size({"width": w, "height": h})
+            _b.wait_settled(page)
+            bad = page.evaluate(f"() => ({OUTSIDE})(document.getElementById('webcam'))")
+            assert not bad, f"webcam at {w}x{h}: {bad}"
+            page.locator("#webcam").scroll_into_view_if_needed()
+            _b.screenshot(page, f"webcam-{w}x{h}", full_page=False)
         page.click("#webcam-stop")
         assert _b.console_problems(page) == []
     finally:

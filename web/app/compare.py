@@ -90,7 +90,7 @@ class Compare:
                 row.querySelector(".ov-pct").textContent = f"{ch.b:.1%} ({100 * ch.change:+.1f})"
         view.stage.querySelector(".ov-legends").innerHTML = legends_html(c, view.geo, scope)
         view.stage.classList.add("comparing")
-        dom.el("compare-status").textContent = (f"Comparing: the Overview shows B − A (blue: B lower, red: B higher); "
+        dom.el("compare-status").textContent = (f"Comparing: the Overview shows B − A (blue: B higher, red: B lower, as on the activation map); "
                                                 f"A = {self.a_label}, B = {self.app.image_label or 'the current image'}.")
         box = dom.el("compare-changes")
         box.innerHTML = ("<h3>Class probabilities: A → B (change, points)</h3><ol>" + "".join(
