@@ -31,6 +31,7 @@ SUITES = {
     "lite": "bench_lite",                 # JupyterLite: cold start to the first cell's output, bytes
     "backward": "bench_backward",         # backward pass vs forward trace (CPython, Pyodide), attribution maps
     "server": "bench_server",             # build.py serve: 300 and 1,000 concurrent requests on localhost
+    "draw": "bench_draw",                 # drawing pad: pointer move → Overview repainted
 }
 
 

@@ -81,6 +81,19 @@ def test_setting_a_kernel_by_hand_and_refusals():
         assert all(w in str(e.value) for w in words), str(e.value)
 
 
+def test_the_trained_kernel_is_kept_through_edits():
+    model = synthetic_model()
+    before = model.layer("mix").kernel[:, :, :, 1].copy()
+    edits = Edits(model)
+    assert np.array_equal(edits.trained_kernel("mix", 1), before)  # not edited yet: the model's own
+    edits.set_kernel("mix", 1, np.zeros((5, 5)))
+    got = edits.trained_kernel("mix", 1)
+    assert np.array_equal(got, before) and not np.array_equal(model.layer("mix").kernel[:, :, :, 1], before)
+    got[0, 0, 0] = 99  # a copy: the kept values do not change
+    edits.reset("mix", 1)
+    assert np.array_equal(model.layer("mix").kernel[:, :, :, 1], before)
+
+
 def test_read_only_weights_are_copied_before_editing():
     model = synthetic_model()
     conv = model.layer("edges")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 
 import browser as _b
@@ -107,3 +108,85 @@ def test_a_shared_link_reproduces_an_edited_network(app, browser):
     st = wait_edit(page, st["edits"])
     assert "edits=" not in st["query"]
     page.keyboard.press("Escape")
+
+
+def test_a_weight_typed_by_hand_recomputes_everything_and_reset_restores(app, browser):
+    """A click on a kernel cell picks that weight, a typed value changes it (the keyboard picks it with the
+    channel / row / column lists); the page equals CPython with the same kernel (Edits.set_kernel)."""
+    page, _, site, default, _ = app
+    st = state(page)
+    _, path = shown_example(site, st)
+    x = cnn101.load_image(path, default)
+    first = next(c for c in st["columns"] if c["kind"] == "conv2d")
+    layer = first["name"]
+    page.click(f'[data-col="{first["index"]}"][data-neuron="3"]')
+    page.wait_for_selector(VIEW, state="visible", timeout=30_000)
+    kh, kw = default.layer(layer).kernel.shape[:2]
+    kernel = page.locator(f'{VIEW} .cv-kernel[data-channel="1"]')
+    # a click by coordinates lands only inside the window: the view may have opened below it (where depends
+    # on the scroll the earlier tests left), so bring the kernel into view before measuring it
+    kernel.scroll_into_view_if_needed()
+    _b.wait_settled(page)  # the view has stopped moving into place before its kernel is measured
+    box = kernel.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
+    page.mouse.click(box["x"] + (0 + 0.5) * box["width"] / kw, box["y"] + (kh - 1 + 0.5) * box["height"] / kh)
+    assert [page.input_value(f"{VIEW} {c}") for c in (".cv-w-c", ".cv-w-i", ".cv-w-j")] == ["1", str(kh - 1), "0"]
+    assert page.evaluate("document.activeElement.classList.contains('cv-w-value')")
+    trained = default.layer(layer).kernel[:, :, :, 3].copy()
+    assert float(page.input_value(f"{VIEW} .cv-w-value")) == pytest.approx(trained[kh - 1, 0, 1], abs=1e-4)
+    page.fill(f"{VIEW} .cv-w-value", "0.75")
+    page.dispatch_event(f"{VIEW} .cv-w-value", "change")
+    st = wait_edit(page, st["edits"])
+    mine = copy.deepcopy(default)
+    edits = Edits(mine)
+    k = trained.copy()
+    k[kh - 1, 0, 1] = 0.75
+    edits.set_kernel(layer, 3, k)
+    assert st["edited"] == [[layer, 3]]
+    assert_matches_engine(st, mine, x)
+    assert page.input_value(f"{VIEW} .cv-edit-preset") == "edited"  # the redrawn view says so
+    assert page.input_value(f"{VIEW} .cv-w-i") == str(kh - 1)  # and still shows the picked weight
+    _b.screenshot(page, "kernel-edit-weight", full_page=False)
+
+    page.select_option(f"{VIEW} .cv-w-c", "0")  # by keyboard: pick with the lists, then type
+    page.select_option(f"{VIEW} .cv-w-i", "1")
+    page.select_option(f"{VIEW} .cv-w-j", str(kw - 1))
+    page.fill(f"{VIEW} .cv-w-value", "-2")
+    page.dispatch_event(f"{VIEW} .cv-w-value", "change")
+    st = wait_edit(page, st["edits"])
+    k[1, kw - 1, 0] = -2
+    edits.set_kernel(layer, 3, k)
+    assert_matches_engine(st, mine, x)
+
+    # the typed weights are in the URL: a page opened from the copied link shows the same edited network
+    assert f"edits={layer}%3A3%3A%3A%3A" in st["query"]
+    shared = page.evaluate("location.href")
+    ctx = _b.guarded_context(browser)
+    try:
+        other = ctx.new_page()
+        _b.track_console(other)
+        open_app(other, shared)
+        got = state(other)
+        assert got["edited"] == [[layer, 3]] and got["query"] == st["query"]
+        assert_matches_engine(got, mine, x)
+        np.testing.assert_allclose(got["probs"], st["probs"], rtol=0, atol=1e-6)  # the same page numbers
+        np.testing.assert_allclose(got["probs"], mine.predict(x), rtol=0, atol=1e-6)  # = CPython's
+        assert other.input_value(f"{VIEW} .cv-edit-preset") == "edited"  # the view reopened, edited
+        assert "1 neuron edited" in other.text_content("#model-name")
+        assert not _b.console_problems(other)
+    finally:
+        ctx.close()
+        _b.check_offline(ctx)
+
+    before = st["edits"]
+    page.fill(f"{VIEW} .cv-w-value", "1e9")  # refused in words, nothing changes
+    page.dispatch_event(f"{VIEW} .cv-w-value", "change")
+    page.wait_for_function("document.getElementById('info').textContent.includes('between')")
+    assert state(page)["edits"] == before
+
+    page.click(f"{VIEW} .cv-edit-reset")
+    st = wait_edit(page, st["edits"])
+    assert st["edited"] == []
+    assert_matches_engine(st, default, x)
+    page.keyboard.press("Escape")
+    assert not _b.console_problems(page)

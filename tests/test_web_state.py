@@ -1,4 +1,5 @@
 """web/app/state.py on CPython: the page's state round-trips through the URL and survives bad input."""
+import json
 import sys
 from urllib.parse import urlencode
 from pathlib import Path
@@ -77,8 +78,10 @@ def test_bad_level_3_part_window_and_speed_fall_back():
 edits = st.lists(
     st.builds(Edit, layer=st.from_regex(r"[A-Za-z0-9_.\-/]{1,30}", fullmatch=True), neuron=st.integers(0, 4096),
               preset=st.sampled_from(("",) + PRESETS),
-              bias=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)))
-    .filter(lambda e: e.preset or e.bias is not None),
+              bias=st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)),
+              weights=st.dictionaries(st.tuples(*[st.integers(0, 9999)] * 3), st.floats(-1e6, 1e6, width=32),
+                                      max_size=4).map(lambda d: tuple((*k, d[k]) for k in sorted(d))))
+    .filter(lambda e: e.preset or e.bias is not None or e.weights),
     max_size=6, unique_by=lambda e: (e.layer, e.neuron)).map(tuple)
 
 
@@ -116,6 +119,24 @@ def test_edits_are_in_the_url():
     assert State.from_query(q) == s
 
 
+def test_typed_weights_are_in_the_url():
+    s = State(edits=(Edit("conv_1_1", 2, "", None, ((0, 2, 0, 0.75), (1, 0, 2, -2.0))),
+                     Edit("conv_1_2", 0, "blur", 0.5, ((3, 1, 1, 0.10000000149011612),))))
+    q = s.to_query()
+    assert "conv_1_1%3A2%3A%3A%3A0.2.0%3D0.75%3B1.0.2%3D-2.0" in q
+    assert State.from_query(q) == s
+    old = State.from_query("?edits=conv_1_1%3A0%3Ablur%3A")  # links written before weights were kept
+    assert old.edits == (Edit("conv_1_1", 0, "blur"),)
+
+
+@pytest.mark.parametrize("bad", ["conv:0:::", "conv:0:::0.1.2", "conv:0:::0.1=2", "conv:0:::0.1.x=2",
+                                 "conv:0:::0.1.2=nan", "conv:0:::0.1.2=1e9", "conv:0:::0.1.2=1;0.1.2=3",
+                                 "conv:0:blur::0.1.2=1:extra", "conv:0:::12345.0.0=1",
+                                 "conv:0:::" + ";".join(f"{k}.0.0=1" for k in range(4097))])
+def test_bad_typed_weights_fall_back_to_none(bad):
+    assert State.from_query("?" + urlencode({"edits": bad})).edits == ()
+
+
 @pytest.mark.parametrize("bad", ["conv:0:blurry:", "conv:x:blur:", "conv:0::", "conv:0:blur:nan", "conv:0::inf",
                                  "conv:0:blur", "conv:0:blur:,conv:0::1", "<b>:0:blur:"])
 def test_bad_edits_fall_back_to_none(bad):
@@ -139,3 +160,29 @@ def test_why_mode_bad_values_fall_back():
     assert State.from_query("?class=2&method=gradcam").target == -1  # not in why mode: ignored
     assert State.from_query("?why=1&class=2&method=gradcam&opacity=0.25") == State(why=True, target=2,
                                                                                     method="gradcam", opacity=0.25)
+
+
+def test_perturb_steps_round_trip_compressed():
+    from app.state import steps_json
+
+    steps = steps_json([{"op": "keep_channel", "channel": "red"}, {"op": "occlude", "top": -3, "left": 60, "size": 8},
+                        {"op": "noise", "amount": 0.1, "seed": 7}])
+    s = State(image="koala-1", steps=steps)
+    q = s.to_query()
+    assert "steps=" in q and "keep_channel" not in q  # deflated
+    assert State.from_query(q) == s
+    assert json.loads(State.from_query(q).steps)[1] == {"op": "occlude", "top": -3, "left": 60, "size": 8}
+
+
+@pytest.mark.parametrize("bad", ["%%%", "abc", "eJzLSM3JyVcozy_KSQEAGgQEXQ",  # text, not a JSON list
+                                 State(steps='[{"op":"blur"}]').to_query()[len("?steps="):][:-6]])
+def test_bad_steps_fall_back_to_none(bad):
+    assert State.from_query(urlencode({"steps": bad})).steps == ""
+
+
+def test_unknown_op_and_huge_steps_are_refused():
+    import zlib, base64
+    from app.state import _write_steps
+    assert State.from_query("?steps=" + _write_steps('[{"op":"format_disk"}]')).steps == ""
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"[" + b" " * 10_000_000 + b"]")).decode().rstrip("=")
+    assert State.from_query("?steps=" + bomb).steps == ""

@@ -93,3 +93,38 @@ def choose(page, paths) -> dict:
 def shown_example(site, st) -> tuple[dict, object]:
     ex = {e["id"]: e for e in examples(site)}[st["image"]]
     return ex, site / "examples" / ex["file"]
+
+
+# Every visible element of `root` that lies outside the window horizontally (and is not inside a horizontally
+# scrolling container), or outside a clipping ancestor (overflow hidden), with a short description of it.
+OUTSIDE = """(root) => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                      (e.classList.length ? '.' + [...e.classList].join('.') : '');
+  const scrolls = (e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  const clips = (e) => { const s = getComputedStyle(e);
+                         return ['hidden', 'clip'].includes(s.overflowX) || ['hidden', 'clip'].includes(s.overflowY); };
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;  // an svg is checked as a whole
+    if (el.closest('[hidden]')) continue;
+    let faded = false;  // collapsed and transparent (e.g. the flatten view's logits before 'softmax →')
+    for (let a = el; a && !faded; a = a.parentElement) faded = getComputedStyle(a).opacity === '0';
+    if (faded) continue;
+    const s = getComputedStyle(el);
+    if (s.display === 'none' || s.visibility === 'hidden') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) continue;
+    let scroller = null;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a)) { scroller = a; break; }
+      if (clips(a)) {
+        const b = a.getBoundingClientRect();
+        if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1) {
+          bad.push(name(el) + ' cut off by ' + name(a)); break; }
+      }
+    }
+    if (!scroller && (r.left < -1 || r.right > vw + 1))
+      bad.push(name(el) + ` at x ${r.left.toFixed(0)}…${r.right.toFixed(0)} (window ${vw})`);
+  }
+  return [...new Set(bad)].slice(0, 12);
+}"""

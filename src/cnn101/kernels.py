@@ -112,6 +112,11 @@ class Edits:
         for layer, neuron in list(self._trained):
             self.reset(layer, neuron)
 
+    def trained_kernel(self, layer: str, neuron: int) -> np.ndarray:
+        """A copy of the neuron's kernel (kh, kw, cin) before any edit."""
+        kept = self._trained.get((layer, int(neuron)))
+        return (kept[0] if kept is not None else self.model.layer(layer).kernel[:, :, :, int(neuron)]).copy()
+
     def trained_bias(self, layer: str, neuron: int) -> float:
         """The neuron's bias before any edit."""
         kept = self._trained.get((layer, int(neuron)))

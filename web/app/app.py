@@ -8,15 +8,17 @@ import cnn101
 import numpy as np
 from cnn101.explain.overview import layout, overview
 from cnn101.kernels import Edits
+from cnn101.kernels import preset as preset_kernel
 from cnn101.page import input_caption, prediction_text
 from pyscript import document, window
 
 from . import decode, dom, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
 from .hover import HINT, Hover
 from .inputs import InputPanel
+from .lab import Lab
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
-from .state import SCOPES, Edit, State
+from .state import MAX_WEIGHTS, SCOPES, Edit, State
 from .why_mode import WhyMode
 
 
@@ -39,6 +41,8 @@ class App:
         self._apply_url_edits()
         self.ov = None
         self.x = None
+        self.base_x = None  # the chosen image, before the lab's changes (self.x is what the network sees)
+        self.lab = Lab(self)  # 'Change the image': perturb steps applied to every image (state.steps)
         self.image_label = ""
         self.switch_ms = None  # image chosen → every heatmap repainted (the last switch)
         self.edit_count = 0  # edits applied (lets tests wait for one)
@@ -47,6 +51,7 @@ class App:
     # --- start -----------------------------------------------------------------------------------
     async def start(self) -> None:
         self.inputs.mount()
+        self.lab.mount()
         self.models.mount()
         if self.state.edits:  # a shared link's edits: the model line says so, with 'Reset all edits'
             self.models.show_edits()
@@ -156,6 +161,8 @@ class App:
             raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
                                     f"but the model takes {'×'.join(map(str, self.model.input_shape))}; choose it again.")
         t0 = dom.now()
+        base, x = x, self.lab.apply(x)  # the network sees the chosen image with the lab's changes
+        trace = trace if x is base else None
         first = self.ov is None
         if first:
             dom.mark("first-image")
@@ -164,6 +171,7 @@ class App:
         if first:
             dom.mark("first-trace")
         self.x = x
+        self.base_x = base
         self.image_label = label
         if first:
             self.view.mount(self.ov, self.state.scope)  # replaces the build's snapshot, if any
@@ -177,6 +185,7 @@ class App:
         dom.paint(canvas, dom.rgb_to_rgba(x))
         h, w = int(x.shape[0]), int(x.shape[1])  # a non-square input keeps its shape in the 96 px frame
         canvas.style.width, canvas.style.height = f"{96 * w / max(h, w):.1f}px", f"{96 * h / max(h, w):.1f}px"
+        self.lab.shown(x)
         dom.el("input-caption").textContent = input_caption(label, self.model)
         dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)
@@ -184,7 +193,7 @@ class App:
         self.hover.current = None
         self.view.highlight(None, None)
         dom.el("info").textContent = HINT
-        self.why.refresh()  # why mode: the gradients of this image
+        self.why.refresh(painted=True)  # why mode: the gradients of this image
         self.switch_ms = dom.now() - t0
         if views.STACK:  # the open views show the new image's numbers
             self._reopen(self.state)
@@ -227,23 +236,41 @@ class App:
                     self.edits.preset(e.layer, e.neuron, e.preset)
                 if e.bias is not None:
                     self.edits.set_bias(e.layer, e.neuron, e.bias)
+                if e.weights:  # single weights typed by hand, over the preset or the trained kernel
+                    kernel = self.model.layer(e.layer).kernel[:, :, :, e.neuron].copy()
+                    kh, kw, cin = kernel.shape
+                    if not all(c < cin and i < kh and j < kw for c, i, j, _ in e.weights):
+                        raise ValueError("a weight outside the kernel")
+                    for c, i, j, v in e.weights:
+                        kernel[i, j, c] = v
+                    self.edits.set_kernel(e.layer, e.neuron, kernel)
             except (cnn101.ModelError, KeyError, ValueError):
+                self.edits.reset(e.layer, e.neuron)  # an edit that does not fit is dropped whole
                 continue
         self._remember_edits()
 
     def _remember_edits(self) -> None:
-        """state.edits from what the model holds now (a kernel edited other than by a preset is not kept)."""
+        """state.edits from what the model holds now: the preset (if the kernel still is one), the bias, and
+        every weight that differs from the preset's or the trained kernel."""
         out = []
         for layer, neuron in self.edits.edited():
             preset = self.edits.presets.get((layer, neuron), "")
-            bias = float(self.model.layer(layer).bias[neuron])
+            conv = self.model.layer(layer)
+            bias = float(conv.bias[neuron])
             bias = None if bias == self.edits.trained_bias(layer, neuron) else bias
-            if preset or bias is not None:
-                out.append(Edit(layer, neuron, preset, bias))
+            kernel = conv.kernel[:, :, :, neuron]
+            base = ((preset_kernel(preset, *kernel.shape[:2]) / np.float32(kernel.shape[2]))[:, :, None]  # as Edits.preset
+                    if preset else self.edits.trained_kernel(layer, neuron))
+            weights = tuple(sorted((int(c), int(i), int(j), float(kernel[i, j, c]))
+                                   for i, j, c in zip(*np.nonzero(kernel != base))))
+            if preset or bias is not None or weights:
+                out.append(Edit(layer, neuron, preset, bias, weights))
+        if sum(len(e.weights) for e in out) > MAX_WEIGHTS:  # too long for a link: keep presets and biases only
+            out = [Edit(e.layer, e.neuron, e.preset, e.bias) for e in out if e.preset or e.bias is not None]
         self._set_state(self.state.with_(edits=tuple(out)))
 
     async def edit_neuron(self, layer: str, neuron: int, preset: str | None = None, bias: float | None = None,
-                          reset: bool = False) -> None:
+                          reset: bool = False, kernel=None) -> None:
         """Change (or reset) one conv neuron's kernel / bias, then recompute everything for the image."""
         try:
             if reset:
@@ -252,6 +279,8 @@ class App:
                 self.edits.preset(layer, neuron, preset)
             if bias is not None:
                 self.edits.set_bias(layer, neuron, bias)
+            if kernel is not None:  # a weight typed by hand (web/app/kernel_edit.py)
+                self.edits.set_kernel(layer, neuron, kernel)
         except cnn101.ModelError as exc:
             self.models.error(str(exc))
             return
@@ -267,7 +296,7 @@ class App:
         redraw)."""
         self._remember_edits()
         self.models.show_edits()
-        await self.set_image(self.x, self.image_label, self.state.image)
+        await self.set_image(self.base_x, self.image_label, self.state.image)
         self.edit_count += 1
 
     # --- levels ----------------------------------------------------------------------------------
@@ -332,7 +361,7 @@ class App:
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
             "model_attempts": self.models.attempts,
-            "why": self.why.snapshot(),
+            "why": self.why.snapshot(), "lab": self.lab.snapshot(),
             "edits": self.edit_count, "edited": [list(k) for k in self.edits.edited()],
             "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,

@@ -106,3 +106,19 @@ def once(fn):
 
 def document_root():
     return document
+
+
+def download(name: str, text: str, mime: str = "application/json") -> None:
+    """Offer `text` as a file called `name` (a Blob URL on a temporary link, released a second later)."""
+    blob = window.Blob.new(to_js([text]), to_js({"type": mime}, dict_converter=window.Object.fromEntries))
+    url = window.URL.createObjectURL(blob)
+    a = document.createElement("a")
+    a.href = url
+    a.download = name
+    a.click()
+    window.setTimeout(once(lambda *args: window.URL.revokeObjectURL(url)), 1000)
+
+
+def js_object(d: dict):
+    """A plain JS object from a dict (nested dicts too), e.g. getUserMedia's constraints."""
+    return to_js(d, dict_converter=window.Object.fromEntries)

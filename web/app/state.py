@@ -7,7 +7,8 @@ Levels: 1 the Overview, 2 the clicked neuron's view (convolutional / flatten vie
 view), 3 a view opened from inside level 2 (`part` says which: an input channel, 'whole', 'softmax'). `at`
 is the window position of the open detail view (output row, col; or a class index), `speed` the animation
 speed (a factor of the one speed ladder, cnn101.render.clock.SPEEDS), `edits` the conv neurons whose
-kernel (a preset) or bias the learner changed, so that a shared link reproduces an edited network.
+kernel (a preset, single weights typed by hand) or bias the learner changed, so that a shared link reproduces an edited network; `steps`
+the changes made to the input image (`cnn101.perturb.apply` steps: channels, patch, blur, …; deflated JSON).
 `why=1` shows the gradients of `class` (default: the prediction) with the attribution `method` over the
 input at `opacity` (why_mode.py).
 
@@ -20,8 +21,11 @@ Plain Python (no browser imports), so it is tested on CPython too.
 """
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
+import zlib
 from dataclasses import dataclass, fields, replace
 from typing import Callable
 from urllib.parse import parse_qs, urlencode
@@ -35,16 +39,21 @@ LAYER = re.compile(r"[A-Za-z0-9_.\-/]{1,100}")  # a layer name in an edit (Keras
 SLUGS = {p: re.sub(r"[^a-z]+", "-", p).strip("-") for p in PRESETS}  # 'edges (vertical)' → 'edges-vertical'
 PRESET_OF = {v: k for k, v in SLUGS.items()}
 MAX_EDITS = 64
+MAX_WEIGHTS = 4096  # single weights typed by hand, over all edits in a URL
+MAX_STEPS = 256  # perturbation / drawing steps in a URL
+MAX_STEPS_JSON = 64 * 1024  # bytes of their JSON once inflated (a URL cannot smuggle in a large one)
 
 
 @dataclass(frozen=True)
 class Edit:
-    """One edited conv neuron: the preset its kernel holds ('' = trained kernel) and its bias (None = trained)."""
+    """One edited conv neuron: the preset its kernel holds ('' = trained kernel), its bias (None = trained) and
+    the single weights typed by hand over that kernel: ((channel, row, col, value), …) in kernel order."""
 
     layer: str
     neuron: int
     preset: str = ""
     bias: float | None = None
+    weights: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class State:
     target: int = -1  # the class the gradients are of (-1 = the prediction)
     method: str = "gradient"  # the attribution shown over the input (why_mode.METHODS)
     opacity: float = 0.6  # of the attribution over the input image
+    steps: str = ""  # the input's changes: a compact JSON list of cnn101.perturb.apply steps ("" = none)
 
     @property
     def selected(self) -> tuple[str, int] | None:
@@ -168,19 +178,40 @@ def _float(v: str) -> float:
     return x
 
 
+def _weights(v: str) -> tuple:
+    """'c.i.j=value;…' → ((c, i, j, value), …): distinct positions, in kernel order."""
+    out = {}
+    for item in v.split(";") if v else ():
+        where, value = item.split("=")  # ValueError unless one '='
+        idx = where.split(".")
+        if len(idx) != 3 or not all(k.isdigit() and len(k) <= 4 for k in idx):
+            raise ValueError(item)
+        key = tuple(int(k) for k in idx)
+        if key in out:
+            raise ValueError("a weight appears twice")
+        out[key] = _float(value)
+    return tuple((*k, out[k]) for k in sorted(out))
+
+
 def _edits(v: str) -> tuple:
     out = []
     for item in v.split(",")[:MAX_EDITS] if v else ():
-        layer, neuron, preset, bias = item.split(":")  # ValueError if not four parts
+        parts = item.split(":")
+        if len(parts) not in (4, 5):
+            raise ValueError(item)
+        layer, neuron, preset, bias = parts[:4]
+        weights = _weights(parts[4]) if len(parts) == 5 else ()
         if not LAYER.fullmatch(layer) or not neuron.isdigit() or len(neuron) > 7:
             raise ValueError(item)
         if preset and preset not in PRESET_OF:
             raise ValueError(preset)
-        if not preset and not bias:
+        if not preset and not bias and not weights:
             raise ValueError(item)
-        out.append(Edit(layer, int(neuron), PRESET_OF.get(preset, ""), _float(bias) if bias else None))
+        out.append(Edit(layer, int(neuron), PRESET_OF.get(preset, ""), _float(bias) if bias else None, weights))
     if len({(e.layer, e.neuron) for e in out}) != len(out):
         raise ValueError("an edited neuron appears twice")
+    if sum(len(e.weights) for e in out) > MAX_WEIGHTS:
+        raise ValueError("too many weights")
     return tuple(out)
 
 
@@ -207,8 +238,43 @@ def _opacity(v: str) -> float:
 
 
 def _write_edits(edits: tuple) -> str:
+    def weights(e) -> str:
+        return ":" + ";".join(f"{c}.{i}.{j}={float(v)!r}" for c, i, j, v in e.weights) if e.weights else ""
+
     return ",".join(f"{e.layer}:{e.neuron}:{SLUGS.get(e.preset, '')}:{'' if e.bias is None else repr(float(e.bias))}"
-                    for e in edits)
+                    + weights(e) for e in edits)
+
+
+def steps_json(steps) -> str:
+    """The one (compact, canonical) JSON form of a list of perturb steps, checked: dicts naming a known op."""
+    from cnn101.perturb import operations
+
+    if not isinstance(steps, list) or len(steps) > MAX_STEPS:
+        raise ValueError("steps must be a list of at most %d" % MAX_STEPS)
+    ops = operations()
+    for step in steps:
+        if not isinstance(step, dict) or step.get("op") not in ops:
+            raise ValueError(f"not a step: {step!r}")
+    return json.dumps(steps, separators=(",", ":"), sort_keys=True) if steps else ""
+
+
+def _write_steps(v: str) -> str:
+    """Deflated and base64url (no padding): a drawing's points compress well."""
+    return base64.urlsafe_b64encode(zlib.compress(v.encode("utf-8"), 9)).decode("ascii").rstrip("=")
+
+
+def _steps(v: str) -> str:
+    if len(v) > MAX_STEPS_JSON:
+        raise ValueError("too long")
+    try:
+        raw = base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
+        d = zlib.decompressobj()
+        text = d.decompress(raw, MAX_STEPS_JSON + 1)
+        if len(text) > MAX_STEPS_JSON or d.unconsumed_tail:
+            raise ValueError("too long")
+        return steps_json(json.loads(text.decode("utf-8")))
+    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 # --- the table -------------------------------------------------------------------------------------------
@@ -246,6 +312,7 @@ FIELDS = (
     Field("class", ("target",), str, _class, lambda s: s.why),
     Field("method", ("method",), str, _method, lambda s: s.why),
     Field("opacity", ("opacity",), lambda v: f"{v:g}", _opacity, lambda s: s.why),
+    Field("steps", ("steps",), _write_steps, _steps),
 )
 DEFAULT = State()
 

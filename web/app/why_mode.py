@@ -117,8 +117,10 @@ class WhyMode:
         t = self.app.state.target
         return t if 0 <= t < len(self.app.model.class_names) else int(self.app.ov.trace.predicted)
 
-    def refresh(self) -> None:
-        """After the state, image or model changed: compute what why mode shows (or drop it) and paint."""
+    def refresh(self, painted: bool = False) -> None:
+        """After the state, image or model changed: compute what why mode shows (or drop it) and paint.
+        `painted`: the Overview already shows this image's activations (App.set_image, which has also let
+        compare mode paint B − A over them): out of why mode there is nothing to repaint then."""
         if self.panel is None or self.app.ov is None:
             return
         if dom.el("why-class").options.length != len(self.app.model.class_names) + 1:
@@ -129,7 +131,8 @@ class WhyMode:
             self.gov = gradient_overview(self.app.model, self.app.ov.trace, self.target(), self.app.layout)
         else:
             self.gov = None
-        self.paint()
+        if self.gov is not None or not painted:
+            self.paint()
         self.paint_ms = dom.now() - t0
         if self.gov is not None:
             self.compute_map()
@@ -149,6 +152,9 @@ class WhyMode:
         view.paint(ov, self.app.state.scope)
         view.stage.classList.toggle("why-on", self.gov is not None)
         if self.gov is None:
+            lab = getattr(self.app, "lab", None)
+            if lab is not None:
+                lab.compare.paint()  # an image pinned as A: the Overview shows B − A, not the activations
             return
         out = self.app.layout.columns[-1]
         g = self.gov.values(out.index)

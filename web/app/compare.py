@@ -1,0 +1,112 @@
+"""Compare two images (issue 13): 'Pin as A' keeps the current image's trace; from then on the Overview shows
+B − A for every neuron (B: whatever the network sees now — another example, a changed or drawn image) on the
+diverging map with its own legends, and a list gives the change of every class probability. All numbers come
+from `cnn101.explain.compare`; this module only paints them."""
+from __future__ import annotations
+
+import base64
+import html
+import json
+
+import cnn101
+import numpy as np
+from cnn101.explain import compare
+from cnn101.render import ACTIVATION, heatmap
+from cnn101.render.overview import legends_html
+from pyscript import window
+
+from . import dom
+
+
+class Compare:
+    def __init__(self, app):
+        self.app = app
+        self.a = None  # the pinned trace (image A)
+        self.a_label = ""
+        self.cmp = None  # the last Comparison shown
+        self.shown_count = 0  # comparisons painted (tests wait for one)
+
+    def mount(self, root) -> None:
+        dom.el("lab-toggle").insertAdjacentHTML("afterend", """
+<div class="compare-bar" role="group" aria-label="Compare two images">
+  <button type="button" id="compare-pin">Pin this image as A</button>
+  <button type="button" id="compare-stop" hidden>Stop comparing</button>
+  <span id="compare-status" class="compare-status" aria-live="polite"></span>
+</div>
+<section id="compare-changes" class="compare-changes" aria-label="Change of every class probability (B − A)" hidden></section>""")
+        dom.on(dom.el("compare-pin"), "click", lambda e: self.pin())
+        dom.on(dom.el("compare-stop"), "click", lambda e: self.stop())
+        window.cnn101_compare = dom.keep(self.snapshot)
+
+    def pin(self) -> None:
+        ov = self.app.ov
+        if ov is None:
+            return
+        self.a = ov.trace
+        self.a_label = self.app.image_label or "this image"
+        dom.show(dom.el("compare-stop"), True)
+        dom.el("compare-pin").textContent = "Pin this image as A again"
+        self.shown(ov)
+
+    def stop(self) -> None:
+        self.a = self.cmp = None
+        dom.show(dom.el("compare-stop"), False)
+        dom.show(dom.el("compare-changes"), False)
+        dom.el("compare-pin").textContent = "Pin this image as A"
+        dom.el("compare-status").textContent = ""
+        if self.app.ov is not None:
+            self.app.view.stage.classList.remove("comparing")
+            self.app.why.paint()  # the activations again (or the gradients, in why mode)
+
+    def shown(self, ov) -> None:
+        """After every repaint of the Overview (App.set_image via the lab): B is `ov`'s trace."""
+        if self.a is None or ov is None:
+            return
+        try:
+            self.cmp = compare(self.a, ov.trace, self.app.layout)
+        except cnn101.ModelError:
+            self.stop()
+            dom.el("compare-status").textContent = "Image A was traced by another model: pin an image again."
+            return
+        self.paint()
+
+    def paint(self) -> None:
+        c, view = self.cmp, self.app.view
+        if c is None or self.a is None or view.stage is None:
+            return
+        scope = self.app.state.scope
+        for col in self.app.layout.columns:
+            if col.kind == "output":
+                continue
+            v = c.values(col.index)
+            if v.ndim == 1:
+                v = v.reshape(-1, 1, 1)
+            lo, hi = c.range(col.index, scope)
+            n, h, w = v.shape
+            dom.paint_many(view.canvases[col.index], heatmap(v.reshape(n * h, w), lo, hi, ACTIVATION).reshape(n, h, w, 4))
+        for ch in c.changes:
+            row = view.rows.get(ch.index)
+            if row is not None:
+                row.querySelector(".ov-pct").textContent = f"{ch.b:.1%} ({100 * ch.change:+.1f})"
+        view.stage.querySelector(".ov-legends").innerHTML = legends_html(c, view.geo, scope)
+        view.stage.classList.add("comparing")
+        dom.el("compare-status").textContent = (f"Comparing: the Overview shows B − A (blue: B higher, red: B lower, as on the activation map); "
+                                                f"A = {self.a_label}, B = {self.app.image_label or 'the current image'}.")
+        box = dom.el("compare-changes")
+        box.innerHTML = ("<h3>Class probabilities: A → B (change, points)</h3><ol>" + "".join(
+            f'<li><span class="cc-name">{html.escape(ch.name)}</span> {ch.a:.1%} → {ch.b:.1%} '
+            f'<b class="{"up" if ch.change > 0 else "down" if ch.change < 0 else ""}">{100 * ch.change:+.2f}</b></li>'
+            for ch in c.changes) + "</ol>")
+        dom.show(box, True)
+        self.shown_count += 1
+
+    def snapshot(self) -> str:
+        c = self.cmp
+        if c is None or self.a is None:
+            return json.dumps({"active": False, "shown": self.shown_count})
+        cols = {col.name: {"shape": list(np.shape(c.values(col.index))),
+                           "values": base64.b64encode(np.ascontiguousarray(c.values(col.index), "<f4").tobytes()).decode(),
+                           "range": list(c.range(col.index, self.app.state.scope))}
+                for col in self.app.layout.columns}
+        return json.dumps({"active": True, "shown": self.shown_count, "columns": cols,
+                           "changes": [[ch.name, ch.a, ch.b] for ch in c.changes]})
