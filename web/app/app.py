@@ -11,7 +11,7 @@ from cnn101.kernels import Edits
 from cnn101.page import input_caption, prediction_text
 from pyscript import document, window
 
-from . import decode, dom, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
+from . import decode, dom, export, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .model_panel import ModelPanel
@@ -53,6 +53,7 @@ class App:
         self.hover.mount(dom.el("stage-frame"))
         self._wire_controls()
         self.why.mount()
+        export.mount_overview(self)
         ids = [e.id for e in self.examples]
         first = self.state.image if self.state.image in ids else (ids[0] if ids else "")
         if first:
@@ -332,7 +333,7 @@ class App:
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
             "model_attempts": self.models.attempts,
-            "why": self.why.snapshot(),
+            "why": self.why.snapshot(), "saved": [list(s) for s in export.saved],
             "edits": self.edit_count, "edited": [list(k) for k in self.edits.edited()],
             "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,
