@@ -88,3 +88,18 @@ def test_map_rasters_give_every_cell_its_colour_in_the_png(small):
                 for c in range(cw):
                     pr, pc = int((r + 0.5) * px.shape[0] / ch), int((c + 0.5) * px.shape[1] / cw)
                     assert (px[pr, pc] == hm[r, c]).all(), (col.name, k, r, c)
+
+
+def test_gradient_overview_rows_show_p_minus_y():
+    from cnn101.explain import gradient_overview
+
+    m = model_of(12, 20, 3, [4])
+    tr = m.trace(np.random.default_rng(2).random(m.input_shape, dtype=np.float32))
+    gov = gradient_overview(m, tr, 1)
+    root = ET.fromstring(overview_svg(gov, scope="unit", gradient=True))
+    texts = [t.text for t in root.iter(SVG + "text")]
+    g = gov.values(gov.columns[-1].index)
+    assert all(f"{float(v):+.3f}" in texts for v in g) and not any(t.endswith("%") and t != "0%" and t != "100%"
+                                                                    for t in texts)
+    bold = [t.text for t in root.iter(SVG + "text") if t.get("font-weight") == "bold"]
+    assert bold == [m.class_names[1]]

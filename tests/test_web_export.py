@@ -167,3 +167,29 @@ def test_flatten_and_softmax_views(s):
     s.page.click("#lv-flatten .fv-softmax")
     check_view(s, "#dp-softmax", "softmax")
     s.escape_all()
+
+
+def test_why_mode_overview_is_saved_with_its_gradients(s):
+    """In 'Why this class?' the saved Overview is the gradient Overview the page paints (maps = CPython's
+    gradient_overview rendered, rows p − y), then back to activations."""
+    from cnn101.explain import gradient_overview
+
+    s.page.click("#why-toggle")
+    s.page.wait_for_function("document.querySelector('#why').dataset.on === '1'", timeout=60_000)
+    st = s.state()
+    model = s.model
+    trace = model.trace(page_input(st))
+    gov = gradient_overview(model, trace, int(trace.predicted))
+    geo = geometry(gov.layout)
+    scale = png_scale(geo, gov)
+    _, data = download(s, by_keyboard(s, "#save-overview-png"), "why-overview.png")
+    img = png(data)
+    for x, y, px in map_rasters(gov, geo, st["scope"], scale):
+        h, w = px.shape[:2]
+        np.testing.assert_array_equal(img[y:y + h, x:x + w], px)
+    _, data = download(s, by_keyboard(s, "#save-overview-svg"), "why-overview.svg")
+    text = all_text(self_contained(data.decode("utf-8")))
+    for pct in s.page.eval_on_selector_all(".ov-pct", "els => els.map(e => e.textContent)"):
+        assert pct in text and pct.startswith(("+", "-"))
+    s.page.click("#why-toggle")
+    s.page.wait_for_function("document.querySelector('#why').dataset.on !== '1'", timeout=60_000)

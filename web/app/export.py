@@ -114,12 +114,18 @@ def save_view(view, kind: str) -> None:
 
 # --- the Overview ------------------------------------------------------------------------------------
 def overview_title(app) -> str:
-    return f"{input_caption(app.image_label, app.model)} · {prediction_text(app.ov)}"
+    title = f"{input_caption(app.image_label, app.model)} · {prediction_text(app.ov)}"
+    gov = app.why.gov
+    if gov is not None:
+        title += f" · why {app.model.class_names[gov.target]}: d loss / d every value"
+    return title
 
 
 def overview_file(app) -> str:
-    """The Overview as the page shows it now (scope, detail, image), from the package's renderer."""
-    return overview_svg(app.ov, app.view.geo, app.state.scope, app.state.detail, overview_title(app))
+    """The Overview as the page shows it now (scope, detail, image; the gradients in why mode), from the
+    package's renderer."""
+    return overview_svg(app.why.shown(), app.view.geo, app.state.scope, app.state.detail, overview_title(app),
+                        gradient=app.why.gov is not None)
 
 
 def save_overview(app, kind: str) -> None:
@@ -132,7 +138,7 @@ def save_overview(app, kind: str) -> None:
     else:
         geo = app.view.geo
         scale = png_scale(geo, app.ov)
-        rasters = map_rasters(app.ov, geo, app.state.scope, scale)
+        rasters = map_rasters(app.why.shown(), geo, app.state.scope, scale)
         patches, offset = [], 0
         for x, y, px in rasters:
             h, w = int(px.shape[0]), int(px.shape[1])

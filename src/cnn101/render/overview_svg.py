@@ -119,10 +119,12 @@ def _legends(ov, geo, scope: str) -> tuple[list[str], list[str]]:
     return defs, parts
 
 
-def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title: str = "") -> str:
+def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title: str = "",
+                 gradient: bool = False) -> str:
     """The Overview of `ov` (an explain.overview.Overview) as a standalone SVG document: a title line,
     edges, every neuron map, the input captions, the output bars with their percentages, the legends.
-    `detail`: full layer names and shapes instead of short captions."""
+    `detail`: full layer names and shapes instead of short captions. `gradient`: `ov` is a
+    GradientOverview (why mode): the output rows show p − y (bars |p − y|, the target class in bold)."""
     from .overview import edge_path
 
     geo = geo or geometry(ov.layout)
@@ -151,16 +153,18 @@ def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title:
             out.append(_text(cx, 16, SHORT.get(col.kind, col.kind), 11, ACCENT, "middle", cls="label"))
         if col.kind == "output":
             probs = ov.values(col.index)
-            top = int(np.argmax(probs))
+            top = int(ov.target) if gradient else int(np.argmax(probs))
             for k, box in enumerate(cg.boxes):
                 p = float(probs[k])
+                shown = f"{p:+.3f}" if gradient else f"{p:.1%}"
+                p = abs(p) if gradient else p
                 fill = ACCENT if k == top else FILL
                 weight = "bold" if k == top else "normal"
                 out.append(f'<g class="class" data-neuron="{k}">'
                            f'<rect x="{_f(box.x)}" y="{_f(box.y)}" width="{BAR}" height="{_f(box.h)}" rx="2" fill="{TRACK}"/>'
                            f'<rect x="{_f(box.x)}" y="{_f(box.y)}" width="{_f(BAR * p)}" height="{_f(box.h)}" fill="{fill}"/>'
                            + _text(box.x + BAR + 6, box.mid_y + 4, col.neuron_labels[k], 12, INK, weight=weight)
-                           + _text(box.x + BAR + 112, box.mid_y + 4, f"{p:.1%}", 11, MUTED, "end", cls="pct")
+                           + _text(box.x + BAR + 112, box.mid_y + 4, shown, 11, MUTED, "end", cls="pct")
                            + "</g>")
             continue
         maps = heatmaps(ov, col, scope)
