@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+import browser as _b
 from web_page import open_app, state, wait_paints
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,6 +44,8 @@ def test_too_big_for_a_link_download_then_open_restores_it(app, tmp_path):
     assert "edits" not in page.evaluate("location.search") and "level=2" in page.evaluate("location.search")
     notice = page.text_content("#state-notice")
     assert page.is_visible("#state-notice") and "too big for a link" in notice and "edits" in notice
+    page.locator("#state-notice").scroll_into_view_if_needed()
+    _b.screenshot(page, "state-too-big-for-a-link", full_page=False)
     with page.expect_download(timeout=30_000) as info:
         page.focus("#state-download")
         page.keyboard.press("Enter")
