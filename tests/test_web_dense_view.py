@@ -85,3 +85,15 @@ def test_a_dense_unit_shows_its_sum_and_value(loaded, column, layer, unit):
     _b.screenshot(page, f"dense-view-{column}", full_page=False)
     page.keyboard.press("Escape")
     page.wait_for_selector("#dp-dense", state="detached", timeout=10_000)
+
+
+def test_the_dense_view_saves_png_and_svg(loaded):
+    """Save PNG / Save SVG (issue 13) work on the dense view too (the same checks as test_web_export)."""
+    from types import SimpleNamespace
+
+    from test_web_export import check_view
+
+    page, model, trace, st = loaded
+    open_unit(page, st, "hidden", 3)
+    check_view(SimpleNamespace(page=page, state=lambda: state(page), which="mlp-head"), "#dp-dense", "dense")
+    page.keyboard.press("Escape")

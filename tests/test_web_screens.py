@@ -95,6 +95,59 @@ def test_every_view_fits(s, size):
     s.escape_all()
 
 
+# The rendered font size of every visible text of `root`: its computed font-size × its on-screen scale, the
+# product of every ancestor's transform scale (a bounding box's width over offsetWidth would be as good but
+# offsetWidth is rounded to whole px; the test checks that the product agrees with the stage's bounding box).
+FONT_SIZES = """(root) => {
+  const scaleOf = (el) => { let k = 1;
+    for (let a = el; a; a = a.parentElement) { const t = getComputedStyle(a).transform;
+      if (t && t !== 'none') { const m = new DOMMatrixReadOnly(t); k *= Math.hypot(m.a, m.b); } }
+    return k; };
+  const out = [];
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    if (el.closest('svg') || el.closest('[hidden]') || el.closest('[data-export=skip]')) continue;
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('').trim();
+    if (!text) continue;
+    const s = getComputedStyle(el);
+    if (s.display === 'none' || s.visibility === 'hidden') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) continue;
+    out.push([parseFloat(s.fontSize) * scaleOf(el), text.slice(0, 30), String(el.className || el.tagName)]);
+  }
+  const stage = root.querySelector('.cv-stage');
+  return {sizes: out, stage: stage ? [stage.getBoundingClientRect().width / stage.offsetWidth, scaleOf(stage)] : null};
+}"""
+
+
+def test_phone_conv_view_text_is_readable_without_zooming(s):
+    """At 390×844 the conv view of a conv_1_2-like neuron (many channels) keeps every text ≥ 11 px on screen:
+    the stage is not scaled below conv_markup.MIN_SCALE; it scrolls sideways in its frame instead, and every
+    element is inside the window or inside that scrolling frame (check_fits)."""
+    s.page.set_viewport_size({"width": 390, "height": 844})
+    s.escape_all()
+    convs = [c for c in s.columns() if c["kind"] == "conv2d"]
+    col = convs[min(1, len(convs) - 1)]
+    open_neuron(s, col["index"], 0)
+    s.page.wait_for_selector("#conv-view", state="visible")
+    _b.wait_settled(s.page, "#conv-view")
+    assert s.top()["scale"] >= 0.8
+    got = s.page.eval_on_selector("#conv-view", FONT_SIZES)
+    sizes = got["sizes"]
+    assert got["stage"][0] == pytest.approx(got["stage"][1], abs=0.005)  # the bounding box says the same scale
+    assert got["stage"][1] == pytest.approx(s.top()["scale"], abs=0.001)
+    assert len(sizes) > 30  # captions, titles, values, the sum, the controls
+    small = [x for x in sizes if x[0] < 11 - 0.05]
+    assert not small, f"text under 11 px in the phone conv view: {small[:8]}"
+    frame = s.page.eval_on_selector("#conv-view .cv-frame", "f => [f.scrollWidth, f.clientWidth, "
+                                    "getComputedStyle(f).overflowX]")
+    assert frame[0] > frame[1] and frame[2] == "auto", frame  # the stage scrolls sideways, inside the view
+    check_fits(s, "conv-readable", "390x844")
+    s.page.eval_on_selector("#conv-view .cv-frame", "f => { f.scrollLeft = f.scrollWidth; }")
+    s.page.locator("#conv-view .cv-neuron").scroll_into_view_if_needed()
+    _b.screenshot(s.page, "screens-390x844-conv-readable-right", full_page=False)
+    s.escape_all()
+
+
 def test_first_tap_shows_the_value_second_tap_opens(s):
     s.page.set_viewport_size({"width": 390, "height": 844})
     s.escape_all()

@@ -186,3 +186,62 @@ def test_unknown_op_and_huge_steps_are_refused():
     assert State.from_query("?steps=" + _write_steps('[{"op":"format_disk"}]')).steps == ""
     bomb = base64.urlsafe_b64encode(zlib.compress(b"[" + b" " * 10_000_000 + b"]")).decode().rstrip("=")
     assert State.from_query("?steps=" + bomb).steps == ""
+# --- too big for a link: the state file (issue 13) -----------------------------------------------------
+from app.state import MAX_QUERY, MAX_STATE_FILE, link_query, read_state_file, state_file  # noqa: E402
+from cnn101 import Cnn101Error  # noqa: E402
+from cnn101.errors import InputError  # noqa: E402
+
+BIG = State(image="koala-2", scope="module").open("conv_1_2", 3).with_(
+    edits=tuple(Edit(f"layer_with_a_long_name_{i:02d}", 1000000 + i, "", 0.1234567890123 + i) for i in range(64)))
+
+
+def test_link_query_keeps_a_small_state_whole_and_leaves_out_the_longest_field_of_a_big_one():
+    small = State(image="koala-2").open("conv_1_2", 3)
+    assert link_query(small) == (small.to_query(), ())
+    assert len(BIG.to_query()) > 3000
+    q, left = link_query(BIG, limit=200)
+    assert left == ("edits",) and len(q) <= 200
+    back = State.from_query(q)
+    assert back == BIG.with_(edits=()) and back.selected == ("conv_1_2", 3)
+    q, left = link_query(BIG, limit=5)
+    assert q == "" and set(left) == set(BIG.to_fields())
+    assert MAX_QUERY == 8000
+
+
+@given(image=st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True), scope=st.sampled_from(SCOPES),
+       why=st.booleans(), opacity=st.sampled_from([0.0, 0.25, 1.0]), n=st.integers(0, 64))
+def test_state_file_round_trips_every_field(image, scope, why, opacity, n):
+    s = BIG.with_(image=image, scope=scope, why=why, opacity=opacity if why else 0.6, edits=BIG.edits[:n])
+    assert read_state_file(state_file(s)) == s
+    assert len(state_file(BIG)) < MAX_STATE_FILE // 100  # a small file
+
+
+def test_state_file_is_generic_over_the_table():
+    """Every key of FIELDS is in the file of a state where every field differs from the default."""
+    s = BIG.with_(detail=True, speed=2.0, why=True, target=3, method="smoothgrad", opacity=0.25).deeper("4")
+    from app.state import steps_json
+    s = s.with_(at=(1, 2), steps=steps_json([{"op": "keep_channel", "channel": "red"}]))
+    assert set(json.loads(state_file(s))["fields"]) == {f.key for f in FIELDS}
+    assert read_state_file(state_file(s)) == s
+
+
+@pytest.mark.parametrize("data,words", [
+    (b"", "not JSON"), (b"\x89PNG\r\n\x1a\n\x00\x00", "not JSON"), (b"[1, 2]", "format"),
+    (b'{"format": "cnn101-state", "version": 1, "fields": []}', "format"),
+    (b'{"format": "cnn101-state", "version": 2, "fields": {}}', "version"),
+    (b'{"format": "cnn101-state", "version": 1, "fields": {"image": 5}}', "text values"),
+    (b'{"format": "cnn101-state", "version": 1, "fields": {"image": {"a": "b"}}}', "text values"),
+    (b'{"format": "cnn101-state", "version": 1, "fields": {"x": [[[[[[1]]]]]]}}', "nests"),
+    (b"[" * 100000 + b"]" * 100000, "nests"),
+    (b'{"format": "cnn101-state", "version": 1, "fields": {"a": NaN}}', "text values"),
+    (b" " * (MAX_STATE_FILE + 1), "at most"),
+])
+def test_hostile_state_files_are_refused_in_plain_words(data, words):
+    with pytest.raises(InputError) as e:
+        read_state_file(data, "state.json")
+    assert isinstance(e.value, Cnn101Error) and words in str(e.value) and "state.json" in str(e.value)
+
+
+def test_bad_values_in_a_state_file_fall_back_like_a_url():
+    data = b'{"format": "cnn101-state", "version": 1, "fields": {"scope": "local", "image": "koala-2", "zzz": "1"}}'
+    assert read_state_file(data) == State(image="koala-2")

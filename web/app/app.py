@@ -12,13 +12,14 @@ from cnn101.kernels import preset as preset_kernel
 from cnn101.page import input_caption, prediction_text
 from pyscript import document, window
 
-from . import decode, dom, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
+from . import decode, dom, export, keyboard, views  # noqa: F401  (keyboard: listens once, at import)
 from .hover import HINT, Hover
 from .inputs import InputPanel
 from .lab import Lab
 from .model_panel import ModelPanel
 from .overview_view import OverviewView
-from .state import MAX_WEIGHTS, SCOPES, Edit, State
+from .state import MAX_WEIGHTS, SCOPES, Edit, State, link_query
+from .state_files import StateFiles, take_pending
 from .why_mode import WhyMode
 
 
@@ -28,7 +29,8 @@ class App:
         self.layout = layout(model)
         self.examples = examples
         views.register_all()
-        self.state = State.from_query(str(window.location.search))
+        self.files = StateFiles(self)  # a state too big for a link: download / open it as a file
+        self.state = take_pending() or State.from_query(str(window.location.search))
         self._depth = 0  # history entries this page pushed below the one it was opened with
         self._expected_pops = 0  # popstate events of our own history.back() still to come
         self._popping = False  # applying a Back / Forward: no new history entries
@@ -53,11 +55,13 @@ class App:
         self.inputs.mount()
         self.lab.mount()
         self.models.mount()
+        self.files.mount()
         if self.state.edits:  # a shared link's edits: the model line says so, with 'Reset all edits'
             self.models.show_edits()
         self.hover.mount(dom.el("stage-frame"))
         self._wire_controls()
         self.why.mount()
+        export.mount_overview(self)
         ids = [e.id for e in self.examples]
         first = self.state.image if self.state.image in ids else (ids[0] if ids else "")
         if first:
@@ -99,12 +103,19 @@ class App:
         up one level and Forward down again); everything else replaces the current one."""
         deeper = state.level > self.state.level and not self._popping
         self.state = state
-        url = str(window.location.pathname) + state.to_query()
+        query, left_out = link_query(state, self.files.limit)  # a state too big for a link: what fits
+        url = str(window.location.pathname) + query
         if deeper:
             self._depth += 1
             window.history.pushState(window.JSON.parse(f'{{"cnn101": {self._depth}}}'), "", url)
         else:
             window.history.replaceState(window.history.state, "", url)
+        self.files.linked(state.to_query() if left_out else query, left_out)
+
+    def set_url_limit(self, limit: int) -> None:
+        """How many characters of query a link may hold (tests lower it to reach a too-big state)."""
+        self.files.limit = max(0, int(limit))
+        self._set_state(self.state)
 
     def _popped(self, _event) -> None:
         """Browser Back / Forward: show the level the entry's URL names (up: close views; down: reopen)."""
@@ -361,7 +372,9 @@ class App:
             "examples_prepared": len(self.inputs.prepared), "examples": len(self.examples),
             "pillow": decode.pillow_state(),
             "model_attempts": self.models.attempts,
-            "why": self.why.snapshot(), "lab": self.lab.snapshot(),
+            "left_out": list(self.files.left_out), "states_opened": self.files.opened,
+            "state_error": str(dom.el("state-error").textContent) if not dom.el("state-error").hidden else None,
+            "why": self.why.snapshot(), "lab": self.lab.snapshot(), "saved": [list(s) for s in export.saved],
             "edits": self.edit_count, "edited": [list(k) for k in self.edits.edited()],
             "model_error": str(dom.el("model-error").textContent) if not dom.el("model-error").hidden else None,
             "error": str(dom.el("input-error").textContent) if not dom.el("input-error").hidden else None,

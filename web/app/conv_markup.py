@@ -20,6 +20,11 @@ def _heatmaps(values_chw: np.ndarray, lo: float, hi: float, cmap) -> np.ndarray:
     return heatmap(values_chw.reshape(c * h, w), lo, hi, cmap).reshape(c, h, w, 4)
 
 
+READABLE_PX = 11.0  # the smallest text the view shows on screen (issue 17: a phone must not need zooming)
+STAGE_MIN_FONT_PX = 12.0  # the smallest font-size in the stage (conv.css)
+MIN_SCALE = READABLE_PX / STAGE_MIN_FONT_PX
+
+
 class ConvMarkup:
     """Mounts, fits and paints a ConvView (needs self.app, self.n, self.g, self.column, self.filter)."""
 
@@ -79,15 +84,24 @@ class ConvMarkup:
         transitions.spread(self.app.view, self.column.index, self.filter, self.root)
 
     def _fit(self) -> None:
-        """Scale the stage down when the window is narrower than it (never up)."""
+        """Scale the stage down when the window is narrower than it (never up), but never so far that its
+        smallest text (STAGE_MIN_FONT_PX) drops under READABLE_PX on screen: below that (a phone) the stage
+        keeps MIN_SCALE and its frame scrolls sideways."""
         frame = self._q(".cv-frame")
         room = float(dom.el("overview").clientWidth) or self.g.width + 30
         s = min(1.0, (room - 30) / self.g.width) if room > 30 else 1.0
+        s = max(s, MIN_SCALE)
         self.scale = s
         self.root.style.width = f"{min(room, max(780.0, self.g.width * s + 30)):.0f}px"
         self.stage.style.transform = f"scale({s:.4f})" if s < 1 else ""  # kept by every later style write
+        scrolls = self.g.width * s > room - 30 + 0.5
+        frame.style.overflowX = "auto" if scrolls else ""
+        frame.style.overflowY = "hidden" if scrolls else ""
+        frame.style.width = f"{min(self.g.width * s, max(room - 30, 1.0)):.0f}px" if scrolls else f"{self.g.width * s:.0f}px"
         frame.style.height = f"{self.g.height * s:.0f}px"
-        frame.style.width = f"{self.g.width * s:.0f}px"
+        if scrolls:  # room for the scroll bar under the stage (0 with overlay scroll bars)
+            bar = float(frame.offsetHeight) - float(frame.clientHeight)
+            frame.style.height = f"{self.g.height * s + max(0.0, bar):.0f}px"
 
     def _scale_style(self) -> str:
         """The stage's scale as a style declaration (the sweep rewrites the whole style attribute)."""

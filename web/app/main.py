@@ -38,6 +38,7 @@ async def main():
     mark("model")
     app = App(model, examples)
     window.cnn101_state = create_proxy(app.snapshot)
+    window.cnn101_url_limit = create_proxy(app.set_url_limit)  # tests: reach a state too big for a link
     await app.start()
     mark("ready")
     status.textContent = ready_text(model)

@@ -17,6 +17,13 @@ it is written, how it is read back (a validator that raises ValueError), and whe
 only at level 3). `to_query` and `from_query` both walk the table, so they cannot disagree; a value that
 is not valid falls back to the default, so a hand-edited or stale URL never breaks the page.
 
+A state too big for a link (over MAX_QUERY characters of query) is still kept whole in a small file:
+`state_file(state)` writes every field's query value as JSON, `read_state_file(data)` reads it back
+through the same table (so a field added to FIELDS comes along by itself) and treats the file as
+hostile: size first, then nesting depth, then the shape, each refusal an InputError in plain words.
+`link_query(state)` is what goes in the URL then: the query with the longest fields left out until it
+fits, and which keys it left out (the page says so and offers the file).
+
 Plain Python (no browser imports), so it is tested on CPython too.
 """
 from __future__ import annotations
@@ -30,7 +37,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable
 from urllib.parse import parse_qs, urlencode
 
+from cnn101.errors import InputError
 from cnn101.explain.overview import SCOPES
+from cnn101.formats.json_reader import nesting_depth
 from cnn101.kernels import PRESETS
 
 WORD = re.compile(r"[A-Za-z0-9_]{1,40}")  # a level-3 part: a channel index, 'whole', 'softmax'
@@ -42,6 +51,9 @@ MAX_EDITS = 64
 MAX_WEIGHTS = 4096  # single weights typed by hand, over all edits in a URL
 MAX_STEPS = 256  # perturbation / drawing steps in a URL
 MAX_STEPS_JSON = 64 * 1024  # bytes of their JSON once inflated (a URL cannot smuggle in a large one)
+MAX_QUERY = 8000  # characters of '?…' a link may hold; a bigger state goes in a file (state_file)
+MAX_STATE_FILE = 1 << 20  # bytes of a state file the page reads (checked before reading it)
+STATE_FORMAT = "cnn101-state"
 
 
 @dataclass(frozen=True)
@@ -96,17 +108,26 @@ class State:
                            neuron=-1 if self.level == 2 else self.neuron, part="", at=())
         return self
 
-    def to_query(self) -> str:
-        """'?…' with only what differs from the defaults ('' if nothing does)."""
+    def to_fields(self) -> dict[str, str]:
+        """{query key: written value} of what differs from the defaults (the URL's and the file's content)."""
         q = {}
         for f in FIELDS:
             if f.applies(self) and f.get(self) != f.get(DEFAULT):
                 q[f.key] = f.write(f.get(self))
+        return q
+
+    def to_query(self) -> str:
+        """'?…' with only what differs from the defaults ('' if nothing does)."""
+        q = self.to_fields()
         return "?" + urlencode(q) if q else ""
 
     @classmethod
     def from_query(cls, query: str) -> "State":
-        q = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()}
+        return cls.from_fields({k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()})
+
+    @classmethod
+    def from_fields(cls, q: dict) -> "State":
+        """The state of {query key: value}; a value that is not valid (or a key no field has) is left out."""
         s = DEFAULT
         for f in FIELDS:  # in order: a field's `applies` only looks at the fields before it
             if f.key in q and f.applies(s):
@@ -117,6 +138,56 @@ class State:
         if s.level == 3 and not s.part:
             s = replace(s, level=2)  # a level-3 view needs to know which part it shows
         return s
+
+
+def link_query(state: State, limit: int = MAX_QUERY) -> tuple[str, tuple]:
+    """(query for the URL, keys left out): the whole query when it fits in `limit` characters, else the
+    query without its longest fields (longest first) until it fits."""
+    q = state.to_fields()
+    left_out = []
+    while q and len("?" + urlencode(q)) > limit:
+        key = max(q, key=lambda k: len(urlencode({k: q[k]})))
+        left_out.append(key)
+        del q[key]
+    return ("?" + urlencode(q) if q else ""), tuple(left_out)
+
+
+def state_file(state: State) -> bytes:
+    """The whole state as a small JSON file (every field as its query value; see read_state_file)."""
+    return json.dumps({"format": STATE_FORMAT, "version": 1, "fields": state.to_fields()},
+                      indent=1, ensure_ascii=True).encode("ascii")
+
+
+def read_state_file(data, name: str = "the state file") -> State:
+    """The State in a file written by state_file. The file may be anything: it is checked for size, then
+    nesting, then shape before any value is used; each value then goes through its field's validator
+    (a value that is not valid falls back to the default, as in a URL). InputError for a file that is not
+    a state file at all."""
+    what = f"{name!r} is not a cnn101 state file"
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError(f"{what}: give its bytes.")
+    data = bytes(data)
+    if len(data) > MAX_STATE_FILE:
+        raise InputError(f"{name!r} is {len(data) / 2**20:.1f} MB; a cnn101 state file is at most "
+                         f"{MAX_STATE_FILE // 1024} KB. Choose the file 'Download this state' saved.")
+    if nesting_depth(data) > 4:
+        raise InputError(f"{what} (it nests too deeply). Choose the file 'Download this state' saved.")
+    try:
+        doc = json.loads(data.decode("utf-8-sig"), parse_constant=lambda c: None)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InputError(f"{what} (it is not JSON text). Choose the file 'Download this state' saved.") from None
+    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT or not isinstance(doc.get("fields"), dict):
+        raise InputError(f"{what} (it does not say format \"{STATE_FORMAT}\" with its fields). "
+                         "Choose the file 'Download this state' saved.")
+    if doc.get("version") != 1:
+        raise InputError(f"{name!r} is a state file of another version of cnn101 ({doc.get('version')!r}); "
+                         "this page reads version 1.")
+    fields_ = doc["fields"]
+    known = {f.key for f in FIELDS}
+    if len(fields_) > 4 * len(known) or not all(isinstance(k, str) and isinstance(v, str) for k, v in fields_.items()):
+        raise InputError(f"{what} (its fields must be names with text values). "
+                         "Choose the file 'Download this state' saved.")
+    return State.from_fields({k: v for k, v in fields_.items() if k in known})
 
 
 # --- validators: str → value, or ValueError ------------------------------------------------------------

@@ -40,7 +40,11 @@ def view_of(model, column) -> str | None:
 
 
 def push(view) -> None:
+    """A view has opened: it goes on the stack and gets its Save PNG / Save SVG buttons (export.py)."""
+    from . import export  # the page only (pyscript); CPython tests import this module too
+
     STACK.append(view)
+    export.attach(view)
 
 
 def top():

@@ -261,8 +261,9 @@ def view_html(g: ConvViewGeometry, lab: Labels) -> str:
               "neuron": (lab.layer, f"{lab.neuron} · {oh}×{ow}")}
     for key, (text, sub) in titles.items():
         x, width = g.columns[key]
-        parts.append(f'<div class="cv-title" style="left:{_f(x + width / 2)}px;top:{_f(TOP - 40)}px">{esc(text)}'
-                     f'<span>{esc(sub)}</span></div>')
+        lines = "".join(f"<span>{esc(line)}</span>" for line in sub.split(" · "))  # one per line: narrow columns
+        parts.append(f'<div class="cv-title" style="left:{_f(x + width / 2)}px;top:{_f(TOP - 52)}px">{esc(text)}'
+                     f'{lines}</div>')
     kx, kwid = g.columns["kernel"]
     parts.append(f'<div class="cv-note" style="left:{_f(kx + kwid / 2)}px;top:{_f(TOP - 72)}px">'
                  "each input channel has its own kernel</div>")
