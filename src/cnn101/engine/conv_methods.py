@@ -1,0 +1,141 @@
+"""Three ways to compute a convolution's output, and the rule that picks one per layer shape and platform.
+
+All take the zero-padded input `xp` (N, Hp, Wp, cin), the kernel (kh, kw, cin, cout), the bias and the stride,
+and return y (N, oh, ow, cout) in float32 with y[i,j,f] = b[f] + Σ x[i·s+di, j·s+dj, c] · K[di,dj,c,f].
+They differ in how many multiplications they do and how long NumPy's inner loops are, which is what costs
+time in Pyodide, whose NumPy has no BLAS (its matmul is a plain loop per output value, ≈ 1.8 ns per output
+plus 0.4 ns per multiply-add here), while CPython's OpenBLAS makes the many short products of `taps` fastest.
+Measured per layer shape in notes/engine-speed.md (bench/bench_conv_methods.py); every method stays within
+1e-6 of a float64 reference on Tiny VGG, far inside the 1e-5 held against TensorFlow.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+#: Pyodide (the browser) runs NumPy without BLAS; CPython's NumPy has one.
+NO_BLAS = sys.platform == "emscripten"
+#: im2col copies the input kh·kw times: above this many bytes it would cost more memory than it saves time.
+IM2COL_MAX_BYTES = 32 * 2**20
+
+# OpenBLAS runs a matmul on several threads once m·n·k exceeds 4·65536. For these small products the threads
+# gain nothing, and on a busy machine they wait for a core: a 0.8 ms trace took 8–30 ms at the 75th percentile.
+# Below the threshold every product runs on one thread, so results also no longer depend on the thread count.
+SINGLE_THREAD_MNK = 4 * 65536
+
+
+def matmul_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, in blocks of rows small enough for BLAS to keep on one thread."""
+    step = max(1, SINGLE_THREAD_MNK // max(1, b.shape[0] * b.shape[1]))
+    if a.shape[0] <= step:
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+    for i in range(0, a.shape[0], step):
+        np.matmul(a[i:i + step], b, out=out[i:i + step])
+    return out
+
+
+def taps(xp, kernel, bias, strides, oh, ow):
+    """One matmul per kernel tap (di, dj) of the input shifted by the tap, accumulated: kh·kw products with
+    cin-long sums. Temporaries are the size of the output. Fastest with BLAS (CPython)."""
+    kh, kw, cin, cout = kernel.shape
+    sh, sw = strides
+    n = xp.shape[0]
+    out = np.empty((n * oh * ow, cout), np.float32)
+    out[...] = bias
+    for di in range(kh):
+        for dj in range(kw):
+            window = xp[:, di:di + (oh - 1) * sh + 1:sh, dj:dj + (ow - 1) * sw + 1:sw].reshape(-1, cin)
+            out += matmul_rows(window, kernel[di, dj])
+    return out.reshape(n, oh, ow, cout)
+
+
+def im2col(xp, kernel, bias, strides, oh, ow):
+    """Every output position's whole window copied into one row (kh·kw·cin long), then one matmul: the
+    fewest and longest NumPy loops, at the price of a kh·kw-times copy of the input."""
+    kh, kw, cin, cout = kernel.shape
+    sh, sw = strides
+    n = xp.shape[0]
+    cols = np.empty((n, oh, ow, kh, kw, cin), np.float32)
+    for di in range(kh):
+        for dj in range(kw):
+            cols[:, :, :, di, dj] = xp[:, di:di + (oh - 1) * sh + 1:sh, dj:dj + (ow - 1) * sw + 1:sw]
+    out = matmul_rows(cols.reshape(-1, kh * kw * cin), kernel.reshape(-1, cout))
+    out += bias
+    return out.reshape(n, oh, ow, cout)
+
+
+# Winograd F(2×2, 3×3) (Lavin & Gray 2015): each 2×2 block of outputs from a 4×4 input tile d is
+# Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A, 16 multiplications per channel pair instead of 36.
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float32)
+
+
+def winograd_kernel(kernel: np.ndarray) -> np.ndarray:
+    """U = G g Gᵀ for every (cin, cout) pair of a 3×3 kernel: (4, 4, cin, cout) as (16, cin, cout)."""
+    cin, cout = kernel.shape[2:]
+    t = np.tensordot(_G, kernel.reshape(3, 3, cin * cout), axes=(1, 0))  # (4, 3, cin·cout)
+    u = np.tensordot(t, _G, axes=(1, 1))  # (4, cin·cout, 4)
+    return np.ascontiguousarray(u.transpose(0, 2, 1)).reshape(16, cin, cout)
+
+
+def winograd_2x2(xp, kernel, bias, strides, oh, ow):
+    """Winograd F(2×2, 3×3) for a 3×3 kernel with stride 1: 16 (tiles × cin) @ (cin × cout) products,
+    0.44× the multiply-adds of `taps`. The input transform Bᵀ d B and the output transform Aᵀ m A are
+    additions only; the input is first split into its even and odd columns so that every addition reads
+    contiguous blocks."""
+    n, hp, wp, cin = xp.shape
+    cout = kernel.shape[3]
+    th, tw = -(-oh // 2), -(-ow // 2)  # tiles down and across
+    need_h, need_w = 2 * th + 2, 2 * tw + 2
+    if need_h > hp or need_w > wp:  # an odd output size: the last tile reads zeros past the edge
+        xp = np.pad(xp, ((0, 0), (0, max(0, need_h - hp)), (0, max(0, need_w - wp)), (0, 0)))
+    even = np.ascontiguousarray(xp[:, :need_h, 0:need_w:2])
+    odd = np.ascontiguousarray(xp[:, :need_h, 1:need_w:2])
+    # Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]], along the columns, then along the rows
+    c0, c1, c2, c3 = even[:, :, :tw], odd[:, :, :tw], even[:, :, 1:], odd[:, :, 1:]
+    u = np.empty((4, n, need_h, tw, cin), np.float32)
+    np.subtract(c0, c2, out=u[0])
+    np.add(c1, c2, out=u[1])
+    np.subtract(c2, c1, out=u[2])
+    np.subtract(c1, c3, out=u[3])
+    v = np.empty((4, 4, n, th, tw, cin), np.float32)
+    r0, r1, r2, r3 = u[:, :, 0:2 * th:2], u[:, :, 1:2 * th + 1:2], u[:, :, 2::2], u[:, :, 3::2]
+    np.subtract(r0, r2, out=v[0])
+    np.add(r1, r2, out=v[1])
+    np.subtract(r2, r1, out=v[2])
+    np.subtract(r1, r3, out=v[3])
+    m = np.matmul(v.reshape(16, -1, cin), winograd_kernel(kernel)).reshape(4, 4, n, th, tw, cout)
+    m[1, 1] += bias  # Aᵀ's rows both take m[1, 1] with weight 1: the bias reaches every output once
+    # Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], along the rows, then along the columns into the interleaved output
+    s = np.empty((2, 4, n, th, tw, cout), np.float32)
+    np.add(m[0], m[1], out=s[0])
+    s[0] += m[2]
+    np.subtract(m[1], m[2], out=s[1])
+    s[1] -= m[3]
+    out = np.empty((n, th, 2, tw, 2, cout), np.float32)
+    for r in range(2):
+        left, right = out[:, :, r, :, 0], out[:, :, r, :, 1]
+        np.add(s[r, 0], s[r, 1], out=left)
+        left += s[r, 2]
+        np.subtract(s[r, 1], s[r, 2], out=right)
+        right -= s[r, 3]
+    out = out.reshape(n, 2 * th, 2 * tw, cout)
+    return out if (2 * th, 2 * tw) == (oh, ow) else np.ascontiguousarray(out[:, :oh, :ow])
+
+
+METHODS = {"taps": taps, "im2col": im2col, "winograd_2x2": winograd_2x2}
+
+
+def choose(xp_shape, kernel_shape, strides, oh, ow, no_blas: bool = NO_BLAS) -> str:
+    """The fastest method measured for this shape (notes/engine-speed.md): with BLAS, `taps` everywhere;
+    without (Pyodide), Winograd for 3×3 stride-1 kernels on ≥ 8 input channels, else im2col while its copy
+    stays under IM2COL_MAX_BYTES, else taps."""
+    if not no_blas:
+        return "taps"
+    kh, kw, cin, _ = kernel_shape
+    if (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and cin >= 8 and oh * ow >= 64:
+        return "winograd_2x2"
+    if 4 * xp_shape[0] * oh * ow * kh * kw * cin <= IM2COL_MAX_BYTES:
+        return "im2col"
+    return "taps"
