@@ -2,8 +2,8 @@
 Pyodide (Node): time, and error against TensorFlow's conv of the same input (and a float64 reference).
 Also ReLU variants and the full trace with the per-platform choice against `taps` everywhere.
 
-Variants are interleaved (round after round, every variant once per round) and each figure is the median of
-the rounds' medians, so that a shared machine's load hits them alike.
+Variants are interleaved (round after round, every variant once per round); a row's median and quartiles
+are over the rounds' medians (n = rounds), so that a shared machine's load hits every variant alike.
 
 Run: .venv/bin/python bench/bench_conv_methods.py [--quick]  → prints rows, writes bench/results-conv-methods.json
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_info, print_rows, save_json  # noqa: E402
+from common import ROOT, machine_info, print_rows, row, save_json, stats  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results-conv-methods.json"
 
@@ -41,7 +41,7 @@ def rounds_of(variants, rounds, n):
     for _ in range(rounds):
         for k, fn in variants.items():
             got[k].append(timed(fn, n))
-    return {k: statistics.median(v) for k, v in got.items()}
+    return got  # each variant: one median per round
 
 model = cnn101.load_model(MODEL)
 x = np.random.default_rng(0).random(model.input_shape, dtype=np.float32)
@@ -129,14 +129,12 @@ def run(quick: bool = False) -> dict:
                 for method, ms in times.items():
                     y = np.load(out / f"{name}.{method}.npy")
                     err = float(np.abs(y - tf_y).max()) if tf_y is not None else None
-                    rows.append({"group": f"conv-{where}", "name": f"{name} {method}", "value": round(ms, 4),
-                                 "unit": "ms", "max_abs_err_vs_tf": err,
-                                 "chosen": res["chosen"][name] == method})
+                    rows.append(row(f"conv-{where}", f"{where}: {name} {method}", stats(ms), max_abs_err_vs_tf=err,
+                                    chosen=res["chosen"][name] == method))
             for k, ms in res["relu"].items():
-                rows.append({"group": f"relu-{where}", "name": f"relu {k} {res['relu_shape']}", "value": round(ms, 4),
-                             "unit": "ms"})
+                rows.append(row(f"relu-{where}", f"{where}: relu {k} {res['relu_shape']}", stats(ms)))
             for k, ms in res["trace"].items():
-                rows.append({"group": f"trace-{where}", "name": f"full trace, {k}", "value": round(ms, 4), "unit": "ms"})
+                rows.append(row(f"trace-{where}", f"{where}: full trace, {k}", stats(ms)))
     doc["rows"] = rows
     return doc
 

@@ -1,6 +1,10 @@
-"""Our engine in Pyodide vs TF.js (CPU, WebGL) in the same headless Chromium, on the same model.
+"""Our engine in Pyodide vs TF.js (CPU, WebGL, wasm) in the same headless Chromium, on the same model.
 
-TF.js runs the model layer by layer and reads every output back, as CNN Explainer does.
+TF.js runs the model layer by layer and reads every output back, as CNN Explainer does. Its wasm backend
+(XNNPACK) runs with SIMD on the plain page, and with SIMD and threads on a second, cross-origin isolated
+copy of the page (the server sends COOP/COEP for `?isolated`). Ours is timed two ways: the trace in a
+Python loop (as bench_engine.py does in Node), and called from JavaScript once per trace with every
+layer's array copied back into JS (what a page does, and what TF.js's read-back costs it).
 Needs `dist/` (build.py) and node_modules (npm ci). Run: .venv/bin/python bench/bench_engines_browser.py
 """
 from __future__ import annotations
@@ -47,7 +51,15 @@ def _site(tmp: Path, model) -> str:
         raise SystemExit("dist/ is not built: run .venv/bin/python build.py first.")
     os.symlink(dist / "pyodide", tmp / "pyodide")
     os.symlink(dist / "wheels", tmp / "wheels")
-    shutil.copy(ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js", tmp / "tf.min.js")
+    tfjs_dir = ROOT / "node_modules" / "@tensorflow"
+    shutil.copy(tfjs_dir / "tfjs" / "dist" / "tf.min.js", tmp / "tf.min.js")
+    wasm_dist = tfjs_dir / "tfjs-backend-wasm" / "dist"
+    if not (wasm_dist / "tf-backend-wasm.min.js").is_file():
+        raise SystemExit("node_modules lacks @tensorflow/tfjs-backend-wasm: run npm ci (package-lock pins 4.22.0).")
+    shutil.copy(wasm_dist / "tf-backend-wasm.min.js", tmp / "tf-backend-wasm.min.js")
+    (tmp / "tfjs-wasm").mkdir()
+    for f in wasm_dist.glob("*.wasm"):  # served from localhost, never from a CDN
+        shutil.copy(f, tmp / "tfjs-wasm" / f.name)
     shutil.copy(Path(__file__).with_name("engines_page.html"), tmp / "index.html")
     tfjs.save(model, tmp / "model")
     return "./wheels/" + wheels[-1].name
@@ -57,8 +69,26 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript"}
 
+    def end_headers(self):
+        if "isolated" in self.path.partition("?")[2]:  # cross-origin isolation: lets the wasm backend use threads
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
     def log_message(self, *a):
         pass
+
+
+def _tfjs_row(res: dict, backend: str, expected: np.ndarray, suffix: str = "") -> dict:
+    if "error" in res:
+        return {"group": "browser", "name": f"TF.js {backend}{suffix}: {res['error']}", "value": None}
+    err = float(np.abs(np.asarray(res["probs"]) - expected).max())
+    extra = {k: res[k] for k in ("simd", "threads", "isolated", "cores") if k in res}
+    what = backend
+    if backend == "wasm":
+        what = "wasm " + ("SIMD" if res.get("simd") else "no SIMD") + (" + threads" if res.get("threads") else ", one thread")
+    return row("browser", f"TF.js {res['version']} {what}, layer by layer + readback", stats(res["samples"]),
+               max_abs_diff_probs=err, engine=f"tfjs-{backend}{suffix}", **extra)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -96,19 +126,20 @@ def run(quick: bool = False) -> list[dict]:
                 version = page.evaluate("chromium => navigator.userAgent", None)
                 flat = x.reshape(-1).tolist()
                 shape = [1, *model.input_shape]
-                for backend in ("cpu", "webgl"):
+                for backend in ("cpu", "webgl", "wasm"):
                     res = page.evaluate(f"([i, s]) => benchTfjs('{backend}', i, s, {repeat}, {warmup})", [flat, shape])
-                    if "error" in res:
-                        rows.append({"group": "browser", "name": f"TF.js {backend}: {res['error']}", "value": None})
-                        continue
-                    err = float(np.abs(np.asarray(res["probs"]) - expected).max())
-                    rows.append(row("browser", f"TF.js {res['version']} {backend}, layer by layer + readback",
-                                    stats(res["samples"]), max_abs_diff_probs=err, engine=f"tfjs-{backend}"))
+                    rows.append(_tfjs_row(res, backend, expected))
                 res = page.evaluate(f"([i, w, f]) => benchPyodide(i, {repeat}, {warmup}, w, f)", [flat, wheel, files])
                 err = float(np.abs(np.asarray(res["probs"]) - expected).max())
-                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace", stats(res["samples"]),
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace in a Python loop", stats(res["samples"]),
                                 max_abs_diff_probs=err, engine="pyodide-chromium", numpy=res["numpy"],
                                 startup_ms=res["ready_ms"]))
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back",
+                                stats(res["js_samples"]), engine="pyodide-chromium-readback"))
+                isolated = ctx.new_page()
+                isolated.goto(url + "?isolated")
+                res = isolated.evaluate(f"([i, s]) => benchTfjs('wasm', i, s, {repeat}, {warmup})", [flat, shape])
+                rows.append(_tfjs_row(res, "wasm", expected, suffix="-isolated"))
                 rows.append({"group": "browser", "name": "user agent", "value": version})
                 browser.close()
         finally:
@@ -116,9 +147,14 @@ def run(quick: bool = False) -> list[dict]:
         if outside:
             raise SystemExit(f"requests left localhost: {outside}")
     by = {r.get("engine"): r for r in rows}
-    if "pyodide-chromium" in by and "tfjs-cpu" in by:
-        rows.append({"group": "browser", "name": "ratio ours (Pyodide) / TF.js CPU, same browser",
-                     "value": round(by["pyodide-chromium"]["median"] / by["tfjs-cpu"]["median"], 3), "unit": "×"})
+    ours = {"pyodide-chromium-readback": "ours called from JS with read-back", "pyodide-chromium": "ours in a Python loop"}
+    peers = {"tfjs-wasm": "TF.js wasm (SIMD)", "tfjs-wasm-isolated": "TF.js wasm (SIMD, threads if isolated)",
+             "tfjs-cpu": "TF.js CPU"}
+    for o, o_name in ours.items():
+        for p_key, p_name in peers.items():
+            if o in by and p_key in by and "median" in by[o] and "median" in by[p_key]:
+                rows.append({"group": "browser", "name": f"ratio {o_name} / {p_name}, same browser",
+                             "value": round(by[o]["median"] / by[p_key]["median"], 3), "unit": "×"})
     return rows
 
 

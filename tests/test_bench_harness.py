@@ -52,6 +52,19 @@ def test_markdown_table_lists_rows():
     assert "boom" in md
 
 
+def test_a_partial_run_keeps_each_suites_own_date():
+    """`run.py --only x` must not make older suites look as if they ran with it (the header used to say one date)."""
+    import run as bench_run
+
+    doc = {"quick": False, "machine": {"date": "2026-12-01 04:00:00 UTC"},
+           "suites": {"old": {"seconds": 1.0, "date": "2026-11-26 10:00:00 UTC", "loadavg": "0.1/0.2/0.3", "rows": []},
+                      "new": {"seconds": 2.0, "date": "2026-12-01 04:00:00 UTC", "loadavg": "3.0/2.0/1.0", "rows": []}}}
+    md = bench_run.to_markdown(doc)
+    assert "suite by suite" in md and "on 2026-12-01" not in md.splitlines()[2]
+    assert "## old (1 s, 2026-11-26 10:00:00 UTC, load 0.1/0.2/0.3)" in md
+    assert "## new (2 s, 2026-12-01 04:00:00 UTC, load 3.0/2.0/1.0)" in md
+
+
 def test_scaling_plot_has_one_point_per_row():
     from plot import scaling_svg
 
