@@ -1,6 +1,6 @@
 """Each convolution method of engine/conv_methods.py against the naive loops, whichever platform picks it.
 
-CPython's Conv2D.forward picks `taps`; Pyodide picks Winograd or im2col (tests/test_engine_pyodide.py checks
+CPython's Conv2D.forward picks `taps`; Pyodide picks Winograd or row_windows (tests/test_engine_pyodide.py checks
 those traces against CPython and TensorFlow there). Here every method runs on CPython on random shapes, so a
 wrong index in a method fails on CPython too.
 """
@@ -37,11 +37,11 @@ def _check(method, layer, x):
 @given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 3), st.integers(1, 3), st.sampled_from(["valid", "same"]),
        st.integers(5, 12), st.integers(5, 12), st.integers(1, 4), st.integers(1, 4), st.integers(1, 2),
        st.integers(0, 2**32 - 1))
-def test_taps_and_im2col_equal_naive_loops(kh, kw, sh, sw, padding, h, w, cin, cout, batch, seed):
+def test_taps_im2col_and_row_windows_equal_naive_loops(kh, kw, sh, sw, padding, h, w, cin, cout, batch, seed):
     rng = np.random.default_rng(seed)
     layer = Conv2D("c", rng.uniform(-1, 1, (kh, kw, cin, cout)), rng.uniform(-1, 1, cout), (sh, sw), padding)
     x = rng.uniform(-1, 1, (batch, h, w, cin)).astype(np.float32)
-    for method in ("taps", "im2col"):
+    for method in ("taps", "im2col", "row_windows"):
         _check(method, layer, x)
 
 
@@ -67,7 +67,7 @@ def test_winograd_kernel_is_g_g_gt():
 
 
 def test_methods_agree_on_tiny_vgg_shapes():
-    """The shapes the page runs, with trained-like magnitudes: all three methods within 5e-6 of float64 , well inside TensorFlow parity's 1e-5."""
+    """The shapes the page runs, with trained-like magnitudes: every method within 5e-6 of float64 , well inside TensorFlow parity's 1e-5."""
     rng = np.random.default_rng(2)
     for h, cin in ((64, 3), (62, 10), (30, 10), (28, 10)):
         layer = Conv2D("c", rng.normal(0, 0.3, (3, 3, cin, 10)), rng.normal(0, 0.1, 10), 1, "valid")
@@ -92,11 +92,10 @@ def test_an_edited_kernel_takes_effect_in_every_method():
 @pytest.mark.parametrize("kernel, strides, size, no_blas, want", [
     ((3, 3, 10, 10), (1, 1), 60, False, "taps"),          # CPython: OpenBLAS makes the per-tap products fastest
     ((3, 3, 10, 10), (1, 1), 60, True, "winograd_2x2"),   # Pyodide, 3×3 stride 1, ≥ 8 channels in
-    ((3, 3, 3, 10), (1, 1), 62, True, "im2col"),          # few channels in: one long product wins
-    ((3, 3, 10, 10), (2, 2), 30, True, "im2col"),         # strided: no Winograd
-    ((5, 5, 16, 8), (1, 1), 28, True, "im2col"),
+    ((3, 3, 3, 10), (1, 1), 62, True, "row_windows"),     # few channels in: Winograd's sums would be 3 long
+    ((3, 3, 10, 10), (2, 2), 30, True, "row_windows"),    # strided: no Winograd
+    ((5, 5, 16, 8), (1, 1), 28, True, "row_windows"),
     ((3, 3, 64, 64), (1, 1), 222, True, "winograd_2x2"),
-    ((5, 5, 64, 64), (1, 1), 220, True, "taps"),          # im2col's copy would be 310 MB
 ])
 def test_choice_per_shape_and_platform(kernel, strides, size, no_blas, want):
     xp_shape = (1, size + kernel[0] - 1, size + kernel[1] - 1, kernel[2])
