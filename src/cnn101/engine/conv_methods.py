@@ -149,11 +149,12 @@ METHODS = {"taps": taps, "im2col": im2col, "row_windows": row_windows, "winograd
 
 def choose(xp_shape, kernel_shape, strides, oh, ow, no_blas: bool = NO_BLAS) -> str:
     """The fastest method measured for this shape (notes/engine-speed.md): with BLAS, `taps` everywhere;
-    without (Pyodide), Winograd for 3×3 stride-1 kernels on ≥ 8 input channels, else `row_windows`
-    (im2col measured slower there, and it copies the input kh·kw times)."""
+    without (Pyodide), Winograd for 3×3 stride-1 kernels on ≥ 8 input channels (2–4.7× `taps` from 32
+    channels on), else `row_windows` while a kernel row holds ≤ 48 values (at 30 it beat `taps`, at 96 and 192 it
+    was slower; 48 lies between, not measured), else `taps`."""
     if not no_blas:
         return "taps"
     kh, kw, cin, _ = kernel_shape
     if (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and cin >= 8 and oh * ow >= 64:
         return "winograd_2x2"
-    return "row_windows"
+    return "row_windows" if kw * cin <= 48 else "taps"
