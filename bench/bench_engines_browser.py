@@ -79,15 +79,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _tfjs_row(res: dict, backend: str, expected: np.ndarray, suffix: str = "") -> dict:
-    if "error" in res:
-        return {"group": "browser", "name": f"TF.js {backend}{suffix}: {res['error']}", "value": None}
-    err = float(np.abs(np.asarray(res["probs"]) - expected).max())
-    extra = {k: res[k] for k in ("simd", "threads", "isolated", "cores") if k in res}
+def _tfjs_row(info: dict, samples: list[float], backend: str, expected: np.ndarray, suffix: str = "") -> dict:
+    err = float(np.abs(np.asarray(info["probs"]) - expected).max())
+    extra = {k: info[k] for k in ("simd", "threads", "isolated", "cores") if k in info}
     what = backend
     if backend == "wasm":
-        what = "wasm " + ("SIMD" if res.get("simd") else "no SIMD") + (" + threads" if res.get("threads") else ", one thread")
-    return row("browser", f"TF.js {res['version']} {what}, layer by layer + readback", stats(res["samples"]),
+        what = "wasm " + ("SIMD" if info.get("simd") else "no SIMD") + (" + threads" if info.get("threads") else ", one thread")
+    return row("browser", f"TF.js {info['version']} {what}, layer by layer + readback", stats(samples),
                max_abs_diff_probs=err, engine=f"tfjs-{backend}{suffix}", **extra)
 
 
@@ -97,7 +95,8 @@ def run(quick: bool = False) -> list[dict]:
     model = bench_model()
     x = example_input(model)
     expected = model.trace(x).probs
-    repeat, warmup = (5, 2) if quick else (60, 10)
+    # every engine runs `per_round` times in each of `rounds` rounds, the engines taking turns
+    rounds, per_round, warmup = (2, 3, 2) if quick else (10, 20, 3)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -123,24 +122,42 @@ def run(quick: bool = False) -> list[dict]:
                 ctx.route("**/*", route)
                 page = ctx.new_page()
                 page.goto(url)
+                isolated = ctx.new_page()  # the same page, cross-origin isolated: TF.js wasm may use threads
+                isolated.goto(url + "?isolated")
                 version = page.evaluate("chromium => navigator.userAgent", None)
                 flat = x.reshape(-1).tolist()
                 shape = [1, *model.input_shape]
+                info, where, errors = {}, {}, []
                 for backend in ("cpu", "webgl", "wasm"):
-                    res = page.evaluate(f"([i, s]) => benchTfjs('{backend}', i, s, {repeat}, {warmup})", [flat, shape])
-                    rows.append(_tfjs_row(res, backend, expected))
-                res = page.evaluate(f"([i, w, f]) => benchPyodide(i, {repeat}, {warmup}, w, f)", [flat, wheel, files])
-                err = float(np.abs(np.asarray(res["probs"]) - expected).max())
-                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace in a Python loop", stats(res["samples"]),
-                                max_abs_diff_probs=err, engine="pyodide-chromium", numpy=res["numpy"],
-                                startup_ms=res["ready_ms"]))
+                    res = page.evaluate(f"([i, s]) => prepareTfjs('{backend}', i, s)", [flat, shape])
+                    if "error" in res:
+                        errors.append({"group": "browser", "name": f"TF.js {backend}: {res['error']}", "value": None})
+                        continue
+                    info[f"tfjs-{backend}"], where[f"tfjs-{backend}"] = res, page
+                res = isolated.evaluate("([i, s]) => prepareTfjs('wasm', i, s)", [flat, shape])
+                if "error" not in res:
+                    info["tfjs-wasm-isolated"], where["tfjs-wasm-isolated"] = res, isolated
+                py = page.evaluate("([i, w, f]) => preparePyodide(i, w, f)", [flat, wheel, files])
+                where["pyodide-loop"] = where["pyodide-readback"] = page
+                samples = {k: [] for k in where}
+                for _ in range(rounds):
+                    for key, pg in where.items():
+                        name = "tfjs-wasm" if key == "tfjs-wasm-isolated" else key
+                        samples[key] += pg.evaluate(f"() => timeEngine('{name}', {per_round}, {warmup})")
+                for key in ("tfjs-cpu", "tfjs-webgl", "tfjs-wasm", "tfjs-wasm-isolated"):
+                    if key in info:
+                        backend, _, suffix = key[5:].partition("-")
+                        rows.append(_tfjs_row(info[key], samples[key], backend, expected, "-" + suffix if suffix else ""))
+                rows += errors
+                err = float(np.abs(np.asarray(py["probs"]) - expected).max())
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace in a Python loop",
+                                stats(samples["pyodide-loop"]), max_abs_diff_probs=err, engine="pyodide-chromium",
+                                numpy=py["numpy"], startup_ms=py["ready_ms"]))
                 rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back",
-                                stats(res["js_samples"]), engine="pyodide-chromium-readback"))
-                isolated = ctx.new_page()
-                isolated.goto(url + "?isolated")
-                res = isolated.evaluate(f"([i, s]) => benchTfjs('wasm', i, s, {repeat}, {warmup})", [flat, shape])
-                rows.append(_tfjs_row(res, "wasm", expected, suffix="-isolated"))
+                                stats(samples["pyodide-readback"]), engine="pyodide-chromium-readback"))
                 rows.append({"group": "browser", "name": "user agent", "value": version})
+                rows.append({"group": "browser", "name": "engines interleaved: rounds × runs per round",
+                             "value": f"{rounds} × {per_round}"})
                 browser.close()
         finally:
             server.shutdown()
