@@ -101,6 +101,10 @@ def run(quick: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         wheel = _site(tmp, model)
+        # The page runs dist/'s wheel: say whether its engine is the one in src/ (a stale build measures old code)
+        from bench_engine import _wheel_current
+
+        fresh = "dist wheel = src/" if _wheel_current(ROOT / "dist" / wheel[2:]) else "STALE dist wheel (python build.py)"
         files = sorted(p.name for p in (tmp / "model").iterdir())
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -152,7 +156,7 @@ def run(quick: bool = False) -> list[dict]:
                 err = float(np.abs(np.asarray(py["probs"]) - expected).max())
                 rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace in a Python loop",
                                 stats(samples["pyodide-loop"]), max_abs_diff_probs=err, engine="pyodide-chromium",
-                                numpy=py["numpy"], startup_ms=py["ready_ms"]))
+                                numpy=py["numpy"], startup_ms=py["ready_ms"], engine_code=fresh))
                 rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back",
                                 stats(samples["pyodide-readback"]), engine="pyodide-chromium-readback"))
                 rows.append({"group": "browser", "name": "user agent", "value": version})

@@ -44,7 +44,7 @@ def to_markdown(doc: dict) -> str:
            "| machine | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in doc["machine"].items()]
     for suite, res in doc["suites"].items():
-        stamp = f", {res['date']}, load {res['loadavg']}" if res.get("date") else ""
+        stamp = (f", {res['date']}" if res.get("date") else "") + (f", load {res['loadavg']}" if res.get("loadavg") else "")
         out += ["", f"## {suite} ({res.get('seconds', 0):.0f} s{stamp})", ""]
         if "error" in res:
             out += ["```", res["error"].strip(), "```"]
@@ -102,8 +102,8 @@ def main(argv=None) -> int:
             old = json.loads(args.out.read_text())
             if old.get("quick") == args.quick:
                 doc["suites"] = {k: v for k, v in old.get("suites", {}).items() if k in SUITES}
-                for v in doc["suites"].values():  # results written before suites carried their own date
-                    v.setdefault("date", old.get("machine", {}).get("date"))
+                for v in doc["suites"].values():  # written before suites carried their own date: at most that old
+                    v.setdefault("date", f"not recorded (≤ {old.get('machine', {}).get('date')})")
         except ValueError:
             pass
     failed = False
