@@ -54,7 +54,8 @@ for layer in model.layers:
         xp = layer.pad(xb)
         k, b, s = layer.kernel, layer.bias, layer.strides
         variants = {m: (lambda f=f: f(xp, k, b, s, oh, ow)) for m, f in conv_methods.METHODS.items()
-                    if m != "winograd_2x2" or (k.shape[:2] == (3, 3) and tuple(s) == (1, 1))}
+                    if (m != "winograd_2x2" or k.shape[:2] == (3, 3))
+                    and (m not in conv_methods.STRIDE_1_ONLY or tuple(s) == (1, 1))}
         RESULT["conv"][layer.name] = rounds_of(variants, ROUNDS, N)
         RESULT["chosen"][layer.name] = conv_methods.choose(xp.shape, k.shape, s, oh, ow)
         np.save(f"{OUT}/{layer.name}.input.npy", xb)

@@ -58,11 +58,13 @@ def test_a_partial_run_keeps_each_suites_own_date():
 
     doc = {"quick": False, "machine": {"date": "2026-12-01 04:00:00 UTC"},
            "suites": {"old": {"seconds": 1.0, "date": "2026-11-26 10:00:00 UTC", "loadavg": "0.1/0.2/0.3", "rows": []},
-                      "new": {"seconds": 2.0, "date": "2026-12-01 04:00:00 UTC", "loadavg": "3.0/2.0/1.0", "rows": []}}}
+                      "new": {"seconds": 2.0, "date": "2026-12-01 04:00:00 UTC", "loadavg": "3.0/2.0/1.0", "rows": []},
+                      "older": {"seconds": 3.0, "date": "2026-11-20 09:00:00 UTC", "rows": []}}}  # no load recorded
     md = bench_run.to_markdown(doc)
     assert "suite by suite" in md and "on 2026-12-01" not in md.splitlines()[2]
     assert "## old (1 s, 2026-11-26 10:00:00 UTC, load 0.1/0.2/0.3)" in md
     assert "## new (2 s, 2026-12-01 04:00:00 UTC, load 3.0/2.0/1.0)" in md
+    assert "## older (3 s, 2026-11-20 09:00:00 UTC)" in md
 
 
 def test_scaling_plot_has_one_point_per_row():

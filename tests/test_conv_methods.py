@@ -1,6 +1,6 @@
 """Each convolution method of engine/conv_methods.py against the naive loops, whichever platform picks it.
 
-CPython's Conv2D.forward picks `taps`; Pyodide picks Winograd or row_windows (tests/test_engine_pyodide.py checks
+CPython's Conv2D.forward picks `channels_first` (stride 1) or `taps`; Pyodide picks Winograd or row_windows (tests/test_engine_pyodide.py checks
 those traces against CPython and TensorFlow there). Here every method runs on CPython on random shapes, so a
 wrong index in a method fails on CPython too.
 """
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import naive
 from cnn101.engine import Conv2D
-from cnn101.engine.conv_methods import METHODS, choose, winograd_kernel
+from cnn101.engine.conv_methods import METHODS, STRIDE_1_ONLY, choose, winograd_kernel
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = dict(rtol=1e-5, atol=1e-5)
@@ -41,7 +41,7 @@ def test_taps_im2col_and_row_windows_equal_naive_loops(kh, kw, sh, sw, padding, 
     rng = np.random.default_rng(seed)
     layer = Conv2D("c", rng.uniform(-1, 1, (kh, kw, cin, cout)), rng.uniform(-1, 1, cout), (sh, sw), padding)
     x = rng.uniform(-1, 1, (batch, h, w, cin)).astype(np.float32)
-    for method in ("taps", "im2col", "row_windows"):
+    for method in ("taps", "im2col", "row_windows") + (("channels_first",) if (sh, sw) == (1, 1) else ()):
         _check(method, layer, x)
 
 
@@ -54,6 +54,16 @@ def test_winograd_equals_naive_loops(padding, h, w, cin, cout, batch, seed):
     layer = Conv2D("c", rng.uniform(-1, 1, (3, 3, cin, cout)), rng.uniform(-1, 1, cout), 1, padding)
     x = rng.uniform(-1, 1, (batch, h, w, cin)).astype(np.float32)
     _check("winograd_2x2", layer, x)
+
+
+def test_channels_first_in_several_stacks(monkeypatch):
+    """A stack bound smaller than the input: the columns go in several stacks and products, same values."""
+    from cnn101.engine import conv_methods
+
+    monkeypatch.setattr(conv_methods, "STACK_MAX_BYTES", 4 * 3 * 3 * 2 * 7)  # 7 columns at a time
+    rng = np.random.default_rng(4)
+    layer = Conv2D("c", rng.uniform(-1, 1, (3, 3, 2, 3)), rng.uniform(-1, 1, 3), 1, "same")
+    _check("channels_first", layer, rng.uniform(-1, 1, (2, 9, 11, 2)).astype(np.float32))
 
 
 def test_winograd_kernel_is_g_g_gt():
@@ -75,6 +85,7 @@ def test_methods_agree_on_tiny_vgg_shapes():
         want = naive.conv2d(x[0], layer.kernel, layer.bias)
         for method in METHODS:
             assert float(np.abs(_run(method, layer, x)[0] - want).max()) < 5e-6, method
+    assert set(STRIDE_1_ONLY) < set(METHODS)
 
 
 def test_an_edited_kernel_takes_effect_in_every_method():
@@ -90,7 +101,8 @@ def test_an_edited_kernel_takes_effect_in_every_method():
 
 
 @pytest.mark.parametrize("kernel, strides, size, no_blas, want", [
-    ((3, 3, 10, 10), (1, 1), 60, False, "taps"),          # CPython: OpenBLAS makes the per-tap products fastest
+    ((3, 3, 10, 10), (1, 1), 60, False, "channels_first"),  # CPython (OpenBLAS): few long products
+    ((3, 3, 10, 10), (2, 2), 30, False, "taps"),          # strided, with BLAS
     ((3, 3, 10, 10), (1, 1), 60, True, "winograd_2x2"),   # Pyodide, 3×3 stride 1, ≥ 8 channels in
     ((3, 3, 3, 10), (1, 1), 62, True, "row_windows"),     # few channels in: Winograd's sums would be 3 long
     ((3, 3, 10, 10), (2, 2), 30, True, "row_windows"),    # strided: no Winograd

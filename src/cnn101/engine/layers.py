@@ -202,8 +202,8 @@ class Conv2D(Layer):
         return x
 
     def forward(self, x):
-        """The method fastest for this shape on this platform (engine/conv_methods.py: per-tap matmuls with
-        BLAS, Winograd F(2×2, 3×3) or im2col without); all agree to float32 rounding.
+        """The method fastest for this shape on this platform (engine/conv_methods.py: channels-first long
+        products with BLAS, Winograd F(2×2, 3×3) or strided row windows without); all agree to float32 rounding.
 
         Reads `kernel` at every call, so an edited kernel takes effect at once.
         """
