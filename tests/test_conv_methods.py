@@ -1,8 +1,8 @@
 """Each convolution method of engine/conv_methods.py against the naive loops, whichever platform picks it.
 
-CPython's Conv2D.forward picks `channels_first` (stride 1) or `taps`; Pyodide picks Winograd or row_windows (tests/test_engine_pyodide.py checks
-those traces against CPython and TensorFlow there). Here every method runs on CPython on random shapes, so a
-wrong index in a method fails on CPython too.
+CPython's Conv2D.forward picks `channels_first` (stride 1) or `taps`; Pyodide picks Winograd, channels_first
+or row_windows (tests/test_engine_pyodide.py checks those traces against CPython and TensorFlow there).
+Here every method runs on CPython on random shapes, so a wrong index in a method fails on CPython too.
 """
 from __future__ import annotations
 
@@ -104,9 +104,10 @@ def test_an_edited_kernel_takes_effect_in_every_method():
     ((3, 3, 10, 10), (1, 1), 60, False, "channels_first"),  # CPython (OpenBLAS): few long products
     ((3, 3, 10, 10), (2, 2), 30, False, "taps"),          # strided, with BLAS
     ((3, 3, 10, 10), (1, 1), 60, True, "winograd_2x2"),   # Pyodide, 3×3 stride 1, ≥ 8 channels in
-    ((3, 3, 3, 10), (1, 1), 62, True, "row_windows"),     # few channels in: Winograd's sums would be 3 long
-    ((3, 3, 10, 10), (2, 2), 30, True, "row_windows"),    # strided: no Winograd
-    ((5, 5, 8, 8), (1, 1), 28, True, "row_windows"),
+    ((3, 3, 3, 10), (1, 1), 62, True, "channels_first"),  # few channels in: one product, 27-long sums
+    ((3, 3, 6, 16), (1, 1), 30, True, "channels_first"),
+    ((3, 3, 10, 10), (2, 2), 30, True, "row_windows"),    # strided: neither Winograd nor channels_first
+    ((5, 5, 8, 8), (1, 1), 28, True, "row_windows"),      # 200-value windows: channels_first's sums got slow
     ((5, 5, 16, 8), (1, 1), 28, True, "taps"),            # 80-value kernel rows: row_windows got slower than taps
     ((3, 3, 64, 64), (1, 1), 222, True, "winograd_2x2"),
 ])

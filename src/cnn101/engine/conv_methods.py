@@ -187,13 +187,17 @@ STRIDE_1_ONLY = ("channels_first", "winograd_2x2")
 
 
 def choose(xp_shape, kernel_shape, strides, oh, ow, no_blas: bool = NO_BLAS) -> str:
-    """The fastest method measured for this shape (notes/engine-speed.md): with BLAS, `channels_first` for
-    stride 1, else `taps`; without (Pyodide), Winograd for 3×3 stride-1 kernels on ≥ 8 input channels (2–4.7× `taps` from 32
-    channels on), else `row_windows` while a kernel row holds ≤ 48 values (at 30 it beat `taps`, at 96 and 192 it
-    was slower; 48 lies between, not measured), else `taps`."""
+    """The fastest method measured for this shape (notes/engine-speed.md). With BLAS (CPython):
+    `channels_first` for stride 1, else `taps`. Without (Pyodide): for stride 1, Winograd for 3×3 kernels on
+    ≥ 8 input channels (2–4.7× `taps` from 32 channels on), `channels_first` while a window holds ≤ 64 values
+    (27–54 measured fastest, 288 much slower; 64 is between, not measured); otherwise `row_windows` while a
+    kernel row holds ≤ 48 values (30 beat `taps`, 96 and 192 did not), else `taps`."""
     kh, kw, cin, _ = kernel_shape
+    stride_1 = tuple(strides) == (1, 1)
     if not no_blas:
-        return "channels_first" if tuple(strides) == (1, 1) else "taps"
-    if (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and cin >= 8 and oh * ow >= 64:
+        return "channels_first" if stride_1 else "taps"
+    if stride_1 and (kh, kw) == (3, 3) and cin >= 8 and oh * ow >= 64:
         return "winograd_2x2"
+    if stride_1 and kh * kw * cin <= 64:
+        return "channels_first"
     return "row_windows" if kw * cin <= 48 else "taps"
