@@ -62,8 +62,9 @@ def to_markdown(doc: dict) -> str:
 
 
 def write_reports(doc: dict, out: Path) -> None:
-    """results.md next to the JSON, with scaling.svg when the scaling suite ran."""
-    from plot import scaling_svg
+    """results.md next to the JSON, with scaling.svg when the scaling suite ran and startup.svg (the cold
+    start's waterfall) when the page suite did."""
+    from plot import scaling_svg, waterfall_svg
 
     svg = scaling_svg(doc["suites"].get("scaling", {}).get("rows", []))
     md = to_markdown(doc)
@@ -71,6 +72,12 @@ def write_reports(doc: dict, out: Path) -> None:
         plot = out.with_name("scaling.svg")
         plot.write_text(svg)
         md = md.replace("## scaling", f"![trace time against input size and width]({plot.name})\n\n## scaling", 1)
+    bars = doc["suites"].get("page", {}).get("waterfall")
+    startup = waterfall_svg(bars) if bars else None
+    if startup:
+        plot = out.with_name("startup.svg")
+        plot.write_text(startup)
+        md = md.replace("## page", f"![cold start waterfall: fetches and phases, first visit]({plot.name})\n\n## page", 1)
     out.with_suffix(".md").write_text(md)
 
 
