@@ -142,7 +142,7 @@ def run(quick: bool = False) -> list[dict]:
                 if "error" not in res:
                     info["tfjs-wasm-isolated"], where["tfjs-wasm-isolated"] = res, isolated
                 py = page.evaluate("([i, w, f]) => preparePyodide(i, w, f)", [flat, wheel, files])
-                where["pyodide-loop"] = where["pyodide-readback"] = page
+                where["pyodide-loop"] = where["pyodide-readback"] = where["pyodide-tojs"] = page
                 samples = {k: [] for k in where}
                 for _ in range(rounds):
                     for key, pg in where.items():
@@ -159,6 +159,8 @@ def run(quick: bool = False) -> list[dict]:
                                 numpy=py["numpy"], startup_ms=py["ready_ms"], engine_code=fresh))
                 rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back",
                                 stats(samples["pyodide-readback"]), engine="pyodide-chromium-readback"))
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back with toJs()",
+                                stats(samples["pyodide-tojs"]), engine="pyodide-chromium-tojs"))
                 rows.append({"group": "browser", "name": "user agent", "value": version})
                 rows.append({"group": "browser", "name": "engines interleaved: rounds × runs per round",
                              "value": f"{rounds} × {per_round}"})
