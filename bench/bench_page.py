@@ -178,10 +178,12 @@ def fetched_twice(sent: list[tuple[str, int]]) -> dict[str, int]:
 
 
 def visit(browser, server: CountingServer, site: Path) -> dict:
-    """One cold visit in a fresh context, then a reload served by the service worker."""
+    """One cold visit in a fresh context, then a reload served by the service worker. Without Playwright's
+    routing, which would switch the HTTP cache off (tests/browser.py): requests leaving localhost are still
+    recorded and fail the run, and the launch flags make them unresolvable."""
     import browser as b
 
-    ctx = b.guarded_context(browser)
+    ctx = b.guarded_context(browser, route=False)
     page = ctx.new_page()
     server.take()
     page.goto(server.url)
