@@ -181,8 +181,9 @@ def _wheel_current(wheel: Path) -> bool:
     import zipfile
 
     with zipfile.ZipFile(wheel) as z:
-        return all(z.read(f"cnn101/engine/{f}") == (ROOT / "src" / "cnn101" / "engine" / f).read_bytes()
-                   for f in ("layers.py", "model.py"))
+        names = set(z.namelist())
+        return all(f"cnn101/engine/{f.name}" in names and z.read(f"cnn101/engine/{f.name}") == f.read_bytes()
+                   for f in (ROOT / "src" / "cnn101" / "engine").glob("*.py"))
 
 
 def _loadavg() -> str | None:

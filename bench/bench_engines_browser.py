@@ -1,6 +1,10 @@
-"""Our engine in Pyodide vs TF.js (CPU, WebGL) in the same headless Chromium, on the same model.
+"""Our engine in Pyodide vs TF.js (CPU, WebGL, wasm) in the same headless Chromium, on the same model.
 
-TF.js runs the model layer by layer and reads every output back, as CNN Explainer does.
+TF.js runs the model layer by layer and reads every output back, as CNN Explainer does. Its wasm backend
+(XNNPACK) runs with SIMD on the plain page, and with SIMD and threads on a second, cross-origin isolated
+copy of the page (the server sends COOP/COEP for `?isolated`). Ours is timed two ways: the trace in a
+Python loop (as bench_engine.py does in Node), and called from JavaScript once per trace with every
+layer's array copied back into JS (what a page does, and what TF.js's read-back costs it).
 Needs `dist/` (build.py) and node_modules (npm ci). Run: .venv/bin/python bench/bench_engines_browser.py
 """
 from __future__ import annotations
@@ -47,7 +51,15 @@ def _site(tmp: Path, model) -> str:
         raise SystemExit("dist/ is not built: run .venv/bin/python build.py first.")
     os.symlink(dist / "pyodide", tmp / "pyodide")
     os.symlink(dist / "wheels", tmp / "wheels")
-    shutil.copy(ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js", tmp / "tf.min.js")
+    tfjs_dir = ROOT / "node_modules" / "@tensorflow"
+    shutil.copy(tfjs_dir / "tfjs" / "dist" / "tf.min.js", tmp / "tf.min.js")
+    wasm_dist = tfjs_dir / "tfjs-backend-wasm" / "dist"
+    if not (wasm_dist / "tf-backend-wasm.min.js").is_file():
+        raise SystemExit("node_modules lacks @tensorflow/tfjs-backend-wasm: run npm ci (package-lock pins 4.22.0).")
+    shutil.copy(wasm_dist / "tf-backend-wasm.min.js", tmp / "tf-backend-wasm.min.js")
+    (tmp / "tfjs-wasm").mkdir()
+    for f in wasm_dist.glob("*.wasm"):  # served from localhost, never from a CDN
+        shutil.copy(f, tmp / "tfjs-wasm" / f.name)
     shutil.copy(Path(__file__).with_name("engines_page.html"), tmp / "index.html")
     tfjs.save(model, tmp / "model")
     return "./wheels/" + wheels[-1].name
@@ -57,8 +69,24 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript"}
 
+    def end_headers(self):
+        if "isolated" in self.path.partition("?")[2]:  # cross-origin isolation: lets the wasm backend use threads
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
     def log_message(self, *a):
         pass
+
+
+def _tfjs_row(info: dict, samples: list[float], backend: str, expected: np.ndarray, suffix: str = "") -> dict:
+    err = float(np.abs(np.asarray(info["probs"]) - expected).max())
+    extra = {k: info[k] for k in ("simd", "threads", "isolated", "cores") if k in info}
+    what = backend
+    if backend == "wasm":
+        what = "wasm " + ("SIMD" if info.get("simd") else "no SIMD") + (" + threads" if info.get("threads") else ", one thread")
+    return row("browser", f"TF.js {info['version']} {what}, layer by layer + readback", stats(samples),
+               max_abs_diff_probs=err, engine=f"tfjs-{backend}{suffix}", **extra)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -67,11 +95,16 @@ def run(quick: bool = False) -> list[dict]:
     model = bench_model()
     x = example_input(model)
     expected = model.trace(x).probs
-    repeat, warmup = (5, 2) if quick else (60, 10)
+    # every engine runs `per_round` times in each of `rounds` rounds, the engines taking turns
+    rounds, per_round, warmup = (2, 3, 2) if quick else (10, 20, 3)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         wheel = _site(tmp, model)
+        # The page runs dist/'s wheel: say whether its engine is the one in src/ (a stale build measures old code)
+        from bench_engine import _wheel_current
+
+        fresh = "dist wheel = src/" if _wheel_current(ROOT / "dist" / wheel[2:]) else "STALE dist wheel (python build.py)"
         files = sorted(p.name for p in (tmp / "model").iterdir())
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -93,32 +126,58 @@ def run(quick: bool = False) -> list[dict]:
                 ctx.route("**/*", route)
                 page = ctx.new_page()
                 page.goto(url)
+                isolated = ctx.new_page()  # the same page, cross-origin isolated: TF.js wasm may use threads
+                isolated.goto(url + "?isolated")
                 version = page.evaluate("chromium => navigator.userAgent", None)
                 flat = x.reshape(-1).tolist()
                 shape = [1, *model.input_shape]
-                for backend in ("cpu", "webgl"):
-                    res = page.evaluate(f"([i, s]) => benchTfjs('{backend}', i, s, {repeat}, {warmup})", [flat, shape])
+                info, where, errors = {}, {}, []
+                for backend in ("cpu", "webgl", "wasm"):
+                    res = page.evaluate(f"([i, s]) => prepareTfjs('{backend}', i, s)", [flat, shape])
                     if "error" in res:
-                        rows.append({"group": "browser", "name": f"TF.js {backend}: {res['error']}", "value": None})
+                        errors.append({"group": "browser", "name": f"TF.js {backend}: {res['error']}", "value": None})
                         continue
-                    err = float(np.abs(np.asarray(res["probs"]) - expected).max())
-                    rows.append(row("browser", f"TF.js {res['version']} {backend}, layer by layer + readback",
-                                    stats(res["samples"]), max_abs_diff_probs=err, engine=f"tfjs-{backend}"))
-                res = page.evaluate(f"([i, w, f]) => benchPyodide(i, {repeat}, {warmup}, w, f)", [flat, wheel, files])
-                err = float(np.abs(np.asarray(res["probs"]) - expected).max())
-                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace", stats(res["samples"]),
-                                max_abs_diff_probs=err, engine="pyodide-chromium", numpy=res["numpy"],
-                                startup_ms=res["ready_ms"]))
+                    info[f"tfjs-{backend}"], where[f"tfjs-{backend}"] = res, page
+                res = isolated.evaluate("([i, s]) => prepareTfjs('wasm', i, s)", [flat, shape])
+                if "error" not in res:
+                    info["tfjs-wasm-isolated"], where["tfjs-wasm-isolated"] = res, isolated
+                py = page.evaluate("([i, w, f]) => preparePyodide(i, w, f)", [flat, wheel, files])
+                where["pyodide-loop"] = where["pyodide-readback"] = where["pyodide-tojs"] = page
+                samples = {k: [] for k in where}
+                for _ in range(rounds):
+                    for key, pg in where.items():
+                        name = "tfjs-wasm" if key == "tfjs-wasm-isolated" else key
+                        samples[key] += pg.evaluate(f"() => timeEngine('{name}', {per_round}, {warmup})")
+                for key in ("tfjs-cpu", "tfjs-webgl", "tfjs-wasm", "tfjs-wasm-isolated"):
+                    if key in info:
+                        backend, _, suffix = key[5:].partition("-")
+                        rows.append(_tfjs_row(info[key], samples[key], backend, expected, "-" + suffix if suffix else ""))
+                rows += errors
+                err = float(np.abs(np.asarray(py["probs"]) - expected).max())
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, full trace in a Python loop",
+                                stats(samples["pyodide-loop"]), max_abs_diff_probs=err, engine="pyodide-chromium",
+                                numpy=py["numpy"], startup_ms=py["ready_ms"], engine_code=fresh))
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back",
+                                stats(samples["pyodide-readback"]), engine="pyodide-chromium-readback"))
+                rows.append(row("browser", "cnn101 in Pyodide 0.27.7, called from JS, every layer read back with toJs()",
+                                stats(samples["pyodide-tojs"]), engine="pyodide-chromium-tojs"))
                 rows.append({"group": "browser", "name": "user agent", "value": version})
+                rows.append({"group": "browser", "name": "engines interleaved: rounds × runs per round",
+                             "value": f"{rounds} × {per_round}"})
                 browser.close()
         finally:
             server.shutdown()
         if outside:
             raise SystemExit(f"requests left localhost: {outside}")
     by = {r.get("engine"): r for r in rows}
-    if "pyodide-chromium" in by and "tfjs-cpu" in by:
-        rows.append({"group": "browser", "name": "ratio ours (Pyodide) / TF.js CPU, same browser",
-                     "value": round(by["pyodide-chromium"]["median"] / by["tfjs-cpu"]["median"], 3), "unit": "×"})
+    ours = {"pyodide-chromium-readback": "ours called from JS with read-back", "pyodide-chromium": "ours in a Python loop"}
+    peers = {"tfjs-wasm": "TF.js wasm (SIMD)", "tfjs-wasm-isolated": "TF.js wasm (SIMD, threads if isolated)",
+             "tfjs-cpu": "TF.js CPU"}
+    for o, o_name in ours.items():
+        for p_key, p_name in peers.items():
+            if o in by and p_key in by and "median" in by[o] and "median" in by[p_key]:
+                rows.append({"group": "browser", "name": f"ratio {o_name} / {p_name}, same browser",
+                             "value": round(by[o]["median"] / by[p_key]["median"], 3), "unit": "×"})
     return rows
 
 

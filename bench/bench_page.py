@@ -133,17 +133,64 @@ def marks(page) -> dict:
                          ".filter(m => m.name.startsWith('cnn101:')).map(m => [m.name.slice(7), Math.round(m.startTime)]))")
 
 
+# The cold start's phases, between consecutive performance marks (web/pyodide-start.mjs, web/app/main.py).
+PHASES = [("runtime: fetch + compile Pyodide, start CPython", None, "pyodide-started"),
+          ("packages: NumPy + our wheel, PyScript hands over", "pyodide-started", "python"),
+          ("imports (cnn101, app modules)", "python", "imports"),
+          ("model + examples loaded", "imports", "model"),
+          ("first trace + Overview painted", "model", "ready")]
+
+
+def resources(page) -> list[dict]:
+    """Resource Timing of the page: every fetch with its start and end, ms since navigation start."""
+    return page.evaluate("performance.getEntriesByType('resource').map(r => ({name: new URL(r.name).pathname, "
+                         "start: Math.round(r.startTime), end: Math.round(r.responseEnd), bytes: r.transferSize}))")
+
+
+def waterfall(first_visit: dict, biggest: int = 8) -> list[dict]:
+    """Bars for bench/plot.waterfall_svg: FCP, the `biggest` fetches by size, then the phases."""
+    bars = []
+    if first_visit.get("cold_fcp_ms") is not None:
+        bars.append({"label": "prerendered Overview painted (FCP)", "start": 0, "end": first_visit["cold_fcp_ms"],
+                     "kind": "phase"})
+    fetched = sorted(first_visit.get("cold_resources", []), key=lambda r: -(r.get("bytes") or 0))[:biggest]
+    for r in sorted(fetched, key=lambda r: r["start"]):
+        bars.append({"label": "fetch " + r["name"].rsplit("/", 1)[-1], "start": r["start"], "end": r["end"],
+                     "kind": "fetch"})
+    m = first_visit.get("cold_marks", {})
+    for label, a, b in PHASES:
+        start = 0 if a is None else m.get(a)
+        if start is not None and m.get(b) is not None:
+            bars.append({"label": label, "start": start, "end": m[b], "kind": "phase"})
+    return bars
+
+
+def fetched_twice(sent: list[tuple[str, int]]) -> dict[str, int]:
+    """Paths the server sent more than once (with a body), and the bytes of the repeats."""
+    seen, again = {}, {}
+    for path, n in sent:
+        if n == 0:
+            continue
+        if path in seen:
+            again[path] = again.get(path, 0) + n
+        seen[path] = n
+    return again
+
+
 def visit(browser, server: CountingServer, site: Path) -> dict:
-    """One cold visit in a fresh context, then a reload served by the service worker."""
+    """One cold visit in a fresh context, then a reload served by the service worker. Without Playwright's
+    routing, which would switch the HTTP cache off (tests/browser.py): requests leaving localhost are still
+    recorded and fail the run, and the launch flags make them unresolvable."""
     import browser as b
 
-    ctx = b.guarded_context(browser)
+    ctx = b.guarded_context(browser, route=False)
     page = ctx.new_page()
     server.take()
     page.goto(server.url)
     cold = ready_ms(page)
     fcp = fcp_ms(page)
     cold_marks = marks(page)
+    cold_resources = resources(page)
     page_files = server.take()  # fetched by the page itself up to the live Overview
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
@@ -170,7 +217,8 @@ def visit(browser, server: CountingServer, site: Path) -> dict:
     return {"cold_ms": cold, "cold_fcp_ms": fcp, "warm_ms": warm, "warm_fcp_ms": warm_fcp,
             "warm_no_snapshot_ms": warm_plain, "snapshot_after_first_visit": snapshot,
             "warm_snapshot": warm_snapshot, "cold_marks": cold_marks, "warm_marks": warm_marks,
-            "warm_no_snapshot_marks": warm_plain_marks,
+            "warm_no_snapshot_marks": warm_plain_marks, "cold_resources": cold_resources,
+            "twice": fetched_twice(page_files + sw_files),
             "page_bytes": sum(n for _, n in page_files), "page_paths": sorted({p for p, _ in page_files}),
             "sw_bytes": sum(n for _, n in sw_files), "sw_paths": sorted({p for p, _ in sw_files}),
             "reload_bytes_from_server": sum(n for _, n in after)}
@@ -205,8 +253,9 @@ def switches(browser, server: CountingServer, site: Path, n: int) -> tuple[list[
     return end_to_end, inside
 
 
-def run(quick: bool = False, site: Path | None = None) -> list[dict]:
-    return measure(quick, site)["rows"]
+def run(quick: bool = False, site: Path | None = None) -> dict:
+    doc = measure(quick, site)
+    return {"rows": doc["rows"], "waterfall": doc["waterfall"]}
 
 
 def measure(quick: bool = False, site: Path | None = None) -> dict:
@@ -263,11 +312,21 @@ def measure(quick: bool = False, site: Path | None = None) -> dict:
          "value": f"{sizes_page['raw'] / 1e6:.2f} / {(sizes_page['brotli11'] or 0) / 1e6:.2f}", "unit": "MB"},
         {"group": "page", "name": "reload with SW: bytes from the server",
          "value": max(r["reload_bytes_from_server"] for r in runs), "unit": "B"},
+        {"group": "page", "name": "first visit: files the server sent twice (page, then SW precache)",
+         "value": len(first["twice"]), "unit": "files", "bytes_again": sum(first["twice"].values()),
+         "largest": ", ".join(sorted(first["twice"], key=first["twice"].get, reverse=True)[:4])},
     ]
+    # the cold start's waterfall, phase by phase (medians over the visits), for bench/startup.svg
+    for label, a, b in PHASES:
+        spans = [r["cold_marks"][b] - (0 if a is None else r["cold_marks"][a]) for r in runs
+                 if b in r["cold_marks"] and (a is None or a in r["cold_marks"])]
+        if spans:
+            rows.append(row("page", f"cold start phase: {label}", stats(spans)))
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"what": "cnn101 web page in headless Debian Chromium, served from localhost", "model": source,
             "targets": TARGETS, "machine": machine_info(), "rows": rows,
+            "waterfall": waterfall(first),
             "raw": {"visits": runs, "switch_end_to_end_ms": e2e, "switch_inside_ms": inside,
                     "sizes_all": sizes_all, "sizes_page": sizes_page}}
 

@@ -56,3 +56,38 @@ def scaling_svg(rows: list[dict]) -> str | None:
         width, 300, "full trace vs conv width", "channels per conv")
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="600" height="200" font-family="sans-serif" '
             f'font-size="11">\n{body}\n</svg>\n')
+
+
+def waterfall_svg(bars: list[dict], title: str = "cold start, first visit") -> str | None:
+    """Horizontal bars {label, start, end} in ms since navigation (a resource's fetch, or a phase between
+    two performance marks), on one time axis; None without bars."""
+    bars = [b for b in bars if b.get("end") is not None and b.get("start") is not None]
+    if not bars:
+        return None
+    end = max(b["end"] for b in bars) or 1.0
+    step = 10 ** math.floor(math.log10(end)) if end >= 1 else 1
+    step = step / 2 if end / step < 4 else step
+    left, width, row_h, top = 260, 520, 16, 28
+    height = top + row_h * len(bars) + 30
+
+    def px(t):
+        return left + t / end * width
+
+    out = [f'<text x="{left + width / 2}" y="16" text-anchor="middle" font-weight="bold">{title}</text>']
+    t = 0.0
+    while t <= end + 1e-9:
+        out.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top - 4}" y2="{height - 26}" stroke="#eee"/>')
+        out.append(f'<text x="{px(t):.1f}" y="{height - 12}" text-anchor="middle">{t:g}</text>')
+        t += step
+    for i, b in enumerate(bars):
+        y = top + i * row_h
+        colour = "#1d3557" if b.get("kind") == "phase" else "#8da9c4"
+        w = max(1.0, px(b["end"]) - px(b["start"]))
+        label = str(b["label"])[:44].replace("&", "&amp;").replace("<", "&lt;")
+        out.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{label}</text>')
+        out.append(f'<rect x="{px(b["start"]):.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 4}" fill="{colour}"/>')
+        out.append(f'<text x="{px(b["start"]) + w + 4:.1f}" y="{y + 11}">{b["end"] - b["start"]:.0f} ms</text>')
+    out.append(f'<text x="{left + width / 2}" y="{height}" text-anchor="middle">ms since navigation start</text>')
+    body = "\n".join(out)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" height="{height + 4}" '
+            f'font-family="sans-serif" font-size="11">\n{body}\n</svg>\n')

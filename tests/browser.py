@@ -60,14 +60,18 @@ def launch(playwright, **kwargs):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args, **kwargs)
 
 
-def guarded_context(browser, **kwargs):
-    """A new context that aborts and records every request leaving localhost (`context.outside`)."""
+def guarded_context(browser, route: bool = True, **kwargs):
+    """A new context that aborts and records every request leaving localhost (`context.outside`).
+
+    route=False only records them (launch()'s host-resolver rule still stops them): Playwright's routing
+    turns Chromium's HTTP cache off (microsoft/playwright#7220), so a page measured through it re-downloads
+    what a real browser would revalidate — benchmarks of bytes and start-up use route=False."""
     kwargs.setdefault("viewport", {"width": 1366, "height": 900})
     context = browser.new_context(**kwargs)
     outside: list[str] = []
     context.outside = outside
 
-    def route(r):
+    def abort_outside(r):
         url = r.request.url
         if is_local(url):
             r.continue_()
@@ -79,7 +83,8 @@ def guarded_context(browser, **kwargs):
         if not is_local(request.url) and request.url not in outside:
             outside.append(request.url)
 
-    context.route("**/*", route)
+    if route:
+        context.route("**/*", abort_outside)
     context.on("request", seen)
     return context
 

@@ -52,6 +52,50 @@ def test_markdown_table_lists_rows():
     assert "boom" in md
 
 
+def test_a_partial_run_keeps_each_suites_own_date():
+    """`run.py --only x` must not make older suites look as if they ran with it (the header used to say one date)."""
+    import run as bench_run
+
+    doc = {"quick": False, "machine": {"date": "2026-12-01 04:00:00 UTC"},
+           "suites": {"old": {"seconds": 1.0, "date": "2026-11-26 10:00:00 UTC", "loadavg": "0.1/0.2/0.3", "rows": []},
+                      "new": {"seconds": 2.0, "date": "2026-12-01 04:00:00 UTC", "loadavg": "3.0/2.0/1.0", "rows": []},
+                      "older": {"seconds": 3.0, "date": "2026-11-20 09:00:00 UTC", "rows": []}}}  # no load recorded
+    md = bench_run.to_markdown(doc)
+    assert "suite by suite" in md and "on 2026-12-01" not in md.splitlines()[2]
+    assert "## old (1 s, 2026-11-26 10:00:00 UTC, load 0.1/0.2/0.3)" in md
+    assert "## new (2 s, 2026-12-01 04:00:00 UTC, load 3.0/2.0/1.0)" in md
+    assert "## older (3 s, 2026-11-20 09:00:00 UTC)" in md
+
+
+def test_startup_waterfall_from_marks_and_fetches():
+    """The page suite's waterfall: FCP, the biggest fetches, the phases between marks; drawn as one bar each."""
+    import xml.etree.ElementTree as ET
+
+    import bench_page
+    from plot import waterfall_svg
+
+    visit = {"cold_fcp_ms": 200, "cold_marks": {"pyodide-started": 1500, "python": 2400, "imports": 3000,
+                                                  "model": 3100, "ready": 3300},
+             "cold_resources": [{"name": "/pyodide/pyodide.asm.wasm", "start": 50, "end": 900, "bytes": 2_300_000},
+                                {"name": "/favicon.ico", "start": 60, "end": 70, "bytes": 900}]}
+    bars = bench_page.waterfall(visit, biggest=1)
+    labels = [b["label"] for b in bars]
+    assert labels[0].startswith("prerendered") and labels[1] == "fetch pyodide.asm.wasm" and len(bars) == 2 + 5
+    assert [(b["start"], b["end"]) for b in bars[2:]] == [(0, 1500), (1500, 2400), (2400, 3000), (3000, 3100),
+                                                          (3100, 3300)]
+    svg = ET.fromstring(waterfall_svg(bars))
+    rects = [e for e in svg.iter() if e.tag.endswith("rect")]
+    assert len(rects) == len(bars)
+    assert waterfall_svg([]) is None
+
+
+def test_files_sent_twice_are_counted():
+    import bench_page
+
+    sent = [("/a.js", 10), ("/b.wasm", 100), ("/a.js", 0), ("/b.wasm", 100), ("/c", 5)]  # 0: a 304, no body
+    assert bench_page.fetched_twice(sent) == {"/b.wasm": 100}
+
+
 def test_scaling_plot_has_one_point_per_row():
     from plot import scaling_svg
 

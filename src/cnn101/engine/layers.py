@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..errors import ModelError
+from .conv_methods import METHODS, NO_BLAS, SINGLE_THREAD_MNK, choose, matmul_rows
 
 PADDINGS = ("valid", "same")
 
@@ -54,26 +55,9 @@ def pad_amounts(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]
     return out, before, after
 
 
-# OpenBLAS runs a matmul on several threads once m·n·k exceeds 4·65536. For these small products the threads
-# gain nothing, and on a busy machine they wait for a core: a 0.8 ms trace took 8–30 ms at the 75th percentile.
-# Below the threshold every product runs on one thread, so results also no longer depend on the thread count.
-_SINGLE_THREAD_MNK = 4 * 65536
-
-
-def _matmul_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b, in blocks of rows small enough for BLAS to keep on one thread."""
-    step = max(1, _SINGLE_THREAD_MNK // max(1, b.shape[0] * b.shape[1]))
-    if a.shape[0] <= step:
-        return a @ b
-    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
-    for i in range(0, a.shape[0], step):
-        np.matmul(a[i:i + step], b, out=out[i:i + step])
-    return out
-
-
 def _matmul_inner(a_t: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a_t.T @ b (a sum over their shared first axis), in blocks small enough for BLAS to keep on one thread."""
-    step = max(1, _SINGLE_THREAD_MNK // max(1, a_t.shape[1] * b.shape[1]))
+    step = max(1, SINGLE_THREAD_MNK // max(1, a_t.shape[1] * b.shape[1]))
     if a_t.shape[0] <= step:
         return a_t.T @ b
     out = a_t[:step].T @ b[:step]
@@ -86,7 +70,7 @@ def _long_step(p: int, q: int) -> int:
     """How much of the long axis one product of a (p, ·) by a (·, q) shape may take. Measured with OpenBLAS here
     (10×10 channels): up to ~4096 the time grows linearly and stays on one thread; at 16 000 it is 3–8× slower
     per column, and with 65 536 a second thread made one product 17× slower on the shared machine."""
-    return max(256, min(4096, 2 * _SINGLE_THREAD_MNK // max(1, p * q)))
+    return max(256, min(4096, 2 * SINGLE_THREAD_MNK // max(1, p * q)))
 
 
 def _matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -218,23 +202,15 @@ class Conv2D(Layer):
         return x
 
     def forward(self, x):
-        """One matmul per kernel tap (di, dj): the input shifted by the tap, (positions × cin) @ K[di, dj].
+        """The method fastest for this shape on this platform (engine/conv_methods.py: channels-first long
+        products with BLAS, Winograd F(2×2, 3×3) or strided row windows without); all agree to float32 rounding.
 
-        Reads `kernel` at every call, so an edited kernel takes effect at once. Temporaries are the size of
-        the output, never kh·kw times the input (25–30 % faster than one matmul of all taps, in CPython and Pyodide).
+        Reads `kernel` at every call, so an edited kernel takes effect at once.
         """
         (oh, _, _), (ow, _, _) = self.geometry(x.shape[1:])
         xp = self.pad(x)
-        kh, kw, cin, cout = self.kernel.shape
-        sh, sw = self.strides
-        n = xp.shape[0]
-        out = np.empty((n * oh * ow, cout), np.float32)
-        out[...] = self.bias
-        for di in range(kh):
-            for dj in range(kw):
-                window = xp[:, di:di + (oh - 1) * sh + 1:sh, dj:dj + (ow - 1) * sw + 1:sw].reshape(-1, cin)
-                out += _matmul_rows(window, self.kernel[di, dj])
-        return out.reshape(n, oh, ow, cout)
+        method = choose(xp.shape, self.kernel.shape, self.strides, oh, ow)
+        return METHODS[method](xp, self.kernel, self.bias, self.strides, oh, ow)
 
     def backward(self, x, y, gy, need_input=True):
         """Per kernel tap (di, dj), the transpose of the forward's matmul:
@@ -295,7 +271,7 @@ class Conv2D(Layer):
                 cols = slice(dj, dj + (ow - 1) * sw + 1, sw)
                 gk[di, dj] = _matmul_inner(xp[:, rows, cols].reshape(-1, cin), g2)
                 if need_input:
-                    gxp[:, rows, cols] += _matmul_rows(g2, self.kernel[di, dj].T).reshape(n, oh, ow, cin)
+                    gxp[:, rows, cols] += matmul_rows(g2, self.kernel[di, dj].T).reshape(n, oh, ow, cin)
         return gxp
 
 
@@ -308,6 +284,11 @@ class ReLU(Layer):
         super().__init__(name)
 
     def forward(self, x):
+        # In Pyodide, np.maximum (NaN-aware, no SIMD) took 2.6× as long as a comparison and a select
+        # (bench/bench_conv_methods.py); on CPython np.maximum is 15× faster than np.where. The model refuses
+        # NaN inputs and weights, so both give the same values.
+        if NO_BLAS:
+            return np.where(x > 0, x, np.float32(0))
         return np.maximum(x, np.float32(0))
 
     def backward(self, x, y, gy, need_input=True):
