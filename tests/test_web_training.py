@@ -1,0 +1,193 @@
+"""Training in the page (web/app/train_panel.py + web/training-worker.mjs), in headless Chromium.
+
+A learner makes classes from image files and trains in a Web Worker (Pyodide there too); the loss falls,
+and the weights the page ends with equal CPython's `cnn101.learn` on the same images, seed and settings.
+The trained model survives a reload (IndexedDB), downloads in our format and TF.js and opens again through
+'Use your own model'; a learning rate that makes the loss not a number stops training with the last good
+weights. No request leaves localhost.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+
+import cnn101
+from cnn101 import learn
+from cnn101.formats.native import model_from_bytes
+from cnn101.learn.exchange import session_for
+from web_page import READY, assert_matches_engine, choose, examples, make_image, open_app, state
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TRAIN = 180_000  # ms: a worker's Pyodide start plus the steps, on a busy 2-core machine
+
+
+def training(page, weights=False) -> dict:
+    return json.loads(page.evaluate(f"cnn101_training({'true' if weights else 'false'})"))
+
+
+def params(model) -> dict:
+    return {(la.name, k): v for la in model.layers for k, v in la.params.items()}
+
+
+@pytest.fixture(scope="module")
+def files(app, tmp_path_factory):
+    """Two classes × 5 PNGs (64×64, from two example classes): PNG decodes the same in Pillow everywhere."""
+    _, _, site, _, _ = app
+    root = tmp_path_factory.mktemp("own-classes")
+    by_label = {}
+    for e in examples(site):
+        by_label.setdefault(e["label"], []).append(site / "examples" / e["file"])
+    labels = [k for k, v in by_label.items() if len(v) >= 3][:2]
+    out = {}
+    for label in labels:
+        paths = []
+        for i in range(5):
+            src = by_label[label][i % len(by_label[label])]
+            flip = {"transpose": 0} if i >= len(by_label[label]) else {}
+            p = make_image(root, f"{label.replace(' ', '_')}-{i}.png", size=(64, 64), source=src)
+            if flip:  # a mirrored copy: a different image of the same class
+                from PIL import Image
+                Image.open(p).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(p)
+            paths.append(p)
+        out[label] = paths
+    return out
+
+
+def add_files(page, row: int, paths) -> None:
+    before = training(page)["attempts"]
+    page.set_input_files(f".tr-class:nth-child({row}) .tr-files", [str(p) for p in paths])
+    page.wait_for_function(f"JSON.parse(cnn101_training()).attempts >= {before + len(paths)}", timeout=READY)
+
+
+def set_settings(page, lr, batch, epochs, optimizer, train) -> None:
+    page.fill("#tr-lr", str(lr))
+    page.fill("#tr-batch", str(batch))
+    page.fill("#tr-epochs", str(epochs))
+    page.select_option("#tr-optimizer", optimizer)
+    page.select_option("#tr-train", train)
+
+
+def test_too_few_classes_or_an_empty_class_get_plain_messages(app):
+    page = app[0]
+    page.click("#training summary")
+    page.click("#tr-start")
+    assert "has no images" in page.text_content("#tr-status")
+    page.click(".tr-class:nth-child(2) .tr-remove")
+    page.click("#tr-start")
+    assert "at least two classes" in page.text_content("#tr-status")
+    page.click("#tr-add-class")
+    assert training(page)["state"] == "idle" and len(training(page)["names"]) == 2
+
+
+def test_own_classes_train_in_a_worker_and_equal_cpython(app, files):
+    page, _, site, shipped, _ = app
+    names = list(files)
+    for row, name in enumerate(names, start=1):
+        page.fill(f".tr-class:nth-child({row}) .tr-name", name)
+        add_files(page, row, files[name])
+    assert training(page)["counts"] == [5, 5] and training(page)["message"] == ""
+    set_settings(page, 0.01, 4, 4, "adam", "head")
+    page.click("#tr-start")
+    page.wait_for_function("['done', 'nan', 'failed'].includes(JSON.parse(cnn101_training()).state)", timeout=TRAIN)
+    tr = training(page, weights=True)
+    assert tr["state"] == "done", tr["message"]
+    # 8 training images (the 5th of each class is held out), batches of 4, 4 epochs
+    assert tr["step"] == tr["total"] == 8 and len(tr["series"]["loss"]) == 8
+    losses = [v for _, v in tr["series"]["loss"]]
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]), losses  # the loss falls
+    assert len(tr["series"]["val_loss"]) >= 1
+    # the same images, split, seed and settings in CPython
+    xs = np.stack([cnn101.load_image(p, shipped) for n in names for p in files[n]])
+    page_xs = np.frombuffer(base64.b64decode(tr["xs"]), "<f4").reshape(tr["xs_shape"])
+    np.testing.assert_array_equal(page_xs, xs)
+    ys = np.array(tr["ys"])
+    assert list(ys) == [0] * 5 + [1] * 5
+    train, held = learn.holdout(ys)
+    ref = learn.replace_output(shipped, names, seed=0)
+    s = session_for(ref, tr["settings"], xs[train], ys[train], (xs[held], ys[held]))
+    while not s.done:
+        s.step()
+    got = model_from_bytes(json.dumps(cnn101.formats.native.card_of(ref)).encode(), base64.b64decode(tr["npz"]))
+    for key, w in params(ref).items():
+        err = np.abs(params(got)[key] - w) / np.maximum(1.0, np.abs(w))
+        assert err.max() <= 1e-5, (key, err.max())
+    # the page classifies with the new model at once: two classes, numbers = CPython's trace
+    st = state(page)
+    assert st["model"]["class_names"] == names
+    assert "trained here" in page.text_content("#model-name")
+    assert_matches_engine(st, got, np.frombuffer(base64.b64decode(st["input"]), "<f4").reshape(64, 64, 3))
+    assert tr["updates"] >= 1
+    page.wait_for_function("JSON.parse(cnn101_training()).saved >= 1", timeout=30_000)
+
+
+def test_the_trained_model_survives_a_reload_and_goes_back_in_one_click(app, files):
+    page, _, _, shipped, url = app
+    before = training(page, weights=True)
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    page.wait_for_function("window.cnn101_training && JSON.parse(cnn101_training()).state === 'restored'",
+                           timeout=READY)
+    st = state(page)
+    assert st["model"]["class_names"] == list(files)
+    assert "trained here" in page.text_content("#model-name")
+    assert training(page, weights=True)["npz"] == before["npz"]
+    page.click("#model-reset")
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model.name === {json.dumps(shipped.name)}", timeout=READY)
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    page.wait_for_function("window.cnn101_training", timeout=READY)
+    assert state(page)["model"]["class_names"] == shipped.class_names  # forgotten: the shipped model stays
+
+
+def test_download_and_open_again_through_use_your_own_model(app, files, tmp_path):
+    page, _, site, shipped, _ = app
+    page.click("#training[open] summary") if page.is_visible("#tr-start") else page.click("#training summary")
+    names = list(files)
+    for row, name in enumerate(names, start=1):
+        page.fill(f".tr-class:nth-child({row}) .tr-name", name)
+        add_files(page, row, files[name][:2])
+    set_settings(page, 0.05, 2, 1, "sgd", "head")
+    page.click("#tr-start")
+    page.wait_for_function("['done', 'nan', 'failed'].includes(JSON.parse(cnn101_training()).state)", timeout=TRAIN)
+    page.wait_for_function("!document.getElementById('tr-keep').hidden", timeout=30_000)
+    trained = model_from_bytes(json.dumps(cnn101.formats.native.card_of(learn.replace_output(shipped, names))).encode(),
+                               base64.b64decode(training(page, weights=True)["npz"]))
+    saved = {}
+    for link in ("tr-dl-card", "tr-dl-npz", "tr-dl-tfjs", "tr-dl-shard"):
+        with page.expect_download() as dl:
+            page.click(f"#{link}")
+        d = dl.value
+        saved[link] = tmp_path / d.suggested_filename
+        d.save_as(saved[link])
+    page.click("#model-reset")
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model.name === {json.dumps(shipped.name)}", timeout=READY)
+    for pair in (("tr-dl-card", "tr-dl-npz"), ("tr-dl-tfjs", "tr-dl-shard")):
+        st = choose(page, [saved[k] for k in pair])
+        assert st["model_error"] is None, st["model_error"]
+        assert st["model"]["class_names"] == names
+        x = np.frombuffer(base64.b64decode(st["input"]), "<f4").reshape(64, 64, 3)
+        assert_matches_engine(st, trained, x)
+        page.click("#model-reset")
+        page.wait_for_function(f"JSON.parse(cnn101_state()).model.name === {json.dumps(shipped.name)}", timeout=READY)
+
+
+def test_a_learning_rate_that_makes_the_loss_not_a_number_stops_with_good_weights(app, files):
+    page = app[0]
+    if training(page)["counts"] == [0, 0] or len(training(page)["counts"]) < 2:
+        for row, name in enumerate(files, start=1):
+            add_files(page, row, files[name][:2])
+    set_settings(page, 1e6, 2, 20, "sgd", "all")
+    page.click("#tr-start")
+    page.wait_for_function("['done', 'nan', 'failed'].includes(JSON.parse(cnn101_training()).state)", timeout=TRAIN)
+    tr = training(page, weights=True)
+    assert tr["state"] == "nan", tr
+    assert "not a number" in page.text_content("#tr-status") and "last good weights" in page.text_content("#tr-status")
+    weights = np.load(io.BytesIO(base64.b64decode(tr["npz"])))
+    assert all(np.isfinite(weights[k]).all() for k in weights.files)
+    st = state(page)
+    assert all(np.isfinite(st["probs"])) and st["model_error"] is None
+    page.click("#model-reset")  # the page still works
