@@ -71,6 +71,13 @@ def set_settings(page, lr, batch, epochs, optimizer, train) -> None:
     page.select_option("#tr-train", train)
 
 
+def train_to_the_end(page) -> None:
+    runs = training(page)["runs"]
+    page.click("#tr-start")
+    page.wait_for_function(f"(t => t.runs > {runs} && ['done', 'nan', 'failed'].includes(t.state))"
+                           "(JSON.parse(cnn101_training()))", timeout=TRAIN)
+
+
 def test_too_few_classes_or_an_empty_class_get_plain_messages(app):
     page = app[0]
     page.click("#training summary")
@@ -91,8 +98,7 @@ def test_own_classes_train_in_a_worker_and_equal_cpython(app, files):
         add_files(page, row, files[name])
     assert training(page)["counts"] == [5, 5] and training(page)["message"] == ""
     set_settings(page, 0.01, 4, 4, "adam", "head")
-    page.click("#tr-start")
-    page.wait_for_function("['done', 'nan', 'failed'].includes(JSON.parse(cnn101_training()).state)", timeout=TRAIN)
+    train_to_the_end(page)
     tr = training(page, weights=True)
     assert tr["state"] == "done", tr["message"]
     # 8 training images (the 5th of each class is held out), batches of 4, 4 epochs
@@ -145,14 +151,14 @@ def test_the_trained_model_survives_a_reload_and_goes_back_in_one_click(app, fil
 
 def test_download_and_open_again_through_use_your_own_model(app, files, tmp_path):
     page, _, site, shipped, _ = app
-    page.click("#training[open] summary") if page.is_visible("#tr-start") else page.click("#training summary")
+    if not page.is_visible("#tr-start"):
+        page.click("#training summary")
     names = list(files)
     for row, name in enumerate(names, start=1):
         page.fill(f".tr-class:nth-child({row}) .tr-name", name)
         add_files(page, row, files[name][:2])
     set_settings(page, 0.05, 2, 1, "sgd", "head")
-    page.click("#tr-start")
-    page.wait_for_function("['done', 'nan', 'failed'].includes(JSON.parse(cnn101_training()).state)", timeout=TRAIN)
+    train_to_the_end(page)
     page.wait_for_function("!document.getElementById('tr-keep').hidden", timeout=30_000)
     trained = model_from_bytes(json.dumps(cnn101.formats.native.card_of(learn.replace_output(shipped, names))).encode(),
                                base64.b64decode(training(page, weights=True)["npz"]))
@@ -181,8 +187,7 @@ def test_a_learning_rate_that_makes_the_loss_not_a_number_stops_with_good_weight
         for row, name in enumerate(files, start=1):
             add_files(page, row, files[name][:2])
     set_settings(page, 1e6, 2, 20, "sgd", "all")
-    page.click("#tr-start")
-    page.wait_for_function("['done', 'nan', 'failed'].includes(JSON.parse(cnn101_training()).state)", timeout=TRAIN)
+    train_to_the_end(page)
     tr = training(page, weights=True)
     assert tr["state"] == "nan", tr
     assert "not a number" in page.text_content("#tr-status") and "last good weights" in page.text_content("#tr-status")

@@ -93,6 +93,7 @@ class TrainPanel:
         self.updates = 0  # weights shown (tests wait on it)
         self.message = ""
         self.saved = 0
+        self.runs = 0  # training runs started (tests wait on it)
         self._urls = []
         self.worker = TrainingWorker(self._ready, self._progress, self._failed)
 
@@ -162,6 +163,7 @@ class TrainPanel:
         except learn.TrainingError as exc:
             self._say(str(exc))
             return
+        self.runs += 1
         model.name = f"{self.base.name}, {TRAINED}"
         model.card = {**model.card, "trained_here": True}
         train, held = learn.holdout(ys)
@@ -318,7 +320,7 @@ class TrainPanel:
     # --- for tests ----------------------------------------------------------------------------
     def snapshot(self, weights=False) -> str:
         out = {"state": self.state, "step": self.step, "total": self.total, "message": self.message,
-               "series": self.series, "updates": self.updates, "saved": self.saved, "settings": self.settings,
+               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "settings": self.settings,
                "attempts": self.classes.attempts, "counts": [len(c.images) for c in self.classes.classes],
                "names": [c.name for c in self.classes.classes]}
         if weights and self.model is not None:

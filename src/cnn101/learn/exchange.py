@@ -67,20 +67,25 @@ def session_for(model, settings: dict, xs, ys, validation=None) -> Session:
     return Session(model, optimizer_for(s), xs, ys, s["batch_size"], s["epochs"], int(s["seed"]), validation)
 
 
-def _images(data: bytes, shape) -> np.ndarray:
+def _raw(data) -> bytes:
+    """bytes from bytes, or from a JavaScript Uint8Array / ArrayBuffer as Pyodide hands it over."""
+    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+
+
+def _images(data, shape) -> np.ndarray:
     shape = tuple(int(d) for d in shape)
-    return np.frombuffer(bytes(data), "<f4").reshape(shape).astype(np.float32)
+    return np.frombuffer(_raw(data), "<f4").reshape(shape).astype(np.float32)
 
 
 class Job:
     """A training run held by the worker: the model from our format's bytes, the images as float32 bytes."""
 
     def __init__(self, card: bytes, npz: bytes, xs: bytes, xs_shape, ys, xv: bytes, xv_shape, yv, settings: str):
-        self.model = model_from_bytes(bytes(card), bytes(npz))
-        train = (_images(xs, xs_shape), np.asarray(list(ys), np.int64))
+        self.model = model_from_bytes(_raw(card), _raw(npz))
+        train = (_images(xs, xs_shape), np.asarray([int(y) for y in ys], np.int64))
         held = None
         if int(xv_shape[0]) > 0:
-            held = (_images(xv, xv_shape), np.asarray(list(yv), np.int64))
+            held = (_images(xv, xv_shape), np.asarray([int(y) for y in yv], np.int64))
         self.session = session_for(self.model, json.loads(settings), *train, validation=held)
 
     def advance(self, n: int = 1) -> str:
