@@ -90,6 +90,25 @@ def test_too_few_classes_or_an_empty_class_get_plain_messages(app):
     assert training(page)["state"] == "idle" and len(training(page)["names"]) == 2
 
 
+def test_huge_images_are_refused_or_kept_only_at_the_input_size(app, tmp_path):
+    """A 9000×5000 PNG is refused before decoding (a plain message); a 4000×3000 photo-sized one is decoded,
+    resized to the model's input at once, and only that is kept."""
+    from PIL import Image
+
+    page = app[0]
+    huge = tmp_path / "huge.png"
+    Image.new("RGB", (9000, 5000), (200, 30, 30)).save(huge)
+    big = tmp_path / "big.png"
+    Image.new("RGB", (4000, 3000), (30, 30, 200)).save(big)
+    add_files(page, 2, [huge, big])
+    tr = training(page)
+    assert "huge.png" in tr["message"] and "9000×5000" in tr["message"] and "million" in tr["message"]
+    assert tr["counts"] == [0, 1]
+    page.click(".tr-class:nth-child(2) .tr-remove")  # the class with the big image goes; a fresh one comes
+    page.click("#tr-add-class")
+    assert training(page)["counts"] == [0, 0]
+
+
 def test_own_classes_train_in_a_worker_and_equal_cpython(app, files):
     page, _, site, shipped, _ = app
     names = list(files)

@@ -163,7 +163,6 @@ class TrainPanel:
         except learn.TrainingError as exc:
             self._say(str(exc))
             return
-        self.runs += 1
         model.name = f"{self.base.name}, {TRAINED}"
         model.card = {**model.card, "trained_here": True}
         train, held = learn.holdout(ys)
@@ -178,6 +177,7 @@ class TrainPanel:
             return
         self._draw()
         self._say("Starting Python in a worker to train…", "starting")
+        self.runs += 1
         try:
             self.worker.start(self.start_card, self.start_npz, xs[train], ys[train], xs[held], ys[held], settings)
         except Exception as exc:
