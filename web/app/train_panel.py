@@ -94,6 +94,7 @@ class TrainPanel:
         self.message = ""
         self.saved = 0
         self.runs = 0  # training runs started (tests wait on it)
+        self.step_seconds = []  # the worker's time for each step of this run (benchmarks)
         self._urls = []
         self.worker = TrainingWorker(self._ready, self._progress, self._failed)
 
@@ -169,6 +170,7 @@ class TrainPanel:
         self.data = (names, xs, ys, train, held)
         self.settings = settings
         self.series = {k: [] for k in self.series}
+        self.step_seconds = []
         self.step, self.total = 0, 0
         self.model = model
         self.start_card, self.start_npz = model_bytes(model)
@@ -213,6 +215,7 @@ class TrainPanel:
 
     def _progress(self, report: dict, npz: bytes) -> None:
         for info in report["steps"]:
+            self.step_seconds.append(info["seconds"])
             self.series["loss"].append((info["step"], info["loss"]))
             self.series["accuracy"].append((info["step"], info["accuracy"]))
         self.step, self.total = int(report["step"]), int(report["total_steps"])
@@ -320,7 +323,7 @@ class TrainPanel:
     # --- for tests ----------------------------------------------------------------------------
     def snapshot(self, weights=False) -> str:
         out = {"state": self.state, "step": self.step, "total": self.total, "message": self.message,
-               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "settings": self.settings,
+               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "step_seconds": self.step_seconds, "settings": self.settings,
                "attempts": self.classes.attempts, "counts": [len(c.images) for c in self.classes.classes],
                "names": [c.name for c in self.classes.classes]}
         if weights and self.model is not None:

@@ -8,6 +8,7 @@ and JSON out, every number computed here (the worker's JavaScript only passes me
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -96,7 +97,10 @@ class Job:
             for _ in range(int(n)):
                 if self.session.done:
                     break
-                steps.append(self.session.step())
+                t0 = time.perf_counter()
+                info = self.session.step()
+                info["seconds"] = time.perf_counter() - t0  # forward + backward + update (benchmarks)
+                steps.append(info)
         except TrainingError as exc:
             error = str(exc)
         report = {"steps": steps, "done": self.session.done, "epoch": self.session.epoch, "step": self.session.steps,
