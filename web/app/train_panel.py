@@ -20,11 +20,12 @@ from cnn101.render.curves import curves_svg
 from pyscript import window
 from pyscript.ffi import to_js
 
-from . import dom, model_store
+from . import decode, dom, model_store
 from .train_classes import ClassList
 from .train_worker import TrainingWorker
 
 TRAINED = "trained here"
+SCRATCH = "./train-set/"  # the build's training set for 'Watch it learn from scratch' (fetched on demand)
 
 HELP = {
     "learning_rate": "How big a step each weight takes against its gradient: too small learns slowly, too large "
@@ -65,7 +66,11 @@ images it did not train on.</p>
  <button type="button" id="tr-step" disabled>One step</button>
  <button type="button" id="tr-resume" disabled>Resume</button>
  <button type="button" id="tr-reset" disabled>Reset</button>
+ <button type="button" id="tr-scratch">Watch it learn from scratch</button>
 </div>
+<p class="tr-help">From scratch: the same network with random weights learns all of its kernels from a few
+hundred images of the ten classes (fetched now, not on your first visit); watch the Overview's kernels turn
+from noise into patterns. Takes minutes.</p>
 <p id="tr-status" class="tr-status" role="status" aria-live="polite"></p>
 <p id="tr-figures" class="tr-figures"></p>
 <div id="tr-curves" class="tr-curves"></div>
@@ -95,6 +100,9 @@ class TrainPanel:
         self.saved = 0
         self.runs = 0  # training runs started (tests wait on it)
         self.step_seconds = []  # the worker's time for each step of this run (benchmarks)
+        self.started_at = 0.0  # performance.now() when the run started
+        self.finished_ms = None  # its wall time, start → done
+        self.scratch = False
         self._urls = []
         self.worker = TrainingWorker(self._ready, self._progress, self._failed)
 
@@ -108,7 +116,7 @@ class TrainPanel:
         dom.on(dom.el("tr-classes"), "click", self._class_clicked)
         dom.on(dom.el("tr-add-class"), "click", lambda e: self.classes.add_class())
         for name, fn in (("start", self._start), ("pause", self._pause), ("step", self._one), ("resume", self._resume),
-                         ("reset", self._reset)):
+                         ("reset", self._reset), ("scratch", self._scratch)):
             dom.on(dom.el(f"tr-{name}"), "click", fn)
         dom.on(dom.el("model-reset"), "click", self._back_to_shipped)  # the model panel puts the shipped one back
         window.cnn101_training = dom.keep(self.snapshot)
@@ -138,7 +146,7 @@ class TrainPanel:
 
     def _buttons(self) -> None:
         s = self.state
-        dom.el("tr-start").disabled = s in ("starting", "running")
+        dom.el("tr-start").disabled = dom.el("tr-scratch").disabled = s in ("starting", "running", "fetching")
         dom.el("tr-pause").disabled = s != "running"
         dom.el("tr-step").disabled = s not in ("paused",)
         dom.el("tr-resume").disabled = s not in ("paused",)
@@ -164,10 +172,48 @@ class TrainPanel:
         except learn.TrainingError as exc:
             self._say(str(exc))
             return
-        model.name = f"{self.base.name}, {TRAINED}"
-        model.card = {**model.card, "trained_here": True}
         train, held = learn.holdout(ys)
-        self.data = (names, xs, ys, train, held)
+        await self._launch(model, settings, xs, ys, train, held)
+
+    async def _scratch(self, event=None) -> None:
+        """'Watch it learn from scratch': the shipped architecture with fresh random weights (Glorot, seed 0),
+        every layer trained on the site's training set, checked on its held-out images."""
+        try:
+            settings = {**self._read_settings(), "train": "all"}
+        except learn.TrainingError as exc:
+            self._say(str(exc))
+            return
+        dom.el("tr-train").value = "all"
+        self._say("Fetching the training set…", "fetching")
+        try:
+            index = json.loads(await (await window.fetch(SCRATCH + "index.json")).text())
+            items = index["train"] + index["held"]
+            xs = []
+            for k, (name, _) in enumerate(items):
+                response = await window.fetch(SCRATCH + name)
+                if not response.ok:
+                    raise cnn101.ImageError(f"{name} is missing from the site (HTTP {response.status}).")
+                xs.append(await decode.load_example((await response.arrayBuffer()).to_bytes(), self.base))
+                if k % 50 == 0:
+                    self._say(f"Fetching the training set… {k} of {len(items)} images")
+            names = [str(c) for c in index["classes"]]
+            model = learn.replace_output(self.base, names, seed=0)
+            learn.reinitialize(model, seed=0)
+        except Exception as exc:  # no training set in this build, offline without it, a damaged file
+            self._say(f"The training set could not be loaded ({exc}); this site may have been built without "
+                      "one.", "failed")
+            return
+        xs = np.stack(xs)
+        ys = np.array([int(y) for _, y in items], np.int64)
+        n = len(index["train"])
+        self.scratch = True
+        await self._launch(model, settings, xs, ys, np.arange(n), np.arange(n, len(items)), "from scratch")
+
+    async def _launch(self, model, settings, xs, ys, train, held, how: str = "") -> None:
+        """Show `model` (the page switches to its classes), then train it in the worker."""
+        model.name = f"{self.base.name}, {TRAINED}" + (f" {how}" if how else "")
+        model.card = {**model.card, "trained_here": True}
+        self.data = (list(model.class_names), xs, ys, train, held)
         self.settings = settings
         self.series = {k: [] for k in self.series}
         self.step_seconds = []
@@ -180,6 +226,7 @@ class TrainPanel:
         self._draw()
         self._say("Starting Python in a worker to train…", "starting")
         self.runs += 1
+        self.started_at = dom.now()
         try:
             self.worker.start(self.start_card, self.start_npz, xs[train], ys[train], xs[held], ys[held], settings)
         except Exception as exc:
@@ -229,6 +276,7 @@ class TrainPanel:
                       "weights.", "nan")
             asyncio.ensure_future(self._keep())
         elif report["done"]:
+            self.finished_ms = dom.now() - self.started_at
             self._say(f"Done: {self.step} steps. Try it on new images: upload one above, or pick an example.", "done")
             asyncio.ensure_future(self._keep())
         elif self.state == "paused":
@@ -323,7 +371,8 @@ class TrainPanel:
     # --- for tests ----------------------------------------------------------------------------
     def snapshot(self, weights=False) -> str:
         out = {"state": self.state, "step": self.step, "total": self.total, "message": self.message,
-               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "step_seconds": self.step_seconds, "settings": self.settings,
+               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "step_seconds": self.step_seconds,
+               "finished_ms": self.finished_ms, "model": self.model.name if self.model is not None else None, "settings": self.settings,
                "attempts": self.classes.attempts, "counts": [len(c.images) for c in self.classes.classes],
                "names": [c.name for c in self.classes.classes]}
         if weights and self.model is not None:
