@@ -224,6 +224,33 @@ def test_a_learning_rate_that_makes_the_loss_not_a_number_stops_with_good_weight
     page.click("#model-reset")  # the page still works
 
 
+def test_pause_one_step_resume_and_reset(app):
+    page, _, _, shipped, _ = app
+    set_settings(page, 0.001, 1, 200, "adam", "head")
+    runs = training(page)["runs"]
+    page.click("#tr-start")
+    page.wait_for_function(f"(t => t.runs > {runs} && t.state === 'running' && t.step >= 4)"
+                           "(JSON.parse(cnn101_training()))", timeout=TRAIN)
+    page.click("#tr-pause")
+    page.wait_for_function("JSON.parse(cnn101_training()).state === 'paused'", timeout=60_000)
+    s = training(page)["step"]
+    assert page.is_enabled("#tr-step") and page.is_enabled("#tr-resume") and not page.is_enabled("#tr-pause")
+    page.click("#tr-step")
+    page.wait_for_function(f"JSON.parse(cnn101_training()).step === {s + 1}", timeout=60_000)
+    assert training(page)["state"] == "paused" and f"step {s + 1} of" in page.text_content("#tr-status")
+    page.click("#tr-resume")
+    page.wait_for_function(f"JSON.parse(cnn101_training()).step >= {s + 3}", timeout=60_000)
+    page.click("#tr-reset")
+    page.wait_for_function("(t => t.state === 'idle' && t.step === 0)(JSON.parse(cnn101_training()))",
+                           timeout=60_000)
+    tr = training(page, weights=True)
+    assert tr["series"]["loss"] == []
+    start = learn.replace_output(shipped, tr["names"], seed=0)  # the weights before the first step
+    got = np.load(io.BytesIO(base64.b64decode(tr["npz"])))
+    for (layer, key), w in params(start).items():
+        np.testing.assert_array_equal(got[f"{layer}/{key}"], w)
+
+
 def test_watch_it_learn_from_scratch_fetches_the_training_set_only_then_and_equals_cpython(app):
     page, _, site, shipped, _ = app
     index_file = site / "train-set" / "index.json"

@@ -4,7 +4,8 @@
 //
 // page → worker: {type: "start", indexURL, wheel, integrity, card, npz, xs, xsShape, ys, xv, xvShape, yv,
 //                 settings, every}; {type: "pause"}; {type: "resume"}; {type: "step"}; {type: "stop"}
-// worker → page: {type: "ready"}; {type: "progress", report (JSON text), npz}; {type: "failed", message}
+// worker → page: {type: "ready"}; {type: "progress", report (JSON text), npz}; {type: "paused"} (no step
+//                 under way any more); {type: "failed", message}
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 let py = null;
@@ -78,6 +79,8 @@ addEventListener("message", async (event) => {
       run();
     } else if (msg.type === "pause") {
       running = false;
+      while (busy) await tick();  // the chunk under way finishes and reports first
+      postMessage({ type: "paused" });
     } else if (msg.type === "step") {
       running = false;
       while (busy) await tick();

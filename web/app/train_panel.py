@@ -104,7 +104,7 @@ class TrainPanel:
         self.finished_ms = None  # its wall time, start → done
         self.scratch = False
         self._urls = []
-        self.worker = TrainingWorker(self._ready, self._progress, self._failed)
+        self.worker = TrainingWorker(self._ready, self._progress, self._failed, self._paused)
 
     # --- markup -------------------------------------------------------------------------------
     async def mount(self) -> None:
@@ -238,8 +238,13 @@ class TrainPanel:
 
     def _pause(self, event=None) -> None:
         self.worker.send("pause")
-        self._say(f"Paused at step {self.step} of {self.total}.", "paused")
-        asyncio.ensure_future(self._keep())
+        self._say("Pausing after the step under way…", "pausing")
+
+    def _paused(self) -> None:
+        """The worker has no step under way: One step and Resume are safe now."""
+        if self.state == "pausing":
+            self._say(f"Paused at step {self.step} of {self.total}.", "paused")
+            asyncio.ensure_future(self._keep())
 
     def _one(self, event=None) -> None:
         self.worker.send("step")
@@ -251,6 +256,8 @@ class TrainPanel:
     async def _reset(self, event=None) -> None:
         """Back to the weights before the first step; the curves start again."""
         self.worker.send("stop")
+        self.state = "idle"  # from now on, messages of the stopped run are not shown
+        self.pending = None
         if self.model is None or self.start_npz is None:
             return
         learn.copy_weights(model_from_bytes(self.start_card, self.start_npz), self.model)
@@ -261,6 +268,8 @@ class TrainPanel:
         self._say("Reset to the weights before training: start again with Start training.", "idle")
 
     def _progress(self, report: dict, npz: bytes) -> None:
+        if self.state == "idle":  # reset (or never started): a message still on its way is not shown
+            return
         for info in report["steps"]:
             self.step_seconds.append(info["seconds"])
             self.series["loss"].append((info["step"], info["loss"]))
@@ -296,6 +305,8 @@ class TrainPanel:
         try:
             while self.pending is not None:
                 npz, self.pending = self.pending, None
+                if self.state == "idle":  # reset meanwhile: the start weights stay
+                    return
                 if self.app.model is not self.model:  # the learner chose another model meanwhile: stop
                     self.worker.send("stop")
                     return

@@ -20,8 +20,8 @@ def _obj(**items):
 
 
 class TrainingWorker:
-    def __init__(self, on_ready, on_progress, on_failed):
-        self.on_ready, self.on_progress, self.on_failed = on_ready, on_progress, on_failed
+    def __init__(self, on_ready, on_progress, on_failed, on_paused):
+        self.on_ready, self.on_progress, self.on_failed, self.on_paused = on_ready, on_progress, on_failed, on_paused
         self.worker = None
         self._proxies = []
 
@@ -65,6 +65,8 @@ class TrainingWorker:
             self.on_ready()
         elif kind == "progress":
             self.on_progress(json.loads(str(data.report)), data.npz.to_bytes())
+        elif kind == "paused":
+            self.on_paused()
         elif kind == "failed":
             self.on_failed(str(data.message))
 
