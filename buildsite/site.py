@@ -235,14 +235,14 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     hashes = {rel: source_sha256(src) for rel, src in plan.items()}
     app_files = {e.file_name for e in app_entries}
     on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
-    on_demand |= {rel for rel in plan if rel.startswith(TRAIN_SET)}
+    lazy = on_demand | {rel for rel in plan if rel.startswith(TRAIN_SET)}  # fetched when first asked for
     # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
     # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
     # every app visitor download the app again under a new cache name.
     app_assets = {k: v for k, v in hashes.items() if not is_lite(k)}
     # build-info.json lists sw.js's hash, so sw.js cannot list its hash: precached unchecked (else every
     # offline reload of the page failed to fetch it).
-    plan["sw.js"] = render_sw(app_assets, on_demand, unhashed=(MARKER,)).encode()
+    plan["sw.js"] = render_sw(app_assets, lazy, unhashed=(MARKER,)).encode()
     hashes["sw.js"] = source_sha256(plan["sw.js"])
     if opts.lite:  # the notebook site's own worker: its files and everything its kernel may load
         notebook = {k: v for k, v in hashes.items()
