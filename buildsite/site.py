@@ -23,6 +23,7 @@ from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, brotli_copies
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
 from .service_worker import cache_version, render_lite_sw, render_sw
+from .train_set import PREFIX as TRAIN_SET, choose_train_set
 from .tutorial import with_tutorial
 from .webmanifest import manifest_files
 from .wheels import CARRIER_REQUIREMENT, CARRIER_SHA256, carrier_packages
@@ -215,6 +216,10 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update(_tree(opts.weights or repo / "weights", "weights/"))
     plan.update(example_plan)
     plan["examples/index.json"] = (json.dumps(example_index, indent=1, ensure_ascii=False) + "\n").encode()
+    train_plan, train_index = choose_train_set(opts.data, log=log)
+    if train_index is not None:  # "Watch it learn from scratch": fetched when asked for, not precached
+        plan.update(train_plan)
+        plan[TRAIN_SET + "index.json"] = (json.dumps(train_index, indent=1) + "\n").encode()
     plan.update(manifest_files())
     if opts.lite:
         timer.lap("plan")
@@ -230,13 +235,14 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     hashes = {rel: source_sha256(src) for rel, src in plan.items()}
     app_files = {e.file_name for e in app_entries}
     on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
+    lazy = on_demand | {rel for rel in plan if rel.startswith(TRAIN_SET)}  # fetched when first asked for
     # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
     # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
     # every app visitor download the app again under a new cache name.
     app_assets = {k: v for k, v in hashes.items() if not is_lite(k)}
     # build-info.json lists sw.js's hash, so sw.js cannot list its hash: precached unchecked (else every
     # offline reload of the page failed to fetch it).
-    plan["sw.js"] = render_sw(app_assets, on_demand, unhashed=(MARKER,)).encode()
+    plan["sw.js"] = render_sw(app_assets, lazy, unhashed=(MARKER,)).encode()
     hashes["sw.js"] = source_sha256(plan["sw.js"])
     if opts.lite:  # the notebook site's own worker: its files and everything its kernel may load
         notebook = {k: v for k, v in hashes.items()

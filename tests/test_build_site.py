@@ -110,7 +110,7 @@ def test_service_worker_lists_every_asset(built_site):
                 "pyscript/core.js", "examples/index.json"]:
         assert rel in precache
     assert any(p.startswith("pyodide/numpy-") for p in precache)
-    assert on_demand and all(p.startswith("pyodide/") for p in on_demand)
+    assert on_demand and all(p.startswith(("pyodide/", "train-set/")) for p in on_demand)
     assert cache_name(out) == built_site.cache_name
 
 

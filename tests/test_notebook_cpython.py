@@ -157,3 +157,26 @@ def test_the_committed_notebook_has_no_outputs():
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.slow
+def test_the_teach_your_own_classes_section_trains_the_head_as_cnn101_learn_does(executed):
+    """Section 10 trains a new output layer in the notebook's kernel; its printed figures equal the same
+    cells run here on the same model (cnn101.learn is deterministic), the loss falls, and only the output
+    layer changed."""
+    nb, model, _ = executed
+    scope = {"model": model}
+    exec("import numpy as np\n", scope)
+    exec(tagged(nb, "image").source.replace("nb.image(x)", ""), scope)
+    exec(tagged(nb, "learn").source.replace("print(", "(lambda *a, **k: None)("), scope)
+    history, mine = scope["history"], scope["mine"]
+    out = text_of(tagged(nb, "learn"))
+    assert f"epoch  1: loss {history.loss[0]:.3f}" in out
+    assert f"held-out accuracy after training: {history.val_accuracy[-1]:.0%}" in out
+    assert history.loss[-1] < history.loss[0] / 4 and history.val_accuracy[-1] >= 0.75
+    for layer in model.layers[:-2]:
+        for key, w in layer.params.items():
+            np.testing.assert_array_equal(mine.layer(layer.name).params[key], w)
+    tried = text_of(tagged(nb, "learn-try"))
+    assert tried.count("peel") == 3 and "smooth" in tried and "speckled" in tried
+    assert "ov-stage" in html_of(tagged(nb, "learn-try"))

@@ -20,6 +20,7 @@ from .model_panel import ModelPanel
 from .overview_view import OverviewView
 from .state import MAX_WEIGHTS, SCOPES, Edit, State, link_query
 from .state_files import StateFiles, take_pending
+from .train_panel import TrainPanel
 from .why_mode import WhyMode
 
 
@@ -49,6 +50,7 @@ class App:
         self.switch_ms = None  # image chosen → every heatmap repainted (the last switch)
         self.edit_count = 0  # edits applied (lets tests wait for one)
         self.why = WhyMode(self)  # 'Why this class?' (gradients, attribution)
+        self.training = TrainPanel(self)  # 'How it learned' (training in a worker; a model trained here)
 
     # --- start -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -71,6 +73,7 @@ class App:
             self.inputs.error("No example images in this build: upload an image to begin.")
         if self.state.selected and self.state.level >= 2:
             self._reopen(self.state)
+        await self.training.mount()  # brings back a model trained here before a reload
 
     def _reopen(self, want: State) -> None:
         """Open the views `want` describes (from the URL, or again after the image changed)."""

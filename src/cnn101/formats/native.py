@@ -42,14 +42,21 @@ def card_of(model: Sequential) -> dict:
     }
 
 
-def save_model(model: Sequential, path) -> tuple[Path, Path]:
-    json_path, npz_path = paths_for(path)
-    json_path.parent.mkdir(parents=True, exist_ok=True)
+def model_bytes(model: Sequential) -> tuple[bytes, bytes]:
+    """(card .json bytes, weights .npz bytes): what save_model writes, for a page to download or store."""
     arrays = {f"{layer.name}/{var}": arr for layer in model.layers for var, arr in layer.params.items()}
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    npz_path.write_bytes(buf.getvalue())
-    json_path.write_text(json.dumps(card_of(model), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    card = (json.dumps(card_of(model), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return card, buf.getvalue()
+
+
+def save_model(model: Sequential, path) -> tuple[Path, Path]:
+    json_path, npz_path = paths_for(path)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    card, npz = model_bytes(model)
+    npz_path.write_bytes(npz)
+    json_path.write_bytes(card)
     return json_path, npz_path
 
 

@@ -147,10 +147,8 @@ def _keras_layers(model: Sequential) -> list[dict]:
     return out
 
 
-def save(model: Sequential, directory, shard_bytes: int = 4 * 1024 * 1024) -> Path:
-    """Write `model.json` and `group1-shardXofY.bin` files into `directory`; returns model.json's path."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+def files(model: Sequential, shard_bytes: int = 4 * 1024 * 1024) -> dict[str, bytes]:
+    """{file name: bytes}: `model.json` and its `group1-shardXofY.bin` files (what `save` writes)."""
     entries, chunks = [], []
     for layer in model.layers:
         for var, arr in layer.params.items():
@@ -159,8 +157,7 @@ def save(model: Sequential, directory, shard_bytes: int = 4 * 1024 * 1024) -> Pa
     blob = b"".join(chunks)
     n = max(1, math.ceil(len(blob) / shard_bytes))
     paths = [f"group1-shard{i + 1}of{n}.bin" for i in range(n)]
-    for i, p in enumerate(paths):
-        (directory / p).write_bytes(blob[i * shard_bytes:(i + 1) * shard_bytes])
+    out = {p: blob[i * shard_bytes:(i + 1) * shard_bytes] for i, p in enumerate(paths)}
     doc = {
         "format": "layers-model",
         "generatedBy": "cnn101",
@@ -171,6 +168,14 @@ def save(model: Sequential, directory, shard_bytes: int = 4 * 1024 * 1024) -> Pa
         "weightsManifest": [{"paths": paths, "weights": entries}],
         "userDefinedMetadata": {"class_names": model.class_names},
     }
-    out = directory / "model.json"
-    out.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    out["model.json"] = json.dumps(doc, indent=1).encode("utf-8")
     return out
+
+
+def save(model: Sequential, directory, shard_bytes: int = 4 * 1024 * 1024) -> Path:
+    """Write `model.json` and `group1-shardXofY.bin` files into `directory`; returns model.json's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files(model, shard_bytes).items():
+        (directory / name).write_bytes(data)
+    return directory / "model.json"

@@ -9,7 +9,9 @@ seeded re-initialisation, a new output layer for your own classes, frozen layers
 """
 from .loop import History, evaluate, fit
 from .optimizers import SGD, Adam, Optimizer, TrainingError, gradients, is_frozen, sgd_step
+from .session import Session, copy_weights, holdout
 from .setup import freeze, glorot_uniform, logits_dense, reinitialize, replace_output
 
 __all__ = ["fit", "evaluate", "History", "sgd_step", "SGD", "Adam", "Optimizer", "TrainingError", "gradients", "is_frozen", "freeze",
-           "glorot_uniform", "logits_dense", "reinitialize", "replace_output"]
+           "glorot_uniform", "logits_dense", "reinitialize", "replace_output",
+           "Session", "copy_weights", "holdout"]
