@@ -18,7 +18,7 @@ from cnn101.render.colormap import ACTIVATION, ATTRIBUTION
 from cnn101.render.overlay import overlay
 from pyscript import document
 
-from . import dom
+from . import dom, views
 from .fragile_panel import FragilePanel
 from .state import ATTRIBUTIONS
 
@@ -112,6 +112,10 @@ class WhyMode:
             self.paint_overlay()
         else:
             self.refresh()
+            st = self.app.state
+            if views.STACK and st.level >= 2 and ({"why", "target"} & set(changes)):
+                # the open view shows the other pass (forward ↔ backward) or the other class's gradients
+                self.app._reopen(st.with_(level=2, part="", at=()))
 
     def target(self) -> int:
         t = self.app.state.target
