@@ -167,3 +167,35 @@ def test_how_fragile_shows_the_fgsm_steps(s):
         s.page.set_viewport_size({"width": 1440, "height": 900})
         s.page.locator("#fragile").scroll_into_view_if_needed()
         s.shot("why-fragile-tiny-1440")
+
+
+IN_VIEW = """(id) => { const r = document.getElementById(id).getBoundingClientRect();
+    return r.top >= -1 && r.top < innerHeight; }"""
+
+
+def test_tutorial_links_scroll_to_their_text_and_keep_the_url(s):
+    s.open("?why=1&method=smoothgrad")
+    wait_why(s, 1, method="smoothgrad")
+    query = s.query()
+    for link, anchor in (("#why-help", "tutorial-attribution-smoothgrad"),
+                         ('#why a.why-help[href="#tutorial-backpropagation"]', "tutorial-backpropagation")):
+        s.page.evaluate("scrollTo(0, 0)")
+        assert s.page.get_attribute(link, "href") == f"#{anchor}"
+        s.page.click(link)
+        s.page.wait_for_function(IN_VIEW, arg=anchor)
+        assert s.query() == query and "#" not in s.page.url
+    s.page.evaluate("scrollTo(0, 0)")
+    s.page.click("#fragile summary")
+    s.page.click('#fragile a.why-help')
+    s.page.wait_for_function(IN_VIEW, arg="tutorial-fragile")
+    assert "#" not in s.page.url
+    s.page.evaluate("scrollTo(0, 0)")
+    pool = [c for c in s.state()["columns"] if c["kind"] == "maxpool2d"][0]
+    s.click_neuron(pool["index"], 0)
+    s.page.wait_for_selector("#dp-back-pool", state="visible")
+    assert s.page.get_attribute("#dp-back-pool .dp-tutorial", "href") == "#tutorial-backprop-pooling"
+    s.page.click("#dp-back-pool .dp-tutorial")
+    s.page.wait_for_function(IN_VIEW, arg="tutorial-backprop-pooling")
+    assert "#" not in s.page.url
+    s.page.evaluate("scrollTo(0, 0)")
+    s.escape_all()

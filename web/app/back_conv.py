@@ -10,6 +10,7 @@ and explain.conv_input_gradient."""
 from __future__ import annotations
 
 from cnn101.explain import conv_backward, conv_input_gradient, symmetric
+from cnn101.explain.backward import TUTORIALS
 from cnn101.render.colormap import WEIGHT
 from cnn101.render.detail import Matrix, cell, cells, figure, op, word
 from cnn101.render.svg import fmt
@@ -21,6 +22,7 @@ from .detail_panel import place
 class ConvBackView(BackView):
     kind = "back-conv"
     title = "Convolution, backwards"
+    tutorial = TUTORIALS["conv"]
 
     def __init__(self, trace, grads, layer: str, filter: int, channel: int = 0):
         self.trace, self.grads = trace, grads

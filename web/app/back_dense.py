@@ -8,6 +8,7 @@ gradient is p − y, and a button opens the softmax + cross-entropy view (level 
 from __future__ import annotations
 
 from cnn101.explain import dense_backward, symmetric
+from cnn101.explain.backward import TUTORIALS
 from cnn101.render.colormap import WEIGHT
 from cnn101.render.detail import Matrix, cell, cells, figure, op, word
 from cnn101.render.svg import fmt
@@ -24,6 +25,7 @@ FEW_UNITS = 12  # up to this many units, every unit's share of an input's gradie
 class DenseBackView(BackView):
     kind = "back-dense"
     title = "Dense unit, backwards"
+    tutorial = TUTORIALS["dense"]
 
     def __init__(self, trace, grads, layer: str, unit: int, d=None):
         self.trace, self.grads = trace, grads

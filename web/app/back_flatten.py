@@ -5,6 +5,7 @@ H×W×C maps the Flatten read, by the same index rule as forwards. Numbers from 
 from __future__ import annotations
 
 from cnn101.explain import backward_view
+from cnn101.explain.backward import TUTORIALS
 from cnn101.render.detail import Matrix, figure
 
 from .back_common import gradients, open_panel
@@ -15,6 +16,7 @@ from .detail_panel import place
 class FlattenBackView(DenseBackView):
     kind = "back-flatten"
     title = "Flatten + dense, backwards"
+    tutorial = TUTORIALS["flatten"]
 
     def __init__(self, trace, grads, layer: str, unit: int):
         both = backward_view(trace, grads, layer, unit)

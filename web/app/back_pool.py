@@ -4,6 +4,7 @@ TensorFlow does). Window by window over one channel; numbers from explain.pool_b
 from __future__ import annotations
 
 from cnn101.explain import pool_backward, symmetric
+from cnn101.explain.backward import TUTORIALS
 from cnn101.render.detail import Matrix, cell, cells, figure, op, window_covering, word
 from cnn101.render.svg import fmt
 
@@ -14,6 +15,7 @@ from .detail_panel import place
 class PoolBackView(BackView):
     kind = "back-pool"
     title = "Max pooling, backwards"
+    tutorial = TUTORIALS["pool"]
 
     def __init__(self, trace, grads, layer: str, channel: int):
         self.d = d = pool_backward(trace, grads, layer, channel)

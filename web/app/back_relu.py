@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cnn101.explain import relu_backward, symmetric
+from cnn101.explain.backward import TUTORIALS
 from cnn101.render.detail import Matrix, cell, figure, op, word
 from cnn101.render.svg import fmt
 
@@ -13,6 +14,7 @@ from .detail_panel import place
 class ReluBackView(BackView):
     kind = "back-relu"
     title = "ReLU, backwards"
+    tutorial = TUTORIALS["relu"]
 
     def __init__(self, trace, grads, layer: str, channel: int | None):
         self.d = d = relu_backward(trace, grads, layer, channel)

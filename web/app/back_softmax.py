@@ -4,6 +4,7 @@ explain.softmax_backward (p − y computed there, next to the engine's d loss / 
 from __future__ import annotations
 
 from cnn101.explain import softmax_backward
+from cnn101.explain.backward import TUTORIALS
 from cnn101.render.detail import cell, op, word
 from cnn101.render.svg import esc, fmt
 
@@ -13,6 +14,7 @@ from .back_common import BackView
 class SoftmaxBackView(BackView):
     kind = "back-softmax"
     title = "Softmax + cross-entropy, backwards"
+    tutorial = TUTORIALS["softmax"]
     autoplay = False  # it opens on the chosen class; play steps through the others
 
     def __init__(self, trace, grads, chosen: int | None = None):

@@ -26,7 +26,12 @@ from ._common import check_channel, layer_of, single, symmetric
 from .flatten import FlattenMap
 from .geometry import WindowGeometry
 
-TUTORIAL = "tutorial-backpropagation"  # the tutorial section every backward view links to
+TUTORIAL = "tutorial-backpropagation"  # the tutorial section about the backward pass
+TUTORIALS = {  # its subsection for each backward view (route(model, layer).view → anchor)
+    "softmax": "tutorial-backprop-softmax", "dense": "tutorial-backprop-dense",
+    "flatten": "tutorial-backprop-flatten", "pool": "tutorial-backprop-pooling",
+    "relu": "tutorial-backprop-relu", "conv": "tutorial-backprop-convolution",
+}
 
 
 def _single(trace, grads):
@@ -420,6 +425,6 @@ class FlattenDense:
     flatten: FlattenBackward
 
 
-__all__ = ["backward_view", "FlattenDense", "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "PoolBackwardWindow",
+__all__ = ["TUTORIAL", "TUTORIALS", "backward_view", "FlattenDense", "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "PoolBackwardWindow",
            "ReluBackward", "ConvBackward", "ConvInputGradient", "softmax_backward", "dense_backward",
            "flatten_backward", "pool_backward", "relu_backward", "conv_backward", "conv_input_gradient"]
