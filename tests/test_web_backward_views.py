@@ -224,3 +224,26 @@ def test_a_shared_link_opens_the_backward_view_and_why_off_goes_forward(s):
     s.page.wait_for_selector("#dp-relu", state="visible", timeout=10_000)
     assert s.top()["kind"] == "relu"
     s.escape_all()
+
+
+def test_keyboard_opens_plays_and_closes_a_backward_view(s):
+    """Enter on a focused neuron opens its backward view with the focus in it; Play runs it on the one
+    clock at the chosen speed; Esc closes it and the focus returns to the neuron."""
+    why_on(s, "&speed=16")
+    pool = [c for c in s.columns() if c["kind"] == "maxpool2d"][0]
+    neuron = f'.ov-neuron[data-col="{pool["index"]}"][data-neuron="1"]'
+    s.page.focus(neuron)
+    s.page.keyboard.press("Enter")
+    s.page.wait_for_selector("#dp-back-pool", state="visible", timeout=10_000)
+    assert s.page.evaluate("document.activeElement.id") == "dp-back-pool"
+    top = s.top()
+    assert top["kind"] == "back-pool" and top["channel"] == 1 and top["speed"] == 16
+    if top["playing"]:
+        s.page.click("#dp-back-pool .dp-play")
+    s.page.keyboard.press("Home")
+    s.page.click("#dp-back-pool .dp-play")
+    s.page.wait_for_function("JSON.parse(cnn101_views()).at(-1).index >= 5", timeout=20_000)
+    assert s.top()["playing"]
+    s.page.keyboard.press("Escape")
+    s.page.wait_for_function("JSON.parse(cnn101_views()).length === 0")
+    assert s.page.evaluate("document.activeElement.matches(arguments[0])".replace("arguments[0]", repr(neuron)))
