@@ -12,13 +12,17 @@ Rows (bench/common.py format; group "why"):
   this includes the default attribution (vanilla gradient) and its overlay;
 - `python: gradient Overview` — the Python part of it (gradient_overview + every heatmap repainted), ms;
 - `<method>: compute` — the page's own time for the attribution (why_mode.attr_ms: explain call only), and
-  `<method>: change → painted` from the select's change to two frames after the overlay was repainted.
+  `<method>: change → painted` from the select's change to two frames after the overlay was repainted
+  (Grad-CAM, SmoothGrad with n = 16, gradient × input, occlusion);
+- `click → backward view painted: <layer> (<kind>)`: in why mode, from the click on a neuron to two frames
+  after its backward view's panel is in the page (conv, ReLU, max-pool, the output's flatten + dense).
 Figures, not assertions. The machine is shared with other workers: quote medians, say so.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -82,6 +86,39 @@ def method_rows(page, name: str, n: int) -> list[dict]:
     return rows
 
 
+_OPENED = """async (panel) => { const t0 = performance.now();
+    while (!document.getElementById(panel)) { await new Promise(r => setTimeout(r, 1));
+      if (performance.now() - t0 > 60000) return null; }
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return performance.now() - window.__w.t; }"""
+
+
+def backward_rows(page, name: str, n: int) -> list[dict]:
+    """In why mode: click on a neuron → its backward view painted (per layer kind)."""
+    if not why(page)["on"]:
+        page.click("#why-toggle")
+        page.wait_for_function(f"{WHY}.on")
+    cols = json.loads(page.evaluate("cnn101_state()"))["columns"]
+    kinds = {}
+    for c in cols[1:]:
+        kinds.setdefault("output" if c is cols[-1] else c["kind"], c)
+    rows = []
+    for kind, panel in (("conv2d", "dp-back-conv"), ("relu", "dp-back-relu"), ("maxpool2d", "dp-back-pool"),
+                        ("output", "dp-back-flatten")):
+        col = kinds.get(kind)
+        if col is None:
+            continue
+        times = []
+        for k in range(n):
+            page.evaluate(_ARM, "click")
+            page.click(f'[data-col="{col["index"]}"][data-neuron="{k % 2}"]')
+            times.append(page.evaluate(_OPENED, panel))
+            page.keyboard.press("Escape")
+            page.wait_for_function("JSON.parse(cnn101_views()).length === 0")
+        rows.append(row("why", f"{name}: click → backward view painted: {col['name']} ({kind})", stats(times)))
+    return rows
+
+
 def run(quick: bool = False, site: Path | None = None) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
@@ -101,6 +138,7 @@ def run(quick: bool = False, site: Path | None = None) -> list[dict]:
         name = json.loads(page.evaluate("cnn101_state()"))["model"]["name"]
         rows += toggle_rows(page, name, 2 if quick else 8)
         rows += method_rows(page, name, 1 if quick else 5)
+        rows += backward_rows(page, name, 1 if quick else 5)
         ctx.close()
     finally:
         browser.close()
@@ -116,9 +154,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--site", type=Path, default=None, help="an existing build (it must hold a model)")
     args = ap.parse_args()
+    before = os.getloadavg()
     rows = run(args.quick, args.site)
     print_rows(rows)
-    save_json(RESULTS, {"machine": machine_info(), "quick": args.quick, "shared_machine": True, "rows": rows})
+    load = {"before": [round(v, 2) for v in before], "after": [round(v, 2) for v in os.getloadavg()]}
+    print(f"load average (1, 5, 15 min) before {load['before']}, after {load['after']} on {os.cpu_count()} CPUs")
+    save_json(RESULTS, {"machine": machine_info(), "quick": args.quick, "shared_machine": True,
+                        "load_average": load, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 index.html between `<!--cnn101:tutorial-->` and `<!--/cnn101:tutorial-->`.
 
 Only the Markdown the tutorial uses (no dependency): HTML comments (dropped), `<a id="tutorial-…"></a>`
-before a `## ` heading (the section's id, which layer labels and detail views link to), paragraphs,
+before a `## ` heading (the section's id, which layer labels and detail views link to) or a `### `
+heading (that subheading's id, e.g. one backward view's or one attribution method's text), paragraphs,
 `- ` lists with indented continuation lines, an indented line on its own (a displayed formula),
 `**bold**`, `*italic*`, `` `code` `` and `[text](url)`. Headings move down one level (`##` → `<h3>`)
 because the page's `<h2>` is the tutorial's own title.
@@ -58,7 +59,8 @@ def to_html(markdown: str) -> str:
                 sid = f' id="{html.escape(pending_id)}"' if pending_id else ""
                 out.append(f"<section{sid}>")
                 open_section = True
-            out.append(f"<h{level}>{inline(head[2])}</h{level}>")
+            sub = f' id="{html.escape(pending_id)}"' if pending_id and level > 3 else ""  # a subsection's anchor
+            out.append(f"<h{level}{sub}>{inline(head[2])}</h{level}>")
             pending_id = None
             lines = lines[1:]
             if not lines:

@@ -22,6 +22,11 @@ def test_every_anchor_becomes_a_section_with_its_heading():
     assert "<!--" not in html and "**" not in html and "`" not in html
 
 
+def test_a_subsection_keeps_its_anchor_as_the_heading_id():
+    html = to_html('<a id="x"></a>\n## T\n\ntext\n\n<a id="x-y"></a>\n### U\n\nmore\n')
+    assert html == '<section id="x">\n<h3>T</h3>\n<p>text</p>\n<h4 id="x-y">U</h4>\n<p>more</p>\n</section>'
+
+
 def test_inline_markup_and_escaping():
     assert inline("a **b** *c* `d < e` [f](#g) 1 < 2") == \
         'a <strong>b</strong> <em>c</em> <code>d &lt; e</code> <a href="#g">f</a> 1 &lt; 2'

@@ -109,6 +109,18 @@ def test_conv_backward_equals_the_engine(case):
             met, up, total = v.kernel_window(1 % layer.kernel_size[0], 0, 0)
             assert met.shape == up.shape
             assert total == pytest.approx(float(grads["kernel"][1 % layer.kernel_size[0], 0, 0, f]), rel=1e-4, abs=1e-7)
+        v = conv_backward(trace, g, layer.name, layer.filters - 1)
+        h, w, channels = model.shapes[source]
+        for c in {0, channels - 1}:  # every input cell: the window under the flipped kernel sums to the share
+            share = v.input_share(c)
+            for r in range(h):
+                for col in range(w):
+                    win, flipped, total = v.input_window(c, r, col)
+                    assert win.shape == flipped.shape == layer.kernel_size
+                    np.testing.assert_array_equal(flipped, layer.kernel[::-1, ::-1, c, layer.filters - 1])
+                    assert total == pytest.approx(share[r, col], rel=1e-6, abs=1e-9)
+        with pytest.raises(ValueError):
+            v.input_window(0, h, 0)
         for c in range(model.shapes[source][2]):
             ig = conv_input_gradient(trace, g, layer.name, c)
             assert ig.shares.shape == (layer.filters, *model.shapes[source][:2])

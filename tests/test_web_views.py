@@ -15,7 +15,7 @@ from models import synthetic_model
 
 APP = Path(__file__).resolve().parent.parent / "web" / "app"
 sys.path.insert(0, str(APP.parent))
-from app.views import REGISTRY, view_of  # noqa: E402
+from app.views import BACKWARD, REGISTRY, view_of  # noqa: E402
 
 
 def mlp_head() -> Sequential:
@@ -40,6 +40,29 @@ def test_every_column_opens_a_registered_view(make):
         view = view_of(model, col)
         assert view == route(model, col.name).view and view in REGISTRY, (col.name, view)
     assert view_of(model, layout(model).columns[0]) == "input"
+
+
+@pytest.mark.parametrize("make", [synthetic_model, mlp_head, tiny_vgg])
+def test_every_layer_but_the_input_has_a_backward_view(make):
+    """In why mode a click opens BACKWARD[view]: every column but the input's has one (as has the softmax,
+    the output view's level 3), and backward_view gives its data."""
+    from cnn101.explain import backward_view
+
+    model = make()
+    trace = model.trace(np.zeros(model.input_shape, "f4"))
+    grads = model.backward(trace, 0)
+    for col in layout(model).columns[1:]:
+        assert view_of(model, col) in BACKWARD, col.name
+        assert backward_view(trace, grads, col.name, 0) is not None
+    assert "input" not in BACKWARD and "softmax" in BACKWARD
+
+
+def test_a_backward_view_is_one_module_with_open():
+    assert len(set(BACKWARD.values())) == len(BACKWARD) and not set(BACKWARD.values()) & set(REGISTRY.values())
+    for module in BACKWARD.values():
+        tree = ast.parse((APP / f"{module}.py").read_text())
+        opens = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "open"]
+        assert len(opens) == 1 and [a.arg for a in opens[0].args.args] == ["app", "column", "neuron"], module
 
 
 def test_a_view_is_one_module_with_open():

@@ -167,3 +167,94 @@ def test_how_fragile_shows_the_fgsm_steps(s):
         s.page.set_viewport_size({"width": 1440, "height": 900})
         s.page.locator("#fragile").scroll_into_view_if_needed()
         s.shot("why-fragile-tiny-1440")
+
+
+def active(s) -> str:
+    return s.page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def test_why_controls_by_keyboard(s):
+    """Toggle, class, method and opacity work from the keyboard alone, in tab order; Enter on the toggle
+    goes back to the activations."""
+    s.open()
+    s.page.focus("#why-toggle")
+    s.page.keyboard.press("Enter")
+    why = wait_why(s, 1, method="gradient")
+    predicted = int(s.trace().predicted)
+    s.page.keyboard.press("Tab")
+    assert active(s) == "why-class"
+    s.page.keyboard.press("ArrowDown")  # 'the prediction' → the first class
+    why = wait_why(s, why["count"] + 1, target=0)
+    check_page(s, why, 0)
+    s.page.keyboard.press("Tab")
+    assert active(s) == "why-method"
+    s.page.keyboard.press("ArrowDown")  # gradient → gradient × input
+    why = wait_why(s, why["count"] + 1, method="gradient_x_input")
+    check_page(s, why, 0)
+    assert s.page.get_attribute("#why-help", "href") == "#tutorial-attribution-gradient-x-input"
+    s.page.keyboard.press("Tab")
+    assert active(s) == "why-opacity"
+    before = why["opacity"]
+    s.page.keyboard.press("ArrowLeft")
+    why = wait_why(s, why["count"] + 1)
+    assert why["opacity"] == pytest.approx(before - 0.05) and f"opacity={why['opacity']:g}" in s.query()
+    check_page(s, why, 0)
+    s.page.keyboard.press("Shift+Tab")
+    s.page.keyboard.press("Shift+Tab")
+    s.page.keyboard.press("Shift+Tab")
+    assert active(s) == "why-toggle"
+    s.page.keyboard.press("Enter")  # back to activations
+    s.page.wait_for_function(f"!{WHY}.on")
+    assert "why" not in s.query() and s.page.is_hidden("#why-controls")
+    assert s.page.get_attribute("#why-toggle", "aria-pressed") == "false"
+    del predicted
+
+
+def test_a_click_on_the_fgsm_title_keeps_the_open_view(s):
+    """The FGSM panel's title is a control, not 'empty space' (which goes back one level)."""
+    s.open("?why=1")
+    wait_why(s, 1)
+    relu = [c for c in s.state()["columns"] if c["kind"] == "relu"][0]
+    s.click_neuron(relu["index"], 0)
+    s.page.wait_for_selector("#dp-back-relu", state="visible")
+    title = "document.querySelector('#fragile summary').click()"  # (the open panel may lie over it)
+    s.page.evaluate(title)
+    s.page.wait_for_function("+(document.getElementById('fragile').dataset.count || 0) >= 1")
+    assert s.page.evaluate("document.getElementById('fragile').open")
+    assert len(s.views()) == 1 and "level=2" in s.query()
+    s.page.evaluate(title)  # and closing it again
+    assert not s.page.evaluate("document.getElementById('fragile').open")
+    assert len(s.views()) == 1 and "level=2" in s.query()
+    s.escape_all()
+
+
+IN_VIEW = """(id) => { const r = document.getElementById(id).getBoundingClientRect();
+    return r.top >= -1 && r.top < innerHeight; }"""
+
+
+def test_tutorial_links_scroll_to_their_text_and_keep_the_url(s):
+    s.open("?why=1&method=smoothgrad")
+    wait_why(s, 1, method="smoothgrad")
+    query = s.query()
+    for link, anchor in (("#why-help", "tutorial-attribution-smoothgrad"),
+                         ('#why a.why-help[href="#tutorial-backpropagation"]', "tutorial-backpropagation")):
+        s.page.evaluate("scrollTo(0, 0)")
+        assert s.page.get_attribute(link, "href") == f"#{anchor}"
+        s.page.click(link)
+        s.page.wait_for_function(IN_VIEW, arg=anchor)
+        assert s.query() == query and "#" not in s.page.url
+    s.page.evaluate("scrollTo(0, 0)")
+    s.page.click("#fragile summary")
+    s.page.click('#fragile a.why-help')
+    s.page.wait_for_function(IN_VIEW, arg="tutorial-fragile")
+    assert "#" not in s.page.url
+    s.page.evaluate("scrollTo(0, 0)")
+    pool = [c for c in s.state()["columns"] if c["kind"] == "maxpool2d"][0]
+    s.click_neuron(pool["index"], 0)
+    s.page.wait_for_selector("#dp-back-pool", state="visible")
+    assert s.page.get_attribute("#dp-back-pool .dp-tutorial", "href") == "#tutorial-backprop-pooling"
+    s.page.click("#dp-back-pool .dp-tutorial")
+    s.page.wait_for_function(IN_VIEW, arg="tutorial-backprop-pooling")
+    assert "#" not in s.page.url
+    s.page.evaluate("scrollTo(0, 0)")
+    s.escape_all()

@@ -317,7 +317,7 @@ class App:
     def open(self, col: int, neuron: int) -> None:
         """Open the view route() names for a neuron of column `col` (nothing for a layer without one)."""
         column = self.layout.column(col)
-        if views.view_of(self.model, column) not in views.OPENERS:
+        if views.opener_of(self, column) is None:
             views.close_all()
             return
         self._set_state(self.state.open(column.name, neuron))

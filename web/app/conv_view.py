@@ -104,6 +104,7 @@ class ConvView(ConvMarkup, ConvPointer, ConvSweep, View):
     # --- closing ---------------------------------------------------------------------------------------------
     def teardown(self) -> None:
         self.sweep.pause()
+        self._animation.stop()
         had_focus = self.root.contains(document.activeElement)
         self.root.removeAttribute("id")
         transitions.together(self.app.view)

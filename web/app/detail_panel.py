@@ -328,6 +328,7 @@ class DetailPanel(View):
     # --- closing --------------------------------------------------------------------------------------
     def teardown(self) -> None:
         self.player.pause()
+        self._animation.stop()
         had_focus = self.root.contains(document.activeElement)
         self.root.remove()
         if self.parent is not None:

@@ -10,6 +10,7 @@ import base64
 
 import numpy as np
 from cnn101.explain import fgsm
+from cnn101.explain.attribution import FRAGILE_TUTORIAL
 from cnn101.explain.fgsm import EPSILONS
 from pyscript import document
 
@@ -32,7 +33,8 @@ class FragilePanel:
         self.root.innerHTML = (
             '<summary>How fragile is it?</summary>'
             '<p class="fragile-help">One step of size ε along the sign of d loss / d input (FGSM): every pixel '
-            'value moves by at most ε.</p>'
+            f'value moves by at most ε. <a class="why-help" href="#{FRAGILE_TUTORIAL}">Why a tiny step can '
+            'change the answer</a></p>'
             f'<label>ε <input id="fragile-eps" type="range" min="0" max="{last}" step="1" value="0" '
             'aria-describedby="fragile-eps-value"></label> <output id="fragile-eps-value"></output>'
             '<div class="fragile-images"><figure><canvas id="fragile-image" width="1" height="1" '

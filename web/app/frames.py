@@ -12,16 +12,22 @@ class FrameLoop:
 
     def __init__(self, owner, step, running):
         self._step, self._running = step, running
-        self._pending = False
+        self._pending = None  # the id of the frame requested, if one is
         self._proxy = owner(self._frame)
 
     def start(self) -> None:
-        if not self._pending and self._running():
-            self._pending = True
-            window.requestAnimationFrame(self._proxy)
+        if self._pending is None and self._running():
+            self._pending = window.requestAnimationFrame(self._proxy)
+
+    def stop(self) -> None:
+        """Cancel the frame requested, if any (a view closing: its proxy is about to be destroyed, and a
+        frame delayed on a busy machine must not call it afterwards)."""
+        if self._pending is not None:
+            window.cancelAnimationFrame(self._pending)
+            self._pending = None
 
     def _frame(self, t) -> None:
-        self._pending = False
+        self._pending = None
         if not self._running():
             return
         self._step(float(t))

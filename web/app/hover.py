@@ -78,8 +78,8 @@ class Hover:
     def _clicked(self, event) -> None:
         if self.app.ov is None or not hasattr(event.target, "closest"):
             return
-        if event.target.closest(".controls, a, button, input, label, select, textarea"):
-            return  # clicks on controls and inside the open view are theirs
+        if event.target.closest(".controls, #why, a, button, input, label, select, summary, textarea"):
+            return  # clicks on controls (the why panel, the FGSM panel's title) and inside the open view are theirs
         hit = _neuron_of(event.target)
         if hit is None:
             self.app.back()

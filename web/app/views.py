@@ -5,6 +5,8 @@ that shows it; `register_all()` imports them once (app.py calls it) and fills OP
 `open(app, column, neuron)`. A new view is one module (a `view.View`, see view.py for what it must
 implement) and one line here; the build lists every web/app module in pyscript.json by itself.
 
+In why mode a click opens the backward view of the layer kind instead (BACKWARD, BACK_OPENERS).
+
 Open views form a stack (STACK, innermost last): an opener pushes its view, a level-2 view pushes the
 level-3 view it opens, `close_view` (Esc, empty click) closes the innermost one. `restore(state)` opens
 the level-3 part and moves the window, as the URL says.
@@ -23,15 +25,25 @@ REGISTRY = {  # route(model, layer).view → module in web/app
     "flatten": "flatten_view",
     "dense": "dense_detail",
 }
+BACKWARD = {  # the same, in why mode: the backward view of that layer kind
+    "conv": "back_conv",
+    "relu": "back_relu",
+    "pool": "back_pool",
+    "flatten": "back_flatten",
+    "dense": "back_dense",
+    "softmax": "back_softmax",
+}
 OPENERS = {}  # view name → open(app, column, neuron), filled by register_all()
+BACK_OPENERS = {}  # the same for BACKWARD
 STACK = []  # the open views, innermost last
 
 
 def register_all() -> None:
     """Import every registered view module (once) and take its `open`."""
-    for view, module in REGISTRY.items():
-        if view not in OPENERS:
-            OPENERS[view] = importlib.import_module(f"{__package__}.{module}").open
+    for registry, openers in ((REGISTRY, OPENERS), (BACKWARD, BACK_OPENERS)):
+        for view, module in registry.items():
+            if view not in openers:
+                openers[view] = importlib.import_module(f"{__package__}.{module}").open
 
 
 def view_of(model, column) -> str | None:
@@ -51,10 +63,19 @@ def top():
     return STACK[-1] if STACK else None
 
 
+def opener_of(app, column):
+    """The opener of the view a click on `column` opens: in why mode (its gradients on show) the backward
+    view of the layer's kind where there is one (the input has none: its view is the forward one)."""
+    name = view_of(app.model, column)
+    if app.state.why and app.why.gov is not None and name in BACK_OPENERS:
+        return BACK_OPENERS[name]
+    return OPENERS.get(name)
+
+
 def open_view(app, column, neuron: int) -> bool:
     """Close every open view, then open the one route() names for `column`; False if it has none."""
     close_all()
-    opener = OPENERS.get(view_of(app.model, column))
+    opener = opener_of(app, column)
     if opener is None:
         return False
     opener(app, column, neuron)

@@ -13,12 +13,14 @@ import json
 
 import numpy as np
 from cnn101.explain import attribution, gradient_overview, occlusion
-from cnn101.explain.attribution import TUTORIAL
+from cnn101.explain.attribution import TUTORIALS
+from cnn101.explain.backward import TUTORIAL as BACKPROP
 from cnn101.render.colormap import ACTIVATION, ATTRIBUTION
 from cnn101.render.overlay import overlay
 from pyscript import document
 
-from . import dom
+from . import dom, views
+from .detail_panel import scroll_to_tutorial
 from .fragile_panel import FragilePanel
 from .state import ATTRIBUTIONS
 
@@ -71,17 +73,26 @@ class WhyMode:
             '<label>class <select id="why-class"></select></label>'
             f'<label>attribution <select id="why-method">{methods}</select></label>'
             '<label>opacity <input id="why-opacity" type="range" min="0" max="1" step="0.05"></label>'
-            f'<a class="why-help" href="#{TUTORIAL}">how these are computed</a>'
+            f'<a class="why-help" id="why-help" href="#{TUTORIALS["gradient"]}">how this map is computed</a>'
+            f'<a class="why-help" href="#{BACKPROP}">how the gradients flow back</a>'
             '<figure class="why-figure"><canvas id="why-overlay" width="1" height="1" '
             'aria-label="The attribution over the input image"></canvas>'
             '<figcaption id="why-caption"></figcaption></figure></div>')
         info.parentNode.insertBefore(self.panel, info)
         self.fragile.mount(dom.el("why-controls"))
+        dom.on(self.panel, "click", self._tutorial_link)
         dom.on(dom.el("why-toggle"), "click", lambda e: self.set(why=not self.app.state.why))
         dom.on(dom.el("why-class"), "change", lambda e: self.set(target=int(e.target.value)))
         dom.on(dom.el("why-method"), "change", lambda e: self.set(method=str(e.target.value)))
         dom.on(dom.el("why-opacity"), "input", lambda e: self.set(opacity=float(e.target.value)))
         self.fill_classes()
+
+    def _tutorial_link(self, event) -> None:
+        """A tutorial link of the panel scrolls to its text; the URL keeps the state (no #fragment)."""
+        link = event.target.closest("a.why-help") if hasattr(event.target, "closest") else None
+        if link is not None:
+            event.preventDefault()
+            scroll_to_tutorial(str(link.getAttribute("href"))[1:])
 
     def fill_classes(self) -> None:
         names = self.app.model.class_names
@@ -97,6 +108,7 @@ class WhyMode:
         dom.el("why-controls").hidden = not st.why
         dom.el("why-class").value = str(st.target if st.target < len(self.app.model.class_names) else -1)
         dom.el("why-method").value = st.method
+        dom.el("why-help").setAttribute("href", f"#{TUTORIALS.get(st.method, TUTORIALS['gradient'])}")
         dom.el("why-opacity").value = str(st.opacity)
 
     # --- state → page ----------------------------------------------------------------------------------
@@ -112,6 +124,10 @@ class WhyMode:
             self.paint_overlay()
         else:
             self.refresh()
+            st = self.app.state
+            if views.STACK and st.level >= 2 and ({"why", "target"} & set(changes)):
+                # the open view shows the other pass (forward ↔ backward) or the other class's gradients
+                self.app._reopen(st.with_(level=2, part="", at=()))
 
     def target(self) -> int:
         t = self.app.state.target

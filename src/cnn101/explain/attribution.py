@@ -25,6 +25,12 @@ from ..engine.model import Trace
 
 SCORES = ("logit", "log_prob")
 TUTORIAL = "tutorial-attribution"  # the tutorial section that explains these methods (and FGSM)
+TUTORIALS = {  # each method's subsection of it
+    "gradient": "tutorial-attribution-gradient", "gradient_x_input": "tutorial-attribution-gradient-x-input",
+    "smoothgrad": "tutorial-attribution-smoothgrad", "gradcam": "tutorial-attribution-gradcam",
+    "occlusion": "tutorial-attribution-occlusion",
+}
+FRAGILE_TUTORIAL = "tutorial-fragile"  # 'How fragile is it?' (FGSM)
 METHODS = ("gradient", "gradient_x_input", "smoothgrad", "gradcam")
 
 

@@ -26,7 +26,12 @@ from ._common import check_channel, layer_of, single, symmetric
 from .flatten import FlattenMap
 from .geometry import WindowGeometry
 
-TUTORIAL = "tutorial-backpropagation"  # the tutorial section every backward view links to
+TUTORIAL = "tutorial-backpropagation"  # the tutorial section about the backward pass
+TUTORIALS = {  # its subsection for each backward view (route(model, layer).view → anchor)
+    "softmax": "tutorial-backprop-softmax", "dense": "tutorial-backprop-dense",
+    "flatten": "tutorial-backprop-flatten", "pool": "tutorial-backprop-pooling",
+    "relu": "tutorial-backprop-relu", "conv": "tutorial-backprop-convolution",
+}
 
 
 def _single(trace, grads):
@@ -317,6 +322,23 @@ class ConvBackward:
         """(C, H, W): this filter's share of every input channel's gradient."""
         return np.stack([self.input_share(c) for c in range(self.input.shape[2])])
 
+    def input_window(self, c: int, row: int, col: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """(the upstream gradient (with the stride's gaps, zeros around it) under the flipped kernel when that
+        sits on input cell (row, col) of channel c, the flipped kernel K[::-1, ::-1, c], Σ of their products =
+        input_share(c)[row, col])."""
+        c = check_channel(c, self.input.shape[2])
+        kh, kw = self.kernel.shape[:2]
+        h, w = self.geometry.input_hw
+        if not (0 <= row < h and 0 <= col < w):
+            raise ValueError(f"({row}, {col}) is outside the {h}×{w} input.")
+        dp = np.pad(self.dilated_upstream, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+        r0, c0 = int(row) + self.geometry.pad[0], int(col) + self.geometry.pad[2]
+        win = np.zeros((kh, kw))
+        part = dp[r0:r0 + kh, c0:c0 + kw]  # past the end of the 'full' result the window is all zeros
+        win[:part.shape[0], :part.shape[1]] = part
+        flipped = self.kernel[::-1, ::-1, c].astype(np.float64)
+        return win, flipped, float((win * flipped).sum())
+
     @property
     def kernel_gradient(self) -> np.ndarray:
         """(kh, kw, C)."""
@@ -403,6 +425,6 @@ class FlattenDense:
     flatten: FlattenBackward
 
 
-__all__ = ["backward_view", "FlattenDense", "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "PoolBackwardWindow",
+__all__ = ["TUTORIAL", "TUTORIALS", "backward_view", "FlattenDense", "SoftmaxBackward", "DenseBackward", "FlattenBackward", "PoolBackward", "PoolBackwardWindow",
            "ReluBackward", "ConvBackward", "ConvInputGradient", "softmax_backward", "dense_backward",
            "flatten_backward", "pool_backward", "relu_backward", "conv_backward", "conv_input_gradient"]
