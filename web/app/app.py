@@ -103,7 +103,7 @@ class App:
         if deeper:
             self._depth += 1
             window.history.pushState(window.JSON.parse(f'{{"cnn101": {self._depth}}}'), "", url)
-        else:
+        elif url != str(window.location.pathname) + str(window.location.search):  # (live frames: no churn)
             window.history.replaceState(window.history.state, "", url)
 
     def _popped(self, _event) -> None:
@@ -155,8 +155,9 @@ class App:
             target.scrollIntoView()
 
     # --- images --------------------------------------------------------------------------------
-    async def set_image(self, x, label: str, image_id: str, trace=None) -> None:
-        """Trace a preprocessed image and repaint everything (with a short fade)."""
+    async def set_image(self, x, label: str, image_id: str, trace=None, fade: bool = True) -> None:
+        """Trace a preprocessed image and repaint everything (with a short fade, unless `fade` is False: the
+        webcam's live frames follow each other too fast for one)."""
         if tuple(x.shape) != tuple(self.model.input_shape):  # prepared for another model: never shown
             raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
                                     f"but the model takes {'×'.join(map(str, self.model.input_shape))}; choose it again.")
@@ -177,10 +178,12 @@ class App:
             self.view.mount(self.ov, self.state.scope)  # replaces the build's snapshot, if any
             for snap in document.querySelectorAll(".input-snapshot"):
                 snap.remove()
-        else:
+        elif fade:
             self.view.fade()
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
+        else:
+            self.view.paint(self.ov, self.state.scope)
         canvas = dom.el("input-canvas")
         dom.paint(canvas, dom.rgb_to_rgba(x))
         h, w = int(x.shape[0]), int(x.shape[1])  # a non-square input keeps its shape in the 96 px frame
