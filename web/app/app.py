@@ -200,6 +200,7 @@ class App:
         self.switch_ms = dom.now() - t0
         if views.STACK:  # the open views show the new image's numbers
             self._reopen(self.state)
+            self.lab.compare.in_view()
 
     # --- models --------------------------------------------------------------------------------
     async def set_model(self, model) -> None:
@@ -311,6 +312,7 @@ class App:
             return
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
+        self.lab.compare.in_view()
         # the info line spoke of a hover position on the Overview; now the open view shows the numbers
         dom.el("info").textContent = f"{column.name} · neuron {neuron} is open: Esc or Back returns to the Overview."
 
@@ -321,6 +323,8 @@ class App:
     def update(self, **changes) -> None:
         """Change the state (e.g. at=, speed=) and the URL."""
         self._set_state(self.state.with_(**changes))
+        if "at" in changes and self.lab.compare.a is not None:
+            self.lab.compare.in_view()  # compare mode: the open view's A and B values at the new position
 
     def back(self) -> None:
         if self.state.level > 1:
