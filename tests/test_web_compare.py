@@ -95,3 +95,53 @@ def test_pin_a_then_change_or_pick_b(app):
     assert not cmp_state(page)["active"] and page.is_hidden("#compare-changes")
     assert page.evaluate("document.querySelector('.ov-stage').classList.contains('comparing')") is False
     assert _b.console_problems(page) == []
+
+
+def test_views_opened_in_compare_mode_show_both_values(app):
+    """With an image pinned as A and another example as B, a conv, relu, pool and the output (softmax) view
+    each show A's and B's value of their neuron at the current position, equal to CPython's compare."""
+    page, _, site, model, url = app
+    st = state(page)
+    _, path = shown_example(site, st)
+    xa = cnn101.load_image(path, model)
+    n = cmp_state(page)["shown"]
+    page.click("#compare-pin")
+    c = wait_shown(page, n)
+    other = examples(site)[3]
+    n = c["shown"]
+    page.click(f'#examples button[data-id="{other["id"]}"]')
+    wait_shown(page, n)
+    xb = cnn101.load_image(site / "examples" / other["file"], model)
+    want = compare(model.trace(xa), model.trace(xb))
+    cols = state(page)["columns"]
+    kinds = {}
+    for col in cols:
+        kinds.setdefault(col["kind"], col)
+    picked = [kinds[k] for k in kinds if k not in ("input", "flatten", "dense")] + [cols[-1]]
+    seen = set()
+    for col in picked:
+        if col["index"] in seen:
+            continue
+        seen.add(col["index"])
+        neuron = 1
+        page.click(f'[data-col="{col["index"]}"][data-neuron="{neuron}"]')
+        page.wait_for_selector(".cmp-line", state="attached", timeout=30_000)
+        if col["kind"] != "output":  # the arrow keys move the window; the line follows the position
+            for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
+                page.keyboard.press(key)
+            page.wait_for_function("""() => { const ls = document.querySelectorAll('.cmp-line');
+                const at = JSON.parse(ls[ls.length - 1].dataset.at); return at.length === 2 && at[0] + at[1] > 0; }""",
+                                   timeout=30_000)
+        at, values, text = page.evaluate("""() => { const ls = document.querySelectorAll('.cmp-line'); const l = ls[ls.length - 1];
+            return [JSON.parse(l.dataset.at), JSON.parse(l.dataset.values), l.textContent]; }""")
+        row, cell = (at[0], at[1]) if at else (None, None)
+        a, b, d = want.value_at(col["index"], neuron, row, cell)
+        np.testing.assert_allclose(values, [a, b, d], rtol=0, atol=1e-5, err_msg=col["name"])
+        assert "A " in text and "B " in text and "B − A" in text, text
+        _b.screenshot(page, f"compare-view-{col['kind']}", full_page=False)
+        page.keyboard.press("Escape")
+        page.wait_for_function("JSON.parse(cnn101_views()).length === 0", timeout=10_000)
+    kinds_seen = {c["kind"] for c in cols if c["index"] in seen}
+    assert {"conv2d", "relu", "maxpool2d", "output"} <= kinds_seen, kinds_seen
+    page.click("#compare-stop")
+    assert _b.console_problems(page) == []

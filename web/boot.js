@@ -1,5 +1,6 @@
 // The tiny boot shim: register the service worker and show a quiet progress line while Python starts.
-// Everything else is Python (app/main.py), run by PyScript.
+// Everything else is Python (app/main.py), run by PyScript, except cnn101PaintMany below (a hot loop that
+// would otherwise cross the Python ↔ JavaScript border six times per canvas).
 "use strict";
 (() => {
   // The service worker precaches the whole site (≈ 20 MB): register it once the page is up, so that its
@@ -32,3 +33,13 @@
     if (document.documentElement.dataset.ready) clearInterval(timer); else show();
   }, 250);
 })();
+
+// Paint neuron k of one column's (n, h, w, 4) RGBA bytes on canvases[k] (web/app/dom.py paint_many): one
+// call from Python per column instead of several per canvas (the webcam's live frames repaint ~100 canvases).
+window.cnn101PaintMany = (canvases, data, w, h) => {
+  const size = w * h * 4;
+  for (let k = 0; k < canvases.length; k++) {
+    const part = new Uint8ClampedArray(data.buffer, data.byteOffset + k * size, size);
+    canvases[k].getContext("2d").putImageData(new ImageData(part, w, h), 0, 0);
+  }
+};

@@ -111,7 +111,7 @@ class App:
         if deeper:
             self._depth += 1
             window.history.pushState(window.JSON.parse(f'{{"cnn101": {self._depth}}}'), "", url)
-        else:
+        elif url != str(window.location.pathname) + str(window.location.search):  # (live frames: no churn)
             window.history.replaceState(window.history.state, "", url)
         self.files.linked(state.to_query() if left_out else query, left_out)
 
@@ -169,8 +169,9 @@ class App:
             target.scrollIntoView()
 
     # --- images --------------------------------------------------------------------------------
-    async def set_image(self, x, label: str, image_id: str, trace=None) -> None:
-        """Trace a preprocessed image and repaint everything (with a short fade)."""
+    async def set_image(self, x, label: str, image_id: str, trace=None, fade: bool = True) -> None:
+        """Trace a preprocessed image and repaint everything (with a short fade, unless `fade` is False: the
+        webcam's live frames follow each other too fast for one)."""
         if tuple(x.shape) != tuple(self.model.input_shape):  # prepared for another model: never shown
             raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
                                     f"but the model takes {'×'.join(map(str, self.model.input_shape))}; choose it again.")
@@ -191,10 +192,12 @@ class App:
             self.view.mount(self.ov, self.state.scope)  # replaces the build's snapshot, if any
             for snap in document.querySelectorAll(".input-snapshot"):
                 snap.remove()
-        else:
+        elif fade:
             self.view.fade()
             self.view.paint(self.ov, self.state.scope)
             self.view.unfade()
+        else:
+            self.view.paint(self.ov, self.state.scope)
         canvas = dom.el("input-canvas")
         dom.paint(canvas, dom.rgb_to_rgba(x))
         h, w = int(x.shape[0]), int(x.shape[1])  # a non-square input keeps its shape in the 96 px frame
@@ -211,6 +214,7 @@ class App:
         self.switch_ms = dom.now() - t0
         if views.STACK:  # the open views show the new image's numbers
             self._reopen(self.state)
+            self.lab.compare.in_view()
 
     # --- models --------------------------------------------------------------------------------
     async def set_model(self, model) -> None:
@@ -322,6 +326,7 @@ class App:
             return
         self._set_state(self.state.open(column.name, neuron))
         views.open_view(self, column, neuron)
+        self.lab.compare.in_view()
         # the info line spoke of a hover position on the Overview; now the open view shows the numbers
         dom.el("info").textContent = f"{column.name} · neuron {neuron} is open: Esc or Back returns to the Overview."
 
@@ -332,6 +337,8 @@ class App:
     def update(self, **changes) -> None:
         """Change the state (e.g. at=, speed=) and the URL."""
         self._set_state(self.state.with_(**changes))
+        if "at" in changes and self.lab.compare.a is not None:
+            self.lab.compare.in_view()  # compare mode: the open view's A and B values at the new position
 
     def back(self) -> None:
         if self.state.level > 1:

@@ -50,6 +50,7 @@ class Compare:
 
     def stop(self) -> None:
         self.a = self.cmp = None
+        self.in_view()  # the open view's line goes
         dom.show(dom.el("compare-stop"), False)
         dom.show(dom.el("compare-changes"), False)
         dom.el("compare-pin").textContent = "Pin this image as A"
@@ -99,6 +100,42 @@ class Compare:
             for ch in c.changes) + "</ol>")
         dom.show(box, True)
         self.shown_count += 1
+        self.in_view()
+
+    def in_view(self) -> None:
+        """Compare mode inside the open detail view: a line with A's and B's value (and B − A) of the view's
+        neuron at its current position (`state.at`: the output cell of a conv / relu / pool view, nothing
+        for a vector neuron such as a class probability). Called when the position, the view or B changes."""
+        from . import views
+
+        view = views.top()
+        root = getattr(view, "root", None)
+        if root is None:
+            return
+        line = root.querySelector(".cmp-line")
+        st = self.app.state
+        values = None
+        if self.cmp is not None and self.a is not None and st.selected is not None:
+            try:
+                col = self.app.layout.column(st.column)
+                at = tuple(st.at)
+                row, cell = (at[0], at[1]) if col.is_grid and len(at) == 2 else (0, 0) if col.is_grid else (None, None)
+                values = (col, row, cell, self.cmp.value_at(col.index, st.neuron, row, cell))
+            except (KeyError, IndexError, ValueError):
+                values = None
+        if values is None:
+            if line is not None:
+                line.remove()
+            return
+        col, row, cell, (a, b, d) = values
+        if line is None:
+            root.insertAdjacentHTML("afterbegin", '<p class="cmp-line" role="status" aria-live="polite"></p>')
+            line = root.querySelector(".cmp-line")
+        where = f" at row {row}, column {cell}" if row is not None else ""
+        line.textContent = (f"Comparing: {col.name} · neuron {st.neuron}{where}: A {a:.4f}, B {b:.4f}, "
+                            f"B − A {d:+.4f}")
+        line.dataset.at = json.dumps([] if row is None else [int(row), int(cell)])
+        line.dataset.values = json.dumps([float(a), float(b), float(d)])
 
     def snapshot(self) -> str:
         c = self.cmp

@@ -69,6 +69,9 @@ def paint_many(canvases, rgba: np.ndarray) -> None:
     """Paint neuron k of an (n, H, W, 4) buffer on canvases[k]: one buffer crossing for the whole column."""
     n, h, w = (int(d) for d in rgba.shape[:3])
     data = js_bytes(rgba)
+    if hasattr(window, "cnn101PaintMany"):  # boot.js: the loop in JavaScript, one border crossing
+        window.cnn101PaintMany(canvases if hasattr(canvases, "length") else to_js(list(canvases[:n])), data, w, h)
+        return
     size = h * w * 4
     for k in range(n):
         c = canvases[k]

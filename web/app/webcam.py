@@ -41,6 +41,10 @@ class Webcam:
         self.busy = False
         self.frames = 0  # frames traced
         self.last = None  # the last frame's RGBA pixels (for tests: the same pixels in CPython)
+        self.grab = self.grab_ctx = None  # the canvas a camera picture is read through (kept between frames)
+        self.fresh = False  # live mode: a camera picture not traced yet is on screen
+        self.watching = False  # a requestVideoFrameCallback is waiting
+        self.rvfc = False  # the browser says when a new picture is on screen (requestVideoFrameCallback)
 
     def mount(self, after) -> None:
         after.insertAdjacentHTML("afterend", """
@@ -87,6 +91,7 @@ class Webcam:
 
     def stop(self) -> None:
         self.live = False
+        self.watching = False  # a callback waiting on the stopped stream never comes
         dom.el("webcam-live").checked = False
         if self.stream is not None:
             for track in self.stream.getTracks():
@@ -104,9 +109,12 @@ class Webcam:
         w, h = int(video.videoWidth), int(video.videoHeight)
         if w < 1 or h < 1:
             return None
-        canvas = document.createElement("canvas")
-        canvas.width, canvas.height = w, h
-        ctx = canvas.getContext("2d", dom.js_object({"willReadFrequently": True}))
+        if self.grab is None or (int(self.grab.width), int(self.grab.height)) != (w, h):  # one canvas, reused
+            canvas = document.createElement("canvas")
+            canvas.width, canvas.height = w, h
+            self.grab = canvas
+            self.grab_ctx = canvas.getContext("2d", dom.js_object({"willReadFrequently": True}))
+        ctx = self.grab_ctx
         ctx.drawImage(video, 0, 0, w, h)
         data = ctx.getImageData(0, 0, w, h).data
         return np.frombuffer(data.to_bytes(), np.uint8).reshape(h, w, 4)
@@ -116,6 +124,7 @@ class Webcam:
             return False
         self.busy = True
         try:
+            t0 = dom.now()
             rgba = self._frame()
             if rgba is None:
                 self.say("The camera has not sent a picture yet; try again in a moment.")
@@ -123,11 +132,16 @@ class Webcam:
             rgba = rgba.copy()
             rgba[:, :, 3] = 255  # a camera frame is opaque
             await decode.ensure_pillow()
+            t1 = dom.now()
             # centre crop and resize, as for an upload (the opaque frame as RGB: the same pixels, no compositing)
             x = cnn101.load_image(np.ascontiguousarray(rgba[:, :, :3]), self.app.model)
+            t2 = dom.now()
             self.last = rgba
-            await self.app.set_image(x, "webcam frame", "")
+            await self.app.set_image(x, "webcam frame", "", fade=not self.live)
             self.frames += 1
+            d = dom.el("webcam").dataset  # for bench/bench_webcam.py: read without calling into Python
+            d.grabMs, d.loadMs, d.showMs = f"{t1 - t0:.2f}", f"{t2 - t1:.2f}", f"{dom.now() - t2:.2f}"
+            d.frames = str(self.frames)
             return True
         except cnn101.Cnn101Error as exc:
             self.say(str(exc))
@@ -135,23 +149,45 @@ class Webcam:
         finally:
             self.busy = False
 
+    # --- live mode: trace each new camera picture; one that comes while a trace runs waits for its end, and
+    # the pictures in between are skipped (requestVideoFrameCallback says when a new one is on screen)
     def _live(self, event) -> None:
         self.live = bool(event.target.checked)
         if self.live:
-            self._next()
+            self.fresh = True
+            video = dom.el("webcam-video")
+            self.rvfc = hasattr(video, "requestVideoFrameCallback")
+            if self.rvfc:
+                self._watch()
+            self._kick()
 
-    def _next(self) -> None:
-        if self.live and self.stream is not None:
-            window.requestAnimationFrame(dom.once(lambda t: asyncio.ensure_future(self._tick())))
+    def _watch(self) -> None:
+        if self.live and self.stream is not None and not self.watching:  # one callback waiting at a time
+            self.watching = True
+            dom.el("webcam-video").requestVideoFrameCallback(dom.once(self._new_picture))
+
+    def _new_picture(self, *_args) -> None:
+        self.watching = False
+        self.fresh = True
+        self._watch()
+        self._kick()
+
+    def _kick(self, *_args) -> None:
+        if self.live and self.stream is not None and not self.busy and self.fresh:
+            self.fresh = not self.rvfc  # without the callback: every animation frame is taken as new
+            asyncio.ensure_future(self._tick())
 
     async def _tick(self) -> None:
         await self.capture()
-        self._next()
+        if self.rvfc:
+            window.setTimeout(dom.once(self._kick), 0)  # a picture that came meanwhile: at once
+        else:
+            window.requestAnimationFrame(dom.once(self._kick))
 
     def snapshot(self, with_pixels: bool = False) -> str:
         import json
 
-        d = {"frames": self.frames, "streaming": self.stream is not None, "live": self.live,
+        d = {"frames": self.frames, "streaming": self.stream is not None, "live": self.live, "busy": self.busy,
              "message": str(dom.el("webcam-message").textContent)}
         if with_pixels and self.last is not None:
             d["shape"] = list(self.last.shape)
