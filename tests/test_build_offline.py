@@ -23,12 +23,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)  # never `playwright install`
-        yield b
-        b.close()
+def chromium(playwright_session):
+    # The session's Playwright (conftest): a second sync_playwright() in the same run fails once another
+    # module has started one ("Sync API inside the asyncio loop").
+    b = playwright_session.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)  # never `playwright install`
+    yield b
+    b.close()
 
 
 def guarded_context(browser):

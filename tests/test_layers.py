@@ -143,6 +143,18 @@ def test_a_wide_dense_is_summed_in_slices_with_the_same_result():
     assert np.mean(got == want) > 0.999 and np.max(np.abs(got - want)) <= 1e-6  # float64 order: ≤ 1 ulp apart
 
 
+@pytest.mark.parametrize("no_blas", [False, True])
+def test_relu_keeps_nan_and_inf_on_both_platform_paths(monkeypatch, no_blas):
+    """Pyodide's ReLU is a compare-and-select; it must let NaN through as np.maximum does (a diverging
+    training run has to see its NaN in the page's worker as in CPython)."""
+    from cnn101.engine import layers
+    monkeypatch.setattr(layers, "NO_BLAS", no_blas)
+    z = np.array([np.nan, -np.inf, np.inf, -1.5, -0.0, 0.0, 2.0], np.float32)
+    got = ReLU("r").forward(z)
+    np.testing.assert_array_equal(got, np.maximum(z, np.float32(0)))
+    assert got.dtype == np.float32
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 30), st.floats(0.1, 80), st.integers(0, 2**32 - 1))
 def test_relu_and_softmax_equal_naive(n, scale, seed):

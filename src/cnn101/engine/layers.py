@@ -285,10 +285,11 @@ class ReLU(Layer):
 
     def forward(self, x):
         # In Pyodide, np.maximum (NaN-aware, no SIMD) took 2.6× as long as a comparison and a select
-        # (bench/bench_conv_methods.py); on CPython np.maximum is 15× faster than np.where. The model refuses
-        # NaN inputs and weights, so both give the same values.
+        # (bench/bench_conv_methods.py); on CPython np.maximum is 15× faster than np.where. The select is
+        # written so that a NaN passes through as np.maximum lets it (NaN < 0 is False): training that
+        # diverges must see its NaN on every platform, not a 0 on Pyodide only.
         if NO_BLAS:
-            return np.where(x > 0, x, np.float32(0))
+            return np.where(x < 0, np.float32(0), x)
         return np.maximum(x, np.float32(0))
 
     def backward(self, x, y, gy, need_input=True):
