@@ -363,8 +363,12 @@ class TrainPanel:
 
     async def _restore(self) -> None:
         """A model trained here before this reload comes back, labelled as such."""
-        model = await model_store.load()
-        if model is None:
+        kept = await model_store.load()
+        if kept is None:
+            return
+        model, kind = kept
+        if kind != model_store.TRAINED:  # chosen with 'Use your own model' before the reload
+            await self.app.models.use(model, kept=True)
             return
         if await self.app.models.use(model):
             self.model = model
