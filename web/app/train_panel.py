@@ -40,7 +40,8 @@ HELP = {
 
 MARKUP = f"""
 <summary>How it learned: teach it your own classes</summary>
-<p class="tr-lead">Make two or more classes, add a few images to each (files, or the image on show), and train:
+<p class="tr-lead">Make two or more classes, add a few images to each (files, or the image on show: an example, a
+webcam frame, or the image as you changed or drew it under “Change the image”), and train:
 the network keeps its layers, gets a new output layer with one neuron per class, and learns — you can watch the
 Overview and the probabilities change as it does. Every fifth image of a class is held out to check it on
 images it did not train on.</p>
