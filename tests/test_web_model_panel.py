@@ -179,8 +179,10 @@ def test_a_chosen_model_survives_a_reload_and_back_forgets_it(app, files):
     assert "chose before" in page.text_content("#status") and page.is_visible("#model-reset")
     assert page.evaluate("JSON.parse(cnn101_training()).state") != "restored"  # not called "trained here"
 
+    forgotten = page.evaluate("JSON.parse(cnn101_training()).forgotten")
     page.click("#model-reset")
     page.wait_for_function(f"JSON.parse(cnn101_state()).model.name === {json.dumps(default.name)}", timeout=READY)
+    page.wait_for_function(f"JSON.parse(cnn101_training()).forgotten > {forgotten}", timeout=30_000)  # then reload
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     page.wait_for_function("window.cnn101_training", timeout=READY)

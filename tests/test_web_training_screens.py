@@ -76,8 +76,7 @@ def fits_everywhere(page, what: str) -> None:
         _b.wait_settled(page)
         _b.wait_frames(page)
         bad = page.evaluate(f"(sel => ({OUTSIDE})(document.querySelector(sel)))", "#training")
-        page.locator("#training").scroll_into_view_if_needed()
-        _b.screenshot(page, f"training-screens-{w}x{h}-{what}", full_page=False)
+        page.locator("#training").screenshot(path=str(_b.artifact_path(f"training-screens-{w}x{h}-{what}")))  # all of it
         if bad:
             problems[f"{w}x{h}"] = bad
     page.set_viewport_size({"width": 1440, "height": 900})

@@ -104,6 +104,7 @@ class TrainPanel:
         self.started_at = 0.0  # performance.now() when the run started
         self.finished_ms = None  # its wall time, start → done
         self.scratch = False
+        self.forgotten = 0  # times 'Back to …' emptied the store (tests wait on it before a reload)
         self._urls = []
         self.worker = TrainingWorker(self._ready, self._progress, self._failed, self._paused)
 
@@ -383,11 +384,12 @@ class TrainPanel:
             self._say("Stopped: the shipped model is back.", "idle")
         await model_store.forget()
         self.model = None
+        self.forgotten += 1  # the store is empty now (a reload before this would still find the model)
 
     # --- for tests ----------------------------------------------------------------------------
     def snapshot(self, weights=False) -> str:
         out = {"state": self.state, "step": self.step, "total": self.total, "message": self.message,
-               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "step_seconds": self.step_seconds,
+               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "forgotten": self.forgotten, "step_seconds": self.step_seconds,
                "finished_ms": self.finished_ms, "model": self.model.name if self.model is not None else None, "settings": self.settings,
                "attempts": self.classes.attempts, "counts": [len(c.images) for c in self.classes.classes],
                "names": [c.name for c in self.classes.classes]}
