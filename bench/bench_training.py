@@ -13,7 +13,11 @@ Rows (bench/common.py format; group "training"):
 - `page frame rate while training` — requestAnimationFrame callbacks per second on the page while the
   worker trains (the page repaints the Overview from each new set of weights), target ≥ 50;
 - `bytes when the training panel opens` and `… when training starts` — files the page and its worker
-  requested (sizes from build-info.json; on a repeat visit they come from the service worker's cache).
+  requested (sizes from build-info.json; on a repeat visit they come from the service worker's cache);
+- `tfjs 4.22 <backend>: …` — TF.js training the same model (our TF.js export loaded with loadLayersModel,
+  Adam 1e-3, sparse categorical cross-entropy, `trainOnBatch` on the same 32 random images each step, first
+  step left out) in the same browser run, on each backend node_modules holds that trains (cpu; wasm when
+  @tensorflow/tfjs-backend-wasm is installed; webgl here is SwiftShader, a software GPU).
 Figures, not assertions. The machine is shared with other workers: quote medians, say so.
 """
 from __future__ import annotations
@@ -132,9 +136,93 @@ def page_rows(site: Path, url: str, steps: int, fps_ms: int) -> list[dict]:
                 requests=n_started),
         ]
         ctx.close()
+        rows += tfjs_rows(browser, steps)
     finally:
         browser.close()
         pw.stop()
+    return rows
+
+
+_TFJS_TRAIN = """async ([backend, xs, shape, ys, n]) => {
+  if (backend === "wasm") tf.wasm.setWasmPaths(new URL("./tfjs-wasm/", location.href).href);
+  if (!(await tf.setBackend(backend))) return {error: `backend ${backend} unavailable`};
+  await tf.ready();
+  const model = await tf.loadLayersModel("./model/model.json");
+  model.compile({optimizer: tf.train.adam(1e-3), loss: "sparseCategoricalCrossentropy"});
+  const x = tf.tensor(xs, shape), y = tf.tensor(ys, [ys.length, 1]);
+  const secs = [], losses = [];
+  try {
+    for (let i = 0; i < n + 1; i++) {
+      const t0 = performance.now();
+      losses.push(await model.trainOnBatch(x, y));  // forward + backward + update, the loss read back
+      secs.push((performance.now() - t0) / 1000);
+    }
+  } catch (e) {
+    return {error: String(e && e.message || e)};
+  }
+  return {secs, losses, backend: tf.getBackend()};
+}"""
+
+
+def tfjs_rows(browser, steps: int) -> list[dict]:
+    """TF.js 4.22 training the same model, batch 32, in `browser` (the run that measured ours)."""
+    import shutil
+
+    import numpy as np
+
+    import browser as b
+    import cnn101
+    from cnn101.formats import tfjs
+
+    tf_dir = ROOT / "node_modules" / "@tensorflow"
+    if not (tf_dir / "tfjs" / "dist" / "tf.min.js").is_file():
+        print("no TF.js in node_modules: run npm ci")
+        return []
+    model = cnn101.load_model()
+    rng = np.random.default_rng(0)
+    xs = rng.random((BATCH, *model.input_shape), dtype=np.float32)
+    ys = rng.integers(0, model.num_classes, BATCH)
+    probs = np.asarray(model.predict(xs), np.float64).reshape(BATCH, -1)
+    loss0 = float(-np.mean(np.log(probs[np.arange(BATCH), ys])))  # the same model's loss before the first step
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-tfjs-train-") as tmp:
+        site = Path(tmp)
+        shutil.copy(tf_dir / "tfjs" / "dist" / "tf.min.js", site / "tf.min.js")
+        backends = ["cpu", "webgl"]
+        wasm = tf_dir / "tfjs-backend-wasm" / "dist"
+        scripts = '<script src="./tf.min.js"></script>'
+        if (wasm / "tf-backend-wasm.min.js").is_file():
+            shutil.copy(wasm / "tf-backend-wasm.min.js", site / "tf-backend-wasm.min.js")
+            (site / "tfjs-wasm").mkdir()
+            for f in wasm.glob("*.wasm"):
+                shutil.copy(f, site / "tfjs-wasm" / f.name)
+            scripts += '<script src="./tf-backend-wasm.min.js"></script>'
+            backends.append("wasm")
+        else:
+            print("node_modules lacks @tensorflow/tfjs-backend-wasm (npm ci installs it): no wasm row")
+        (site / "index.html").write_text(f"<!doctype html><meta charset=utf-8><title>tfjs training</title>{scripts}")
+        tfjs.save(model, site / "model")
+        server, url = b.serve(site)
+        try:
+            for backend in backends:
+                ctx = b.guarded_context(browser)
+                page = ctx.new_page()
+                page.goto(url)
+                res = page.evaluate(_TFJS_TRAIN, [backend, xs.ravel().tolist(), list(xs.shape),
+                                                  [float(v) for v in ys], steps])
+                ctx.close()
+                if "error" in res:
+                    print(f"tfjs {backend}: {res['error']}")
+                    continue
+                secs = res["secs"][1:] or res["secs"]
+                print(f"tfjs {backend}: first loss {res['losses'][0]:.6f} (cnn101's for the same model and "
+                      f"batch: {loss0:.6f}); last {res['losses'][-1]:.6f}")
+                what = backend + (" (SwiftShader, a software GPU)" if backend == "webgl" else "")
+                rows.append(row("training", f"tfjs 4.22 {what}: {model.name} whole network, Adam, batch {BATCH}",
+                                stats([BATCH / s for s in secs], "images/s"), first_loss=res["losses"][0],
+                                cnn101_loss=loss0))
+        finally:
+            b.stop(server)
     return rows
 
 

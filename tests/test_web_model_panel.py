@@ -159,3 +159,34 @@ def test_dropping_model_files_or_an_image_on_the_page(app, files, tmp_path):
     drop(page, "#model-panel", files["tfjs"])  # on the model panel too
     page.wait_for_function(f"JSON.parse(cnn101_state()).model_attempts > {st['model_attempts']}", timeout=READY)
     assert state(page)["model"]["input_shape"] == [32, 32, 3]
+
+
+def test_a_chosen_model_survives_a_reload_and_back_forgets_it(app, files):
+    """'Use your own model' keeps the chosen model in IndexedDB (issue 14): after a reload the page shows it again,
+    with every number = CPython's; 'Back to …' forgets it, so the next reload shows the site's model."""
+    page, _, site, default, _ = app
+    kept = state(page)["model_kept"]
+    assert choose(page, files["grey"])["model_error"] is None
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model_kept > {kept}", timeout=30_000)
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    page.wait_for_function("window.cnn101_state && JSON.parse(cnn101_state()).model_restored >= 1", timeout=READY)
+    st = state(page)
+    model = cnn101.load_model(files["grey"][0].parent / "greyscale.json")
+    assert st["model"] == {"name": model.name, "input_shape": [28, 28, 1], "class_names": model.class_names}
+    _, path = shown_example(site, st)
+    assert_matches_engine(st, model, cnn101.load_image(path, model))
+    assert "chose before" in page.text_content("#status") and page.is_visible("#model-reset")
+    assert page.evaluate("JSON.parse(cnn101_training()).state") != "restored"  # not called "trained here"
+
+    forgotten = page.evaluate("JSON.parse(cnn101_training()).forgotten")
+    page.click("#model-reset")
+    page.wait_for_function(f"JSON.parse(cnn101_state()).model.name === {json.dumps(default.name)}", timeout=READY)
+    page.wait_for_function(f"JSON.parse(cnn101_training()).forgotten > {forgotten}", timeout=30_000)  # then reload
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    page.wait_for_function("window.cnn101_training", timeout=READY)
+    st = state(page)
+    assert st["model"]["name"] == default.name and st["model_restored"] == 0
+    assert page.is_hidden("#model-reset")
+    assert not _b.console_problems(page)

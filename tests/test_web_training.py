@@ -167,8 +167,10 @@ def test_the_trained_model_survives_a_reload_and_goes_back_in_one_click(app, fil
     assert st["model"]["class_names"] == list(files)
     assert "trained here" in page.text_content("#model-name")
     assert training(page, weights=True)["npz"] == before["npz"]
+    forgotten = training(page)["forgotten"]
     page.click("#model-reset")
     page.wait_for_function(f"JSON.parse(cnn101_state()).model.name === {json.dumps(shipped.name)}", timeout=READY)
+    page.wait_for_function(f"JSON.parse(cnn101_training()).forgotten > {forgotten}", timeout=30_000)  # then reload
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     page.wait_for_function("window.cnn101_training", timeout=READY)

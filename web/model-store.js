@@ -1,5 +1,5 @@
-// The model trained in this browser, kept in IndexedDB across reloads (window.cnn101Store, used by
-// web/app/model_store.py). A save writes a new record, then points "current" at it and deletes the old
+// The model trained in this browser or chosen with "Use your own model", kept in IndexedDB across reloads
+// (window.cnn101Store, used by web/app/model_store.py; `kind` is "trained" or "chosen"). A save writes a new record, then points "current" at it and deletes the old
 // record — all in one transaction, so a tab closed mid-write leaves the previous model whole.
 (function () {
   const DB = "cnn101-models";
@@ -16,13 +16,13 @@
     tx.oncomplete = () => resolve(true);
     tx.onabort = tx.onerror = () => reject(tx.error || new Error("the write was abandoned"));
   });
-  async function save(card, npz, label) {
+  async function save(card, npz, label, kind) {
     const db = await open();
     try {
       const tx = db.transaction(["records", "pointer"], "readwrite");
       const records = tx.objectStore("records");
       const pointer = tx.objectStore("pointer");
-      const added = records.add({ card, npz, label, saved: Date.now() });
+      const added = records.add({ card, npz, label, kind: kind || "trained", saved: Date.now() });
       added.onsuccess = () => {
         const old = pointer.get("current");
         old.onsuccess = () => {

@@ -41,7 +41,7 @@ async def main():
     window.cnn101_url_limit = create_proxy(app.set_url_limit)  # tests: reach a state too big for a link
     await app.start()
     mark("ready")
-    status.textContent = ready_text(model)
+    status.textContent = ready_text(app.model) + app.models.note  # a model kept before a reload may be on show
     status.classList.add("ready")
     root = document.documentElement
     root.dataset.readyMs = f"{float(window.performance.now()):.1f}"  # since navigation start (benchmarks)

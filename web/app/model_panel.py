@@ -10,7 +10,7 @@ import cnn101
 from cnn101.formats import model_from_files
 from cnn101.formats.from_files import MAX_TOTAL_BYTES
 
-from . import dom
+from . import dom, model_store
 
 #: What this page can show and recompute at interactive speed in the browser (Tiny VGG: 5.6 M
 #: multiply-adds, 10 channels per layer). Larger models work in Python (cnn101.show, cnn101.notebook).
@@ -72,6 +72,9 @@ class ModelPanel:
         self.error_el = dom.el("model-error")
         self.reset = dom.el("model-reset")
         self.attempts = 0  # models tried, used or refused (lets tests wait for an outcome)
+        self.kept = 0  # chosen models written to the browser's store
+        self.restored = 0  # chosen models put back from it after a reload
+        self.note = ""  # said after the ready line while a model put back from the store is on show
 
     def mount(self) -> None:
         self.name_el.textContent = describe(self.app.model)
@@ -140,7 +143,8 @@ class ModelPanel:
         except Exception as exc:  # a loader bug must not take the page down
             self._refused(f"These files could not be read as a model ({type(exc).__name__}: {exc}).")
             return
-        await self._use(model)
+        if await self._use(model) and await model_store.save(model, model_store.CHOSEN):
+            self.kept += 1  # it comes back after a reload; 'Back to …' forgets it (train_panel listens there)
 
     def _refused(self, message: str) -> None:
         self.error(message)
@@ -154,10 +158,16 @@ class ModelPanel:
         dom.el("model-files").disabled = busy
         self.reset.disabled = busy
 
-    async def use(self, model) -> bool:
+    async def use(self, model, kept: bool = False) -> bool:
+        """Show `model`; kept=True: the model chosen before a reload, back from the browser's store."""
         self._busy(True)
         try:
-            return await self._use(model)
+            ok = await self._use(model)
+            if ok and kept:
+                self.restored += 1
+                self.note = f" (the model you chose before; “Back to {self.default.name}” returns to the shipped one)"
+                dom.el("status").textContent = ready_text(model) + self.note
+            return ok
         finally:
             self._busy(False)
 
@@ -171,6 +181,7 @@ class ModelPanel:
             self._refused(f"{model.name} cannot be shown ({type(exc).__name__}: {exc}).")
             return False
         self.error(None)
+        self.note = ""
         self.show_edits()
         dom.el("status").textContent = ready_text(model)
         dom.show(self.reset, model is not self.default)

@@ -1,4 +1,4 @@
-"""The model trained in this browser, kept across reloads (IndexedDB through web/model-store.js, which
+"""The model trained in this browser, or the one chosen with 'Use your own model', kept across reloads (IndexedDB through web/model-store.js, which
 writes atomically: a new record, then the pointer switched, in one transaction)."""
 from __future__ import annotations
 
@@ -17,20 +17,24 @@ def _store():
     return getattr(window, "cnn101Store", None)
 
 
-async def save(model) -> bool:
+TRAINED, CHOSEN = "trained", "chosen"  # the two kinds of kept model
+
+
+async def save(model, kind: str = TRAINED) -> bool:
+    """Keep `model` in place of the one kept before (one model at a time: the learner's latest)."""
     store = _store()
     if store is None:
         return False
     card, npz = model_bytes(model)
     try:
-        await store.save(u8(card), u8(npz), model.name)
+        await store.save(u8(card), u8(npz), model.name, kind)
     except Exception:  # private mode, quota: the page goes on, the model is just not kept
         return False
     return True
 
 
 async def load():
-    """The stored model, or None (nothing stored, or a record that no longer reads)."""
+    """(the stored model, its kind), or None (nothing stored, or a record that no longer reads)."""
     store = _store()
     if store is None:
         return None
@@ -38,7 +42,8 @@ async def load():
         record = await store.load()
         if record is None:
             return None
-        return model_from_bytes(record.card.to_bytes(), record.npz.to_bytes())
+        kind = str(getattr(record, "kind", None) or TRAINED)  # records of the first version were all trained
+        return model_from_bytes(record.card.to_bytes(), record.npz.to_bytes()), kind
     except Exception:
         return None
 

@@ -40,7 +40,8 @@ HELP = {
 
 MARKUP = f"""
 <summary>How it learned: teach it your own classes</summary>
-<p class="tr-lead">Make two or more classes, add a few images to each (files, or the image on show), and train:
+<p class="tr-lead">Make two or more classes, add a few images to each (files, or the image on show: an example, a
+webcam frame, or the image as you changed or drew it under “Change the image”), and train:
 the network keeps its layers, gets a new output layer with one neuron per class, and learns — you can watch the
 Overview and the probabilities change as it does. Every fifth image of a class is held out to check it on
 images it did not train on.</p>
@@ -103,6 +104,7 @@ class TrainPanel:
         self.started_at = 0.0  # performance.now() when the run started
         self.finished_ms = None  # its wall time, start → done
         self.scratch = False
+        self.forgotten = 0  # times 'Back to …' emptied the store (tests wait on it before a reload)
         self._urls = []
         self.worker = TrainingWorker(self._ready, self._progress, self._failed, self._paused)
 
@@ -363,8 +365,12 @@ class TrainPanel:
 
     async def _restore(self) -> None:
         """A model trained here before this reload comes back, labelled as such."""
-        model = await model_store.load()
-        if model is None:
+        kept = await model_store.load()
+        if kept is None:
+            return
+        model, kind = kept
+        if kind != model_store.TRAINED:  # chosen with 'Use your own model' before the reload
+            await self.app.models.use(model, kept=True)
             return
         if await self.app.models.use(model):
             self.model = model
@@ -378,11 +384,12 @@ class TrainPanel:
             self._say("Stopped: the shipped model is back.", "idle")
         await model_store.forget()
         self.model = None
+        self.forgotten += 1  # the store is empty now (a reload before this would still find the model)
 
     # --- for tests ----------------------------------------------------------------------------
     def snapshot(self, weights=False) -> str:
         out = {"state": self.state, "step": self.step, "total": self.total, "message": self.message,
-               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "step_seconds": self.step_seconds,
+               "series": self.series, "updates": self.updates, "saved": self.saved, "runs": self.runs, "forgotten": self.forgotten, "step_seconds": self.step_seconds,
                "finished_ms": self.finished_ms, "model": self.model.name if self.model is not None else None, "settings": self.settings,
                "attempts": self.classes.attempts, "counts": [len(c.images) for c in self.classes.classes],
                "names": [c.name for c in self.classes.classes]}
