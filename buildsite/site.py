@@ -18,7 +18,7 @@ from .checks import check_site, csp_problems
 from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
 from .lite import SERVICE_WORKER as LITE_SW, is_lite, lite_files, notebook_url
-from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages
+from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages, pyscript_on_demand
 from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, brotli_copies
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
@@ -235,7 +235,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     hashes = {rel: source_sha256(src) for rel, src in plan.items()}
     app_files = {e.file_name for e in app_entries}
     on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
-    lazy = on_demand | {rel for rel in plan if rel.startswith(TRAIN_SET)}  # fetched when first asked for
+    unused_pyscript = {rel for rel in plan if rel.startswith("pyscript/") and pyscript_on_demand(rel[len("pyscript/"):])}
+    lazy = on_demand | unused_pyscript | {rel for rel in plan if rel.startswith(TRAIN_SET)}  # fetched when first asked for
     # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
     # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
     # every app visitor download the app again under a new cache name.
