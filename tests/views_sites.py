@@ -127,6 +127,12 @@ class Session:
         raise AssertionError(f"{selector} kept moving")
 
     def hover_cell(self, svg: str, row: int, col: int) -> None:
+        # a view can open partly below the window (the controls above it grew): a pointer moved to a point
+        # outside the viewport hovers nothing, so bring the cell into view first
+        self.page.eval_on_selector(svg, """(s, [r, c]) => {
+            const b = s.getBoundingClientRect(), k = b.width / parseFloat(s.getAttribute('width'));
+            const y = b.top + (parseFloat(s.dataset.y0) + (r + .5) * parseFloat(s.dataset.pitch)) * k;
+            if (y < 0 || y > innerHeight) s.scrollIntoView({block: 'center', behavior: 'instant'}); }""", [row, col])
         self.settle(svg)
         x, y = self.cell_point(svg, row, col)
         self.page.mouse.move(x, y)
