@@ -57,9 +57,10 @@ def open_back(s, kind: str, neuron: int, panel: str) -> dict:
 def steps(s, panel: str):
     """Visit several steps as a learner would; yield the panel's state at each."""
     s.page.focus(f"#{panel}")
-    yield s.top()  # wherever autoplay is now (pause first so it holds still)
-    if s.top()["playing"]:
+    if s.top()["playing"]:  # pause first: autoplay would move on between reading the state and the page
         s.page.click(f"#{panel} .dp-play")
+        s.page.wait_for_function("!JSON.parse(cnn101_views()).at(-1).playing")
+    yield s.top()  # wherever autoplay stopped
     for key in ("Home", "ArrowRight", "ArrowDown", "End", "ArrowLeft"):
         s.page.keyboard.press(key)
         top = s.top()
