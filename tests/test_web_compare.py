@@ -145,3 +145,32 @@ def test_views_opened_in_compare_mode_show_both_values(app):
     assert {"conv2d", "relu", "maxpool2d", "output"} <= kinds_seen, kinds_seen
     page.click("#compare-stop")
     assert _b.console_problems(page) == []
+
+
+def test_why_mode_pauses_compare_and_gives_it_back(app):
+    """With an image pinned as A, why mode paints gradients: the Overview loses compare's faded look and the
+    change list, the status says B − A comes back; switching why mode off paints B − A again (same numbers)."""
+    page, _, site, model, url = app
+    n = cmp_state(page)["shown"]
+    page.click("#compare-pin")
+    wait_shown(page, n)
+    other = examples(site)[2]
+    n = cmp_state(page)["shown"]
+    page.click(f'#examples button[data-id="{other["id"]}"]')
+    before = wait_shown(page, n)
+    stage_has = "document.querySelector('.ov-stage').classList.contains('{}')"
+    assert page.evaluate(stage_has.format("comparing"))
+    page.click("#why-toggle")
+    page.wait_for_function(stage_has.format("why-on"), timeout=30_000)
+    assert not page.evaluate(stage_has.format("comparing"))
+    assert page.is_hidden("#compare-changes")
+    assert "comes back" in page.text_content("#compare-status")
+    n = cmp_state(page)["shown"]
+    page.click("#why-toggle")
+    again = wait_shown(page, n)
+    assert page.evaluate(stage_has.format("comparing")) and not page.evaluate(stage_has.format("why-on"))
+    assert page.is_visible("#compare-changes") and "B − A" in page.text_content("#compare-status")
+    for name, col in before["columns"].items():
+        assert again["columns"][name]["values"] == col["values"], name
+    page.click("#compare-stop")
+    assert _b.console_problems(page) == []

@@ -102,6 +102,16 @@ class Compare:
         self.shown_count += 1
         self.in_view()
 
+    def paused(self) -> None:
+        """Why mode paints gradients over the Overview: with an image pinned, say that B − A comes back
+        with the activations, and drop compare's look (faded bars) and its line in an open view."""
+        if self.a is None or self.app.view.stage is None:
+            return
+        self.app.view.stage.classList.remove("comparing")
+        dom.show(dom.el("compare-changes"), False)
+        dom.el("compare-status").textContent = (f"A = {self.a_label} stays pinned. The Overview shows gradients now; "
+                                                "B − A comes back when you switch back to activations.")
+
     def in_view(self) -> None:
         """Compare mode inside the open detail view: a line with A's and B's value (and B − A) of the view's
         neuron at its current position (`state.at`: the output cell of a conv / relu / pool view, nothing
@@ -115,7 +125,7 @@ class Compare:
         line = root.querySelector(".cmp-line")
         st = self.app.state
         values = None
-        if self.cmp is not None and self.a is not None and st.selected is not None:
+        if self.cmp is not None and self.a is not None and st.selected is not None and not st.why:
             try:
                 col = self.app.layout.column(st.column)
                 at = tuple(st.at)

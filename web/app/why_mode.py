@@ -167,11 +167,13 @@ class WhyMode:
         view, ov = self.app.view, self.shown()
         view.paint(ov, self.app.state.scope)
         view.stage.classList.toggle("why-on", self.gov is not None)
+        lab = getattr(self.app, "lab", None)
         if self.gov is None:
-            lab = getattr(self.app, "lab", None)
             if lab is not None:
                 lab.compare.paint()  # an image pinned as A: the Overview shows B − A, not the activations
             return
+        if lab is not None:
+            lab.compare.paused()  # gradients, not B − A: compare waits until the activations come back
         out = self.app.layout.columns[-1]
         g = self.gov.values(out.index)
         for k, row in view.rows.items():
