@@ -103,3 +103,24 @@ def test_gradient_overview_rows_show_p_minus_y():
                                                                     for t in texts)
     bold = [t.text for t in root.iter(SVG + "text") if t.get("font-weight") == "bold"]
     assert bold == [m.class_names[1]]
+
+
+def test_comparison_shows_b_minus_a_with_changes():
+    from cnn101.explain import compare
+    from cnn101.render.overview_svg import CHANGE_TEXT, svg_size
+
+    m = model_of(12, 20, 3, [4])
+    rng = np.random.default_rng(3)
+    ta, tb = (m.trace(rng.random(m.input_shape, dtype=np.float32)) for _ in range(2))
+    c = compare(ta, tb)
+    geo = geometry(c.layout)
+    root = ET.fromstring(overview_svg(c, geo, scope="unit", compare=True))
+    assert float(root.get("width")) == svg_size(geo, True)[0] == geo.width + CHANGE_TEXT
+    texts = [t.text for t in root.iter(SVG + "text")]
+    for ch in c.changes:
+        assert f"{ch.b:.1%}" in texts and f"({100 * ch.change:+.1f})" in texts
+    inp = c.columns[0]  # B − A of the pixels is signed: the diverging map, not the input's own
+    v = c.values(inp.index)[0]
+    lo, hi = c.range(inp.index, "unit")
+    np.testing.assert_array_equal(heatmaps(c, inp, "unit")[0], heatmap(v, lo, hi, ACTIVATION))
+    assert not np.array_equal(heatmap(v, lo, hi, ACTIVATION), heatmap(v, lo, hi, INPUT))

@@ -193,3 +193,40 @@ def test_why_mode_overview_is_saved_with_its_gradients(s):
         assert pct in text and pct.startswith(("+", "-"))
     s.page.click("#why-toggle")
     s.page.wait_for_function("document.querySelector('#why').dataset.on !== '1'", timeout=60_000)
+
+
+def test_compare_mode_overview_is_saved_as_b_minus_a(s):
+    """With an image pinned as A and another example as B, the saved Overview is what the page shows: the
+    PNG's maps are CPython's Comparison rendered (B − A, diverging colours, the input too), the SVG holds
+    B's probabilities with their changes; 'Stop comparing' saves activations again."""
+    import json
+
+    from cnn101.explain import compare
+
+    model = s.model
+    xa = page_input(s.state())
+    n = json.loads(s.page.evaluate("cnn101_compare()"))["shown"]
+    s.page.click("#compare-pin")
+    s.page.wait_for_function(f"JSON.parse(cnn101_compare()).shown > {n}", timeout=30_000)
+    n = json.loads(s.page.evaluate("cnn101_compare()"))["shown"]
+    s.page.locator("#examples button[data-id]").nth(2).click()
+    s.page.wait_for_function(f"JSON.parse(cnn101_compare()).shown > {n}", timeout=30_000)
+    st = s.state()
+    cmp = compare(model.trace(xa), model.trace(page_input(st)))
+    geo = geometry(cmp.layout)
+    scale = png_scale(geo, cmp)
+    _, data = download(s, by_keyboard(s, "#save-overview-png"), "compare-overview.png")
+    img = png(data)
+    assert (img.shape[1], img.shape[0]) == png_size(geo, scale, compare=True)
+    for x, y, px in map_rasters(cmp, geo, st["scope"], scale):
+        h, w = px.shape[:2]
+        np.testing.assert_array_equal(img[y:y + h, x:x + w], px)
+    _, data = download(s, by_keyboard(s, "#save-overview-svg"), "compare-overview.svg")
+    text = all_text(self_contained(data.decode("utf-8")))
+    assert "B − A" in text
+    for ch in cmp.changes:
+        assert f"{ch.b:.1%}" in text and f"({100 * ch.change:+.1f})" in text
+    s.page.click("#compare-stop")
+    _, data = download(s, by_keyboard(s, "#save-overview-svg"), "after-compare.svg")
+    text = all_text(self_contained(data.decode("utf-8")))
+    assert "B − A" not in text and "(+" not in text

@@ -11,8 +11,7 @@ import json
 import cnn101
 import numpy as np
 from cnn101.explain import compare
-from cnn101.render import ACTIVATION, heatmap
-from cnn101.render.overview import legends_html
+from cnn101.render.overview import heatmaps, legends_html
 from pyscript import window
 
 from . import dom
@@ -77,14 +76,8 @@ class Compare:
             return
         scope = self.app.state.scope
         for col in self.app.layout.columns:
-            if col.kind == "output":
-                continue
-            v = c.values(col.index)
-            if v.ndim == 1:
-                v = v.reshape(-1, 1, 1)
-            lo, hi = c.range(col.index, scope)
-            n, h, w = v.shape
-            dom.paint_many(view.canvases[col.index], heatmap(v.reshape(n * h, w), lo, hi, ACTIVATION).reshape(n, h, w, 4))
+            if col.kind != "output":
+                dom.paint_many(view.canvases[col.index], heatmaps(c, col, scope))  # B − A, diverging everywhere
         for ch in c.changes:
             row = view.rows.get(ch.index)
             if row is not None:

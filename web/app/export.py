@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 from cnn101.page import input_caption, prediction_text
-from cnn101.render.overview_svg import HEAD, map_rasters, overview_svg, png_scale
+from cnn101.render.overview_svg import map_rasters, overview_svg, png_scale, svg_size
 from pyscript import document, window
 from pyscript.ffi import to_js
 
@@ -113,19 +113,33 @@ def save_view(view, kind: str) -> None:
 
 
 # --- the Overview ------------------------------------------------------------------------------------
+def comparison(app):
+    """The Comparison the Overview shows now (an image pinned as A, out of why mode), else None."""
+    lab = getattr(app, "lab", None)
+    cmp = getattr(getattr(lab, "compare", None), "cmp", None)
+    return cmp if cmp is not None and lab.compare.a is not None and app.why.gov is None else None
+
+
 def overview_title(app) -> str:
     title = f"{input_caption(app.image_label, app.model)} · {prediction_text(app.ov)}"
     gov = app.why.gov
     if gov is not None:
         title += f" · why {app.model.class_names[gov.target]}: d loss / d every value"
+    elif comparison(app) is not None:
+        title = f"B − A · A = {app.lab.compare.a_label} · B = {title}"
     return title
 
 
+def overview_shown(app):
+    """What the Overview shows now: a Comparison (B − A), the gradients (why mode) or the activations."""
+    return comparison(app) or app.why.shown()
+
+
 def overview_file(app) -> str:
-    """The Overview as the page shows it now (scope, detail, image; the gradients in why mode), from the
-    package's renderer."""
-    return overview_svg(app.why.shown(), app.view.geo, app.state.scope, app.state.detail, overview_title(app),
-                        gradient=app.why.gov is not None)
+    """The Overview as the page shows it now (scope, detail, image; the gradients in why mode, B − A when
+    comparing), from the package's renderer."""
+    return overview_svg(overview_shown(app), app.view.geo, app.state.scope, app.state.detail, overview_title(app),
+                        gradient=app.why.gov is not None, compare=comparison(app) is not None)
 
 
 def save_overview(app, kind: str) -> None:
@@ -138,7 +152,7 @@ def save_overview(app, kind: str) -> None:
     else:
         geo = app.view.geo
         scale = png_scale(geo, app.ov)
-        rasters = map_rasters(app.why.shown(), geo, app.state.scope, scale)
+        rasters = map_rasters(overview_shown(app), geo, app.state.scope, scale)
         patches, offset = [], 0
         for x, y, px in rasters:
             h, w = int(px.shape[0]), int(px.shape[1])
@@ -146,7 +160,8 @@ def save_overview(app, kind: str) -> None:
             offset += h * w * 4
         pixels = dom.js_bytes(np.concatenate([px.reshape(-1) for _, _, px in rasters]) if rasters
                               else np.zeros(0, np.uint8))
-        window.cnn101Export.savePng(svg, geo.width, geo.height + HEAD, scale, name, to_js(patches), pixels,
+        width, height = svg_size(geo, comparison(app) is not None)
+        window.cnn101Export.savePng(svg, width, height, scale, name, to_js(patches), pixels,
                                     _error_proxy())
     saved.append((name, kind))
 

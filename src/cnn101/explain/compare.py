@@ -41,6 +41,8 @@ class ProbabilityChange:
 class Comparison:
     """Image B against image A, column by column of the Overview (see the module's docstring)."""
 
+    input_colormap = "activation"  # B − A of the pixels is signed: the diverging map, as every other column
+
     def __init__(self, trace_a, trace_b, lay: Layout | None = None):
         single(trace_a)
         single(trace_b)

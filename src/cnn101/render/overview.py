@@ -146,7 +146,8 @@ def heatmaps(ov, col, scope: str) -> np.ndarray:
     if v.ndim == 1:
         v = v.reshape(-1, 1, 1)
     lo, hi = ov.range(col.index, scope)
-    cmap = INPUT if col.kind == "input" else ACTIVATION
+    # the input's own map, unless the Overview's input values are signed (a comparison's B − A)
+    cmap = INPUT if col.kind == "input" and getattr(ov, "input_colormap", "input") == "input" else ACTIVATION
     n, h, w = v.shape
     return heatmap(v.reshape(n * h, w), lo, hi, cmap).reshape(n, h, w, 4)
 

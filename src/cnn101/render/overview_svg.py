@@ -28,6 +28,7 @@ HEAD = 30  # px above the Overview for the title line
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 INK, MUTED, EDGE, ACCENT, TRACK, FILL = "#1d2733", "#6b7785", "#c3c9d1", "#1d3557", "#edf0f3", "#9fb0c4"
 MAX_SCALE = 8
+CHANGE_TEXT = 48  # px to the right of the output column for the change in points (compare)
 
 
 def _f(v: float) -> str:
@@ -50,9 +51,15 @@ def png_scale(geo, ov=None, least: int = 2) -> int:
     return int(min(MAX_SCALE, s))
 
 
-def png_size(geo, scale: int) -> tuple[int, int]:
+def svg_size(geo, compare: bool = False) -> tuple[float, float]:
+    """(width, height) of overview_svg's document (compare: a column more for the changes)."""
+    return geo.width + (CHANGE_TEXT if compare else 0), geo.height + HEAD
+
+
+def png_size(geo, scale: int, compare: bool = False) -> tuple[int, int]:
     """(width, height) in px of the PNG of an Overview at `scale`."""
-    return int(round(geo.width * scale)), int(round((geo.height + HEAD) * scale))
+    w, h = svg_size(geo, compare)
+    return int(round(w * scale)), int(round(h * scale))
 
 
 def _rect(box, scale: int) -> tuple[int, int, int, int]:
@@ -119,16 +126,29 @@ def _legends(ov, geo, scope: str) -> tuple[list[str], list[str]]:
     return defs, parts
 
 
+def _output_rows(ov, col, gradient: bool, compare: bool) -> tuple[np.ndarray, list[str], list[str], int]:
+    """(bar lengths 0–1, the text beside each bar, the change beside that (compare), the row in bold)."""
+    v = ov.values(col.index)
+    if gradient:  # p − y: bars |p − y|, the target in bold
+        return np.abs(v), [f"{float(p):+.3f}" for p in v], [], int(ov.target)
+    if compare:  # B's probabilities, each with its change from A in points (as the page shows it)
+        b = ov.b.values(col.index)
+        return b, [f"{float(p):.1%}" for p in b], [f"({100 * float(d):+.1f})" for d in v], int(np.argmax(b))
+    return v, [f"{float(p):.1%}" for p in v], [], int(np.argmax(v))
+
+
 def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title: str = "",
-                 gradient: bool = False) -> str:
+                 gradient: bool = False, compare: bool = False) -> str:
     """The Overview of `ov` (an explain.overview.Overview) as a standalone SVG document: a title line,
     edges, every neuron map, the input captions, the output bars with their percentages, the legends.
     `detail`: full layer names and shapes instead of short captions. `gradient`: `ov` is a
-    GradientOverview (why mode): the output rows show p − y (bars |p − y|, the target class in bold)."""
+    GradientOverview (why mode): the output rows show p − y (bars |p − y|, the target class in bold).
+    `compare`: `ov` is an explain.compare.Comparison: the maps show B − A, the rows B's probability and
+    its change in points."""
     from .overview import edge_path
 
     geo = geo or geometry(ov.layout)
-    width, height = geo.width, geo.height + HEAD
+    width, height = svg_size(geo, compare)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
            f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="{FONT}">',
            f'<title>{esc(title or "cnn101 Overview")}</title>',
@@ -141,7 +161,6 @@ def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title:
     for e in ov.edges:
         sw = "0.8" if e.connection != "all" else "0.6"
         out.append(f'<path d="{edge_path(geo, e)}" fill="none" stroke="{EDGE}" stroke-width="{sw}" opacity="0.75"/>')
-    probs = None
     for col in ov.columns:
         cg = geo.columns[col.index]
         label_w = cg.width if col.kind != "output" else BAR
@@ -152,12 +171,10 @@ def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title:
         else:
             out.append(_text(cx, 16, SHORT.get(col.kind, col.kind), 11, ACCENT, "middle", cls="label"))
         if col.kind == "output":
-            probs = ov.values(col.index)
-            top = int(ov.target) if gradient else int(np.argmax(probs))
+            bars, texts, changes, top = _output_rows(ov, col, gradient, compare)
             for k, box in enumerate(cg.boxes):
-                p = float(probs[k])
-                shown = f"{p:+.3f}" if gradient else f"{p:.1%}"
-                p = abs(p) if gradient else p
+                p, shown = float(bars[k]), texts[k]
+                change = _text(box.x + BAR + 116, box.mid_y + 4, changes[k], 11, MUTED, cls="change") if changes else ""
                 fill = ACCENT if k == top else FILL
                 weight = "bold" if k == top else "normal"
                 out.append(f'<g class="class" data-neuron="{k}">'
@@ -165,7 +182,7 @@ def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title:
                            f'<rect x="{_f(box.x)}" y="{_f(box.y)}" width="{_f(BAR * p)}" height="{_f(box.h)}" fill="{fill}"/>'
                            + _text(box.x + BAR + 6, box.mid_y + 4, col.neuron_labels[k], 12, INK, weight=weight)
                            + _text(box.x + BAR + 112, box.mid_y + 4, shown, 11, MUTED, "end", cls="pct")
-                           + "</g>")
+                           + change + "</g>")
             continue
         maps = heatmaps(ov, col, scope)
         for k, box in enumerate(cg.boxes):
@@ -182,4 +199,4 @@ def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title:
     return "".join(out)
 
 
-__all__ = ["HEAD", "png_scale", "png_size", "sample", "map_rasters", "overview_svg"]
+__all__ = ["HEAD", "png_scale", "svg_size", "png_size", "sample", "map_rasters", "overview_svg"]
