@@ -159,14 +159,20 @@ def format_value(v: float) -> str:
     return f"{v:.3g}"
 
 
+def legend_span(geo: Geometry, lg) -> tuple[float, float]:
+    """(left, width) of a legend under the columns it covers; wide enough for its ticks (a signed range
+    has three: −m, 0, m)."""
+    first, last = geo.columns[lg.columns[0]], geo.columns[lg.columns[-1]]
+    left, right = first.x, last.x + (BAR if lg.colormap == "output" else last.width)
+    return left, max(right - left, 56.0 if lg.colormap in ("input", "output") else 80.0)
+
+
 def legends_html(ov, geo: Geometry, scope: str) -> str:
     """The colour legends of a scope, each under the columns it covers."""
     parts = []
     y = geo.height - BOTTOM + 14
     for lg in ov.legends(scope):
-        first, last = geo.columns[lg.columns[0]], geo.columns[lg.columns[-1]]
-        left, right = first.x, last.x + (BAR if lg.colormap == "output" else last.width)
-        width = max(right - left, 56.0)
+        left, width = legend_span(geo, lg)
         if lg.colormap == "output":
             grad = "linear-gradient(to right, #e9ecef, #4a6fa5)"
             ticks = ("0%", "", "100%")

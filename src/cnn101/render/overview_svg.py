@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .colormap import ACTIVATION, INPUT
-from .overview import BAR, SHORT, format_value, geometry, heatmaps
+from .overview import BAR, SHORT, format_value, geometry, heatmaps, legend_span
 from .png import data_uri
 from .svg import esc
 
@@ -106,9 +106,7 @@ def _legends(ov, geo, scope: str) -> tuple[list[str], list[str]]:
     defs, parts = [], []
     y = geo.height - 58 + 14
     for i, lg in enumerate(ov.legends(scope)):
-        first, last = geo.columns[lg.columns[0]], geo.columns[lg.columns[-1]]
-        left, right = first.x, last.x + (BAR if lg.colormap == "output" else last.width)
-        width = max(right - left, 56.0)
+        left, width = legend_span(geo, lg)
         gid = f"lg{i}"
         if lg.colormap == "output":
             defs.append(_gradient(gid, ["#e9ecef", "#4a6fa5"]))
