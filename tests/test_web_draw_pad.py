@@ -3,11 +3,12 @@ events): each stroke / fill is a step whose points follow the pointer, the page'
 `cnn101.draw` through `perturb.apply` on the same steps and every column equals the CPython trace (≤ 1e-5);
 the network re-traces while the button is still down; one-channel painting changes that channel only; a
 copied URL reproduces a drawing (probabilities to 1e-6); a drawing too long for the address says so, and
-'Save changes' / 'Open changes…' carry it as a file."""
+the page's 'Download this state' / 'Open a state file' carry it as a file."""
 from __future__ import annotations
 
 import base64
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -181,33 +182,41 @@ def test_blank_canvas_and_start_from_the_image(pad):
     assert_matches_engine(st, model, base)
 
 
-def test_a_drawing_too_long_for_the_url_goes_to_a_file_and_back(pad, tmp_path):
+def deflated(steps) -> str:
+    """`steps` as a URL or state file writes them (compact JSON, deflated, base64url without padding)."""
+    text = json.dumps(steps, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return base64.urlsafe_b64encode(zlib.compress(text, 9)).decode("ascii").rstrip("=")
+
+
+def test_a_drawing_too_long_for_the_url_goes_to_a_state_file_and_back(pad, tmp_path):
+    """A drawing too long for a link: the address leaves `steps` out and the lab says so; 'Download this
+    state' keeps it (the whole state, steps included), and 'Open a state file' brings it back exactly."""
     page, model, base, at = pad
     rng = np.random.default_rng(0)
     points = np.round(rng.uniform(0, 63, (1500, 2)), 1).tolist()
     steps = [{"op": "stroke", "points": points, "radius": 0.5, "colour": [0.2, 0.4, 0.6]}]
+    image = state(page)["image"]
     f = tmp_path / "big.json"
-    f.write_text(json.dumps({"kind": "cnn101-changes", "image": state(page)["image"], "steps": steps}))
-    n = changes(page)
-    page.set_input_files("#lab-open", str(f))
-    st = wait_lab(page, n)
-    assert st["lab"]["steps"] == steps and st["lab"]["too_long"]
-    assert "steps=" not in st["query"] and "too long for the page's address" in page.text_content("#lab-message")
+    f.write_text(json.dumps({"format": "cnn101-state", "version": 1,
+                             "fields": {"image": image, "steps": deflated(steps)}}))
+    page.set_input_files("#state-file", str(f))  # the page starts again from the file
+    page.wait_for_function("() => { try { const s = JSON.parse(cnn101_state()); return s.ready && s.lab.steps.length === 1 "
+                           "&& s.lab.traced === s.lab.changes; } catch (e) { return false; } }", timeout=90_000)
+    st = state(page)
+    assert st["lab"]["steps"] == steps and st["lab"]["too_long"] and st["image"] == image
+    assert "steps=" not in page.url and "too long for the page's address" in page.text_content("#lab-message")
+    assert "steps" in page.text_content("#state-notice")
     same_steps(st, model, base)
     with page.expect_download() as d:
-        page.click('#lab button[data-lab="save"]')
+        page.click("#state-download")
     saved = json.loads(open(d.value.path()).read())
-    assert saved["steps"] == steps and saved["kind"] == "cnn101-changes"
-
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"kind": "something else"}')
-    page.set_input_files("#lab-open", str(bad))
-    page.wait_for_function("document.getElementById('lab-message').textContent.includes('cannot be opened')")
-    assert state(page)["lab"]["steps"] == steps  # nothing changed
+    v = saved["fields"]["steps"]
+    assert json.loads(zlib.decompress(base64.urlsafe_b64decode(v + "=" * (-len(v) % 4)))) == steps
+    assert saved["fields"]["image"] == image
     n = changes(page)
     page.click('#lab button[data-lab="clear"]')
     st = wait_lab(page, n)
-    assert not st["lab"]["too_long"]
+    assert not st["lab"]["too_long"] and page.is_hidden("#state-notice")
     assert _b.console_problems(page) == []
 
 

@@ -4,12 +4,10 @@ model's input size (each input pixel is an integer number of screen pixels), int
 A stroke is one `cnn101.draw.stroke` step of the lab (its points grow while the pointer moves, and the lab
 re-traces once per animation frame); a fill is one `draw.fill` step; 'Clear' starts a blank white canvas (a
 fill of the whole image), 'Start from the current image' removes the drawing. Mouse, pen and touch arrive as
-the same pointer events. A drawing too long for the page's address is kept in the page, and 'Save changes'
-downloads the steps as a small JSON file that 'Open changes…' reads back.
+the same pointer events. A drawing too long for the page's address stays in the page's state, and the
+page's own 'Download this state' keeps it as a file (state_files.py).
 """
 from __future__ import annotations
-
-import json
 
 from . import dom
 
@@ -18,7 +16,6 @@ RADII = (0.5, 1, 1.5, 2, 3, 4)
 DRAWING = ("stroke", "fill")
 #: The whole image in one colour: a fill from (0, 0) that takes every pixel (tolerance 1).
 BLANK = {"op": "fill", "row": 0, "col": 0, "colour": 1, "tolerance": 1}
-FILE_KIND = "cnn101-changes"
 
 
 def markup(channels: int) -> str:
@@ -35,8 +32,6 @@ def markup(channels: int) -> str:
       <label>paint into <select id="lab-paint-ch" aria-label="Channel to paint into">{chans}</select></label>
       <button type="button" data-lab="blank">Clear (blank canvas)</button>
       <button type="button" data-lab="from-image">Start from the current image</button>
-      <button type="button" data-lab="save">Save changes</button>
-      <label class="button upload">Open changes…<input id="lab-open" type="file" accept=".json,application/json"></label>
     </fieldset>"""
 
 
@@ -49,9 +44,6 @@ class DrawPad:
     def tool(self) -> str:
         checked = dom.el("lab").querySelector('input[name="lab-tool"]:checked')
         return str(checked.value) if checked is not None else "patch"
-
-    def mount(self) -> None:
-        dom.on(dom.el("lab-open"), "change", self._open_file)
 
     # --- settings -------------------------------------------------------------------------------------
     def _channel(self):
@@ -114,37 +106,3 @@ class DrawPad:
     def from_image(self) -> None:
         self.lab.steps = [s for s in self.lab.steps if s.get("op") not in DRAWING]
         self.lab.changed()
-
-    def save(self) -> None:
-        """Download the steps (and the example they apply to) as a small JSON file."""
-        data = json.dumps({"kind": FILE_KIND, "image": self.lab.app.state.image, "steps": self.lab.steps},
-                          separators=(",", ":"))
-        dom.download("cnn101-changes.json", data)
-
-    async def _read(self, file) -> None:
-        from .state import steps_json
-
-        try:
-            if int(file.size) > 4 * 1024 * 1024:
-                raise ValueError("larger than 4 MB")
-            d = json.loads(str(await file.text()))
-            if not isinstance(d, dict) or d.get("kind") != FILE_KIND:
-                raise ValueError("not a file saved by 'Save changes'")
-            steps = json.loads(steps_json(d.get("steps")) or "[]")
-        except (ValueError, TypeError, RecursionError) as exc:
-            self.lab.say(f"This file cannot be opened as image changes ({exc}); choose a file saved with 'Save changes'.")
-            return
-        self.lab.steps = steps
-        self.lab.sync()
-        self.lab.changed()
-        image = d.get("image")
-        if isinstance(image, str) and image and image != self.lab.app.state.image and image in self.lab.app.inputs.examples:
-            await self.lab.app.inputs.show_example(image)
-
-    def _open_file(self, event) -> None:
-        import asyncio
-
-        files = event.target.files
-        if files is not None and int(files.length):
-            asyncio.ensure_future(self._read(files.item(0)))
-        event.target.value = ""

@@ -22,7 +22,7 @@ from .compare import Compare
 from .webcam import Webcam
 from .playground_panel import PlaygroundPanel
 from .draw_pad import DrawPad
-from .state import _write_steps, steps_json
+from .state import steps_json
 
 #: Ops with one step each, changed in place: the settings that name 'the same control' (channel ops by op).
 SINGLE = ("keep_channel", "brightness", "contrast", "occlude", "blur", "noise", "rotate", "shift")
@@ -31,9 +31,6 @@ IDENTITY = {"brightness": ("amount", 0.0), "contrast": ("factor", 1.0), "noise":
             "rotate": ("degrees", 0.0), "blur": ("size", 1)}
 COLOURS = ("red", "green", "blue")
 PATCH_SIZES = (4, 8, 12, 16)
-#: The longest `steps` the page's address holds (characters, deflated and base64); a longer drawing is kept in
-#: the page and 'Save changes' offers it as a file.
-URL_LIMIT = 6000
 
 
 def describe(step: dict) -> str:
@@ -74,7 +71,6 @@ class Lab:
         self.compare = Compare(app)
         self.webcam = Webcam(app)
         self.playground = PlaygroundPanel(app)
-        self.too_long = False  # the steps are longer than the address holds (kept in the page only)
 
     # --- the image ---------------------------------------------------------------------------------
     def apply(self, base):
@@ -169,13 +165,13 @@ class Lab:
         dom.on(canvas, "pointercancel", self._up)
         dom.on(canvas, "keydown", self._key)
         dom.on(document, "click", self._tutorial_link)
-        self.pad.mount()
         self.compare.mount(root)
         self.webcam.mount(root.querySelector(".compare-bar"))
         self.playground.mount(root.querySelector(".compare-bar"))
         self.sync()
         if self.steps:
             self.open(True)
+            self.tell()  # steps from a state file may be too long for the address
 
     def open(self, visible: bool) -> None:
         dom.show(dom.el("lab-body"), visible)
@@ -213,20 +209,24 @@ class Lab:
 
     def changed(self) -> None:
         self.changes += 1
-        self._remember()
+        self.app.update(steps=steps_json(self.steps))  # the URL leaves them out when they are too long
+        self.tell()
+        self._schedule()
+
+    @property
+    def too_long(self) -> bool:
+        """The address leaves the steps out (too long for a link; the page's state keeps them)."""
+        return bool(self.steps) and "steps" in self.app.files.left_out
+
+    def tell(self) -> None:
+        """The line under the controls: clipped values, and steps a copied link would lose."""
         clipped = sorted({s["op"] for s in self.steps if s["op"] in perturb.CLIPS})
         said = [f"Values pushed past 0 or 1 by {', '.join(clipped)} are clipped."] if clipped else []
         if self.too_long:
-            said.append(f"These changes are too long for the page's address (more than {URL_LIMIT:,} characters), so "
-                        "a copied link shows the image without them: use 'Save changes' to keep them as a file, and "
-                        "'Open changes…' to open it again.")
+            said.append("These changes are too long for the page's address, so a copied link shows the image without "
+                        "them: use 'Download this state' to keep them as a file, and 'Open a state file' to come back "
+                        "to them.")
         self.say(" ".join(said))
-        self._schedule()
-
-    def _remember(self) -> None:
-        text = steps_json(self.steps)
-        self.too_long = len(_write_steps(text)) > URL_LIMIT if text else False
-        self.app.update(steps="" if self.too_long else text)
 
     def _schedule(self) -> None:
         """One re-trace per animation frame, however many changes came in meanwhile."""
@@ -275,8 +275,6 @@ class Lab:
             self.pad.blank()
         elif what == "from-image":
             self.pad.from_image()
-        elif what == "save":
-            self.pad.save()
         elif what == "remove":
             self.remove(int(b.dataset.i))
 
