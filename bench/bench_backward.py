@@ -9,17 +9,14 @@ those of the code in this tree. Medians: the machine is shared, the load at the 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_info, measure, print_rows, row, save_json, stats  # noqa: E402
+from common import ROOT, machine_info, print_rows, row, save_json, stats  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results-backward.json"
 TARGET_RATIO = 2.5

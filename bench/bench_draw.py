@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,7 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from common import machine_info, print_rows, row, save_json, stats  # noqa: E402
+from common import machine_info, print_rows, row, save_json, served_site, stats  # noqa: E402
 
 RESULTS = HERE / "results-draw.json"
 READY = 180_000
@@ -84,19 +83,9 @@ def webcam_row(pw, url: str, seconds: float) -> dict:
 
 
 def run(quick: bool = False, site: Path | None = None) -> list[dict]:
-    from playwright.sync_api import sync_playwright
-
     import browser as b
-    from bench_page import build_site
 
-    tmp = None
-    if site is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-draw-")
-        site, _ = build_site(Path(tmp.name) / "dist")
-    server, url = b.serve(site)
-    pw = sync_playwright().start()
-    browser = b.launch(pw)
-    try:
+    with served_site(site, "draw") as (pw, browser, url):
         ctx = b.guarded_context(browser)
         page = ctx.new_page()
         page.goto(url)
@@ -125,12 +114,6 @@ def run(quick: bool = False, site: Path | None = None) -> list[dict]:
                 row("draw", f"{st['model']['name']} draw stroke: move → next frame", stats(frame))]
         ctx.close()
         rows.append(webcam_row(pw, url, 1.0 if quick else 5.0))
-    finally:
-        browser.close()
-        pw.stop()
-        b.stop(server)
-        if tmp is not None:
-            tmp.cleanup()
     return rows
 
 

@@ -6,7 +6,6 @@ past 60 s. Localhost only; the machine is shared, so figures are indicative.
 from __future__ import annotations
 
 import socket
-import statistics
 import sys
 import tempfile
 import threading

@@ -19,7 +19,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,7 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from common import machine_info, print_rows, row, save_json, stats  # noqa: E402
+from common import machine_info, print_rows, row, save_json, served_site, stats  # noqa: E402
 
 RESULTS = HERE / "results-views.json"
 READY = 180_000
@@ -118,31 +117,14 @@ def conv_rows(page, model_name: str, quick: bool) -> list[dict]:
 
 
 def run(quick: bool = False, site: Path | None = None) -> list[dict]:
-    from playwright.sync_api import sync_playwright
-
-    import browser as b
-
-    tmp = None
-    if site is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-views-")
-        site, _ = build_site(Path(tmp.name) / "dist")
-    server, url = b.serve(site)
-    pw = sync_playwright().start()
-    browser = b.launch(pw)
     rows: list[dict] = []
-    try:
+    with served_site(site, "views") as (_, browser, url):
         ctx, page = open_page(browser, url)
         name = json.loads(page.evaluate("cnn101_state()"))["model"]["name"]
         rows += conv_rows(page, name, quick)
         for fn in DETAIL_CASES:  # the detail views' own measurements (Engineer B)
             rows += fn(page, name, quick)
         ctx.close()
-    finally:
-        browser.close()
-        pw.stop()
-        b.stop(server)
-        if tmp is not None:
-            tmp.cleanup()
     return rows
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,7 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from common import machine_info, print_rows, row, save_json, stats  # noqa: E402
+from common import machine_info, print_rows, row, save_json, served_site, stats  # noqa: E402
 
 RESULTS = HERE / "results-webcam.json"
 READY = 180_000
@@ -42,21 +41,12 @@ _WATCH = """ms => new Promise(done => { const el = document.getElementById('webc
 
 
 def run(quick: bool = False, site: Path | None = None) -> list[dict]:
-    from playwright.sync_api import sync_playwright
-
     import browser as b
-    from bench_page import build_site
 
-    tmp = None
-    if site is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-webcam-")
-        site, _ = build_site(Path(tmp.name) / "dist")
-    server, url = b.serve(site)
-    pw = sync_playwright().start()
-    cam = b.launch(pw, args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
     runs, seconds = (1, 1.5) if quick else (3, 6.0)
     fps, gaps, grab, load, show = [], [], [], [], []
-    try:
+    fake_camera = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
+    with served_site(site, "webcam", fake_camera) as (_, cam, url):
         ctx = b.guarded_context(cam)
         page = ctx.new_page()
         page.goto(url)
@@ -78,12 +68,6 @@ def run(quick: bool = False, site: Path | None = None) -> list[dict]:
                 load += [s[3] for s in seen]
                 show += [s[4] for s in seen]
         ctx.close()
-    finally:
-        cam.close()
-        pw.stop()
-        b.stop(server)
-        if tmp is not None:
-            tmp.cleanup()
     camera = f"fake camera {size[0]}×{size[1]}"
     return [row("webcam", "webcam live: traced frames per second", stats(fps or [float("nan")], unit="fps"),
                 target_fps=TARGET_FPS, runs=runs, seconds_per_run=seconds, camera=camera),

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +31,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from common import machine_info, print_rows, row, save_json, stats  # noqa: E402
+from common import machine_info, print_rows, row, save_json, served_site, stats  # noqa: E402
 
 RESULTS = HERE / "results-why.json"
 TARGET_MS = 150
@@ -120,32 +119,16 @@ def backward_rows(page, name: str, n: int) -> list[dict]:
 
 
 def run(quick: bool = False, site: Path | None = None) -> list[dict]:
-    from playwright.sync_api import sync_playwright
+    from bench_views import open_page
 
-    import browser as b
-    from bench_views import build_site, open_page
-
-    tmp = None
-    if site is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-why-")
-        site, _ = build_site(Path(tmp.name) / "dist")
-    server, url = b.serve(site)
-    pw = sync_playwright().start()
-    browser = b.launch(pw)
     rows: list[dict] = []
-    try:
+    with served_site(site, "why") as (_, browser, url):
         ctx, page = open_page(browser, url)
         name = json.loads(page.evaluate("cnn101_state()"))["model"]["name"]
         rows += toggle_rows(page, name, 2 if quick else 8)
         rows += method_rows(page, name, 1 if quick else 5)
         rows += backward_rows(page, name, 1 if quick else 5)
         ctx.close()
-    finally:
-        browser.close()
-        pw.stop()
-        b.stop(server)
-        if tmp is not None:
-            tmp.cleanup()
     return rows
 
 

@@ -11,6 +11,7 @@ import platform
 import statistics
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,3 +102,32 @@ def script_main(run) -> list[dict]:
     rows = run(quick="--quick" in sys.argv)
     print_rows(rows)
     return rows
+
+
+@contextmanager
+def served_site(site: Path | None, prefix: str, args: tuple = ()):
+    """For the page benchmarks: (playwright, a launched Chromium, the site's URL) — the site given, or one
+    built into a temporary folder (bench_page.build_site) — served from localhost; everything is closed
+    and the temporary site removed afterwards. `args`: extra Chromium flags (e.g. the fake camera)."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    import browser as b
+    from bench_page import build_site
+
+    tmp = None
+    if site is None:
+        tmp = tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-")
+        site, _ = build_site(Path(tmp.name) / "dist")
+    server, url = b.serve(site)
+    pw = sync_playwright().start()
+    chromium = b.launch(pw, args=list(args))
+    try:
+        yield pw, chromium, url
+    finally:
+        chromium.close()
+        pw.stop()
+        b.stop(server)
+        if tmp is not None:
+            tmp.cleanup()

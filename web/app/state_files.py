@@ -87,7 +87,7 @@ class StateFiles:
             return
         try:
             data = (await file.arrayBuffer()).to_bytes()
-            state = read_state_file(data, name)
+            read_state_file(data, name)  # checked here; the next start reads it again (take_pending)
         except cnn101.Cnn101Error as exc:
             self.error(str(exc))
             return
