@@ -230,3 +230,30 @@ def test_compare_mode_overview_is_saved_as_b_minus_a(s):
     _, data = download(s, by_keyboard(s, "#save-overview-svg"), "after-compare.svg")
     text = all_text(self_contained(data.decode("utf-8")))
     assert "B − A" not in text and "(+" not in text
+
+
+def test_why_mode_attribution_is_saved_as_shown(s):
+    """Why mode's attribution over the image has its own Save PNG / Save SVG: the SVG holds the panel's
+    caption and the picture (every input pixel a square); the PNG's picture, where the SVG puts it, holds
+    exactly the overlay the page painted."""
+    from cnn101.render.overview_svg import sample
+
+    s.page.click("#why-toggle")
+    s.page.wait_for_function("document.querySelector('#why').dataset.on === '1'", timeout=60_000)
+    shown = np.array(s.page.evaluate("""() => { const c = document.getElementById('why-overlay');
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"""), np.uint8)
+    h, w = s.model.input_shape[:2]
+    shown = shown.reshape(h, w, 4)
+    name, data = download(s, by_keyboard(s, "#why-save-svg"), "why-attribution.svg")
+    assert name.endswith(".svg") and "why" in name
+    root = self_contained(data.decode("utf-8"))
+    assert s.page.text_content("#why-caption").strip() in all_text(root)
+    image = next(root.iter("{http://www.w3.org/2000/svg}image"))
+    x, y, pw, ph = (int(float(image.get(k))) for k in ("x", "y", "width", "height"))
+    assert pw % w == 0 and ph % h == 0 and pw // w == ph // h  # square pixels
+    _, data = download(s, by_keyboard(s, "#why-save-png"), "why-attribution.png")
+    img = png(data)
+    assert (img.shape[1], img.shape[0]) == (2 * float(root.get("width")), 2 * float(root.get("height")))
+    np.testing.assert_array_equal(img[2 * y:2 * (y + ph), 2 * x:2 * (x + pw)], sample(shown, 2 * pw, 2 * ph))
+    s.page.click("#why-toggle")
+    s.page.wait_for_function("document.querySelector('#why').dataset.on !== '1'", timeout=60_000)

@@ -18,7 +18,8 @@ import re
 
 import numpy as np
 from cnn101.page import input_caption, prediction_text
-from cnn101.render.overview_svg import map_rasters, overview_svg, png_scale, svg_size
+from cnn101.render.overview_svg import map_rasters, overview_svg, png_scale, sample, svg_size
+from cnn101.render.picture_svg import picture_svg
 from pyscript import document, window
 from pyscript.ffi import to_js
 
@@ -163,6 +164,32 @@ def save_overview(app, kind: str) -> None:
         width, height = svg_size(geo, comparison(app) is not None)
         window.cnn101Export.savePng(svg, width, height, scale, name, to_js(patches), pixels,
                                     _error_proxy())
+    saved.append((name, kind))
+
+
+# --- why mode's attribution over the image -------------------------------------------------------------
+def attribution_file(app) -> tuple[str, tuple[int, int], tuple[int, int, int, int]]:
+    """(svg, size, picture box) of the attribution over the input as the why panel shows it."""
+    why = app.why
+    _, lo, hi, cmap = why.map
+    title = f"{app.image_label or 'the image'} · why {app.model.class_names[why.target()]}?"
+    return picture_svg(why.rgba, title, why.caption(), (lo, hi, cmap))
+
+
+def save_attribution(app, kind: str) -> None:
+    if app.why.rgba is None:
+        return
+    st = app.state
+    name = _slug("-".join(["cnn101", st.image or "image", "why", app.model.class_names[app.why.target()], st.method]))
+    name += "." + kind
+    svg, (width, height), (x, y, w, h) = attribution_file(app)
+    if kind == "svg":
+        window.cnn101Export.saveText(svg, name, SVG_TYPE)
+    else:
+        s = VIEW_SCALE
+        px = sample(app.why.rgba, w * s, h * s)
+        window.cnn101Export.savePng(svg, width, height, s, name, to_js([[x * s, y * s, w * s, h * s, 0]]),
+                                    dom.js_bytes(np.ascontiguousarray(px).reshape(-1)), _error_proxy())
     saved.append((name, kind))
 
 

@@ -77,7 +77,11 @@ class WhyMode:
             f'<a class="why-help" href="#{BACKPROP}">how the gradients flow back</a>'
             '<figure class="why-figure"><canvas id="why-overlay" width="1" height="1" '
             'aria-label="The attribution over the input image"></canvas>'
-            '<figcaption id="why-caption"></figcaption></figure></div>')
+            '<figcaption id="why-caption"></figcaption>'
+            '<span class="export-bar" role="group" aria-label="Save this attribution for slides">'
+            '<button type="button" id="why-save-png" title="Save the attribution over the image as a PNG picture">'
+            'Save PNG</button><button type="button" id="why-save-svg" '
+            'title="Save the attribution over the image as an SVG drawing">Save SVG</button></span></figure></div>')
         info.parentNode.insertBefore(self.panel, info)
         self.fragile.mount(dom.el("why-controls"))
         dom.on(self.panel, "click", self._tutorial_link)
@@ -85,6 +89,8 @@ class WhyMode:
         dom.on(dom.el("why-class"), "change", lambda e: self.set(target=int(e.target.value)))
         dom.on(dom.el("why-method"), "change", lambda e: self.set(method=str(e.target.value)))
         dom.on(dom.el("why-opacity"), "input", lambda e: self.set(opacity=float(e.target.value)))
+        dom.on(dom.el("why-save-png"), "click", lambda e: self.save("png"))
+        dom.on(dom.el("why-save-svg"), "click", lambda e: self.save("svg"))
         self.fill_classes()
 
     def _tutorial_link(self, event) -> None:
@@ -199,9 +205,17 @@ class WhyMode:
         self.panel.dataset.on = "1"
         self.panel.dataset.count = str(self.count)
         self.panel.dataset.method = self.app.state.method
+        dom.el("why-caption").textContent = self.caption()
+
+    def save(self, kind: str) -> None:
+        from . import export  # imported on first use
+
+        export.save_attribution(self.app, kind)
+
+    def caption(self) -> str:
+        m, lo, hi, _ = self.map
         name = self.app.model.class_names[self.target()]
-        dom.el("why-caption").textContent = (f"{LABELS[self.app.state.method]} for {name} "
-                                             f"(colour range {lo:.3g} … {hi:.3g})")
+        return f"{LABELS[self.app.state.method]} for {name} (colour range {lo:.3g} … {hi:.3g})"
 
     # --- for tests and benchmarks ------------------------------------------------------------------------
     def snapshot(self) -> dict:
