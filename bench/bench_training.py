@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_training.py --quick    # fewer: checks the harness
     .venv/bin/python bench/bench_training.py --site dist
     .venv/bin/python bench/bench_training.py --scratch 15   # also 'Watch it learn from scratch', 15 epochs
+    .venv/bin/python bench/bench_training.py --tfjs-wasm DIR  # TF.js wasm's dist/ when node_modules lacks it
 
 Rows (bench/common.py format; group "training"):
 - `cpython: <model> whole network, Adam, batch 32` — images per second of forward + backward + update
@@ -17,7 +18,8 @@ Rows (bench/common.py format; group "training"):
 - `tfjs 4.22 <backend>: …` — TF.js training the same model (our TF.js export loaded with loadLayersModel,
   Adam 1e-3, sparse categorical cross-entropy, `trainOnBatch` on the same 32 random images each step, first
   step left out) in the same browser run, on each backend node_modules holds that trains (cpu; wasm when
-  @tensorflow/tfjs-backend-wasm is installed; webgl here is SwiftShader, a software GPU).
+  @tensorflow/tfjs-backend-wasm is installed, or its dist/ given by --tfjs-wasm, e.g. from
+  `npm pack @tensorflow/tfjs-backend-wasm@4.22.0`; webgl here is SwiftShader, a software GPU).
 Figures, not assertions. The machine is shared with other workers: quote medians, say so.
 """
 from __future__ import annotations
@@ -76,7 +78,7 @@ def _files(site: Path) -> dict[str, int]:
     return {k: v["size"] for k, v in info["files"].items()}
 
 
-def page_rows(site: Path, url: str, steps: int, fps_ms: int) -> list[dict]:
+def page_rows(site: Path, url: str, steps: int, fps_ms: int, wasm_dist: Path | None = None) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     import browser as b
@@ -136,7 +138,7 @@ def page_rows(site: Path, url: str, steps: int, fps_ms: int) -> list[dict]:
                 requests=n_started),
         ]
         ctx.close()
-        rows += tfjs_rows(browser, steps)
+        rows += tfjs_rows(browser, steps, wasm_dist)
     finally:
         browser.close()
         pw.stop()
@@ -164,8 +166,9 @@ _TFJS_TRAIN = """async ([backend, xs, shape, ys, n]) => {
 }"""
 
 
-def tfjs_rows(browser, steps: int) -> list[dict]:
-    """TF.js 4.22 training the same model, batch 32, in `browser` (the run that measured ours)."""
+def tfjs_rows(browser, steps: int, wasm_dist: Path | None = None) -> list[dict]:
+    """TF.js 4.22 training the same model, batch 32, in `browser` (the run that measured ours). The wasm
+    backend's files from `wasm_dist` (its package's dist/), else from node_modules."""
     import shutil
 
     import numpy as np
@@ -189,7 +192,7 @@ def tfjs_rows(browser, steps: int) -> list[dict]:
         site = Path(tmp)
         shutil.copy(tf_dir / "tfjs" / "dist" / "tf.min.js", site / "tf.min.js")
         backends = ["cpu", "webgl"]
-        wasm = tf_dir / "tfjs-backend-wasm" / "dist"
+        wasm = wasm_dist or tf_dir / "tfjs-backend-wasm" / "dist"
         scripts = '<script src="./tf.min.js"></script>'
         if (wasm / "tf-backend-wasm.min.js").is_file():
             shutil.copy(wasm / "tf-backend-wasm.min.js", site / "tf-backend-wasm.min.js")
@@ -211,8 +214,10 @@ def tfjs_rows(browser, steps: int) -> list[dict]:
                 res = page.evaluate(_TFJS_TRAIN, [backend, xs.ravel().tolist(), list(xs.shape),
                                                   [float(v) for v in ys], steps])
                 ctx.close()
-                if "error" in res:
+                if "error" in res:  # e.g. wasm 4.22 has no Conv2DBackpropFilter kernel: it cannot train a conv layer
                     print(f"tfjs {backend}: {res['error']}")
+                    rows.append(row("training", f"tfjs 4.22 {backend}: {model.name} whole network, Adam, batch {BATCH}",
+                                    {"value": "cannot train", "unit": ""}, error=res["error"]))
                     continue
                 secs = res["secs"][1:] or res["secs"]
                 print(f"tfjs {backend}: first loss {res['losses'][0]:.6f} (cnn101's for the same model and "
@@ -270,7 +275,7 @@ def _windows(ts: list[float], width: float) -> list[list[float]]:
     return out
 
 
-def run(quick: bool = False, site: Path | None = None, scratch: int = 0) -> list[dict]:
+def run(quick: bool = False, site: Path | None = None, scratch: int = 0, wasm_dist: Path | None = None) -> list[dict]:
     import browser as b
     from bench_views import build_site
 
@@ -281,7 +286,7 @@ def run(quick: bool = False, site: Path | None = None, scratch: int = 0) -> list
         site, _ = build_site(Path(tmp.name) / "dist")
     server, url = b.serve(site)
     try:
-        rows += page_rows(site, url, 3 if quick else 8, 2000 if quick else 4000)
+        rows += page_rows(site, url, 3 if quick else 8, 2000 if quick else 4000, wasm_dist)
         if scratch:
             rows += scratch_rows(url, scratch)
     finally:
@@ -296,8 +301,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--site", type=Path, default=None, help="an existing build (it must hold a model)")
     ap.add_argument("--scratch", type=int, default=0, help="also train from scratch for this many epochs")
+    ap.add_argument("--tfjs-wasm", type=Path, default=None,
+                    help="dist/ of @tensorflow/tfjs-backend-wasm 4.22 (default: node_modules')")
     args = ap.parse_args()
-    rows = run(args.quick, args.site, args.scratch)
+    rows = run(args.quick, args.site, args.scratch, args.tfjs_wasm)
     print_rows(rows)
     save_json(RESULTS, {"machine": machine_info(), "quick": args.quick, "shared_machine": True, "rows": rows})
 

@@ -127,3 +127,11 @@ def test_curves_draw_one_line_per_series_with_values():
     svg = curves_svg({"loss": [(1, 2.0), (2, 1.0)], "accuracy": [(1, 0.5), (2, 1.0)], "val_loss": [(2, float("nan"))]}, 4)
     assert svg.count("<polyline") == 2 and 'data-series="loss"' in svg and 'data-series="val_loss"' not in svg
     assert 'points="83.0,6.0 160.0,70.0"' in svg  # step 1 of 4, the largest loss at the top
+
+
+def test_curves_run_to_the_last_step_that_ran_unless_told_otherwise():
+    """A run stopped at step 3 of 200 fills the chart (its last point at the right edge), not 1.5 % of it."""
+    series = {"loss": [(1, 2.0), (2, 1.5), (3, 1.0)], "val_loss": [(2, 1.8)]}
+    assert 'points="108.7,6.0 211.3,38.0 314.0,70.0"' in curves_svg(series)
+    assert 'points="108.7,6.0 211.3,38.0 314.0,70.0"' not in curves_svg(series, 200)
+    assert "<polyline" not in curves_svg({})  # nothing ran yet: an empty chart

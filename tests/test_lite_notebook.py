@@ -2,7 +2,8 @@
 
 The browser test opens the tutorial in JupyterLab, runs every cell (menu Run → Run All Cells) on the
 site's own Pyodide, and checks the outputs: no error, the engine's prediction for the notebook's example
-image, rendered heatmaps; every request outside localhost is aborted and fails the test.
+image, rendered heatmaps, section 10's training (the loss falls; every printed figure equals CPython's);
+every request outside localhost is aborted and fails the test.
 
 Until the trained weights exist (weights/tiny-vgg.json, shipped inside our wheel), the site is built
 with a copy of the notebook that loads the reference Tiny VGG from a file next to it
@@ -314,6 +315,26 @@ def check_overview_fits(page) -> None:
             assert cap["b"] <= lab["t"] or cap["t"] >= lab["b"] or cap["r"] <= lab["l"], (cap, lab)
 
 
+def expected_learn_lines(contents: Path, model) -> list[str]:
+    """What sections 10's cells print when run in CPython on the same model ("Teach it your own classes":
+    cnn101.learn trains a new output layer with a fixed seed)."""
+    import contextlib
+    import io
+
+    nb = json.loads((contents / NOTEBOOK.name).read_text(encoding="utf-8"))
+    scope = {"model": model}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec("import numpy as np\n" + source(cell_tagged(nb, "image")).replace("nb.image(x)", ""), scope)
+        exec(source(cell_tagged(nb, "learn")), scope)
+        exec(source(cell_tagged(nb, "learn-try")).replace("nb.overview(", "(lambda *a, **k: None)("), scope)
+    return printed_learn_lines(out.getvalue())
+
+
+def printed_learn_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if re.match(r"\s*(epoch|held-out accuracy after|peel)", line)]
+
+
 def open_tutorial(page, url: str) -> None:
     """Open the tutorial; return as soon as its cells are shown (the kernel may still be starting)."""
     page.goto(url + lite.notebook_url().removeprefix("./"))
@@ -354,6 +375,14 @@ def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_mod
     check_overview_fits(page)
     conv = [c for c in cells if "nb.conv_neuron(" in c["source"]]
     assert conv and conv[0]["svgs"] >= 1 and conv[0]["pngs"] >= 1
+    # Section 10 ("Teach it your own classes") trained the head in the JupyterLite kernel: the loss falls and
+    # every figure it prints equals CPython's run of the same cells (same model, same seeds), to the digit.
+    learned = [c for c in cells if "learn.fit(" in c["source"] or "mine.trace(" in c["source"]]
+    assert len(learned) == 2, [c["source"][:60] for c in learned]
+    lines = printed_learn_lines("\n".join(c["text"] for c in learned))
+    losses = [float(v) for v in re.findall(r"loss (\d+\.\d+)", "\n".join(lines))]
+    assert len(losses) == 5 and losses[-1] < losses[0] / 4, lines
+    assert lines == expected_learn_lines(lite_contents, app_model)
     by_hand = [c for c in cells if "by_hand = " in c["source"]][0]["text"]
     values = [float(v) for v in re.findall(r"(?:by hand|engine):\s+(-?\d+\.\d+)", by_hand)]
     assert len(values) == 2 and abs(values[0] - values[1]) < 1e-4

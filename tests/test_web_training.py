@@ -19,75 +19,46 @@ import cnn101
 from cnn101 import learn
 from cnn101.formats.native import model_from_bytes
 from cnn101.learn.exchange import session_for
-from web_page import READY, assert_matches_engine, choose, examples, make_image, open_app, state
+from training_page import (TRAIN, add_files, class_files, empty_classes, fill_classes, params, set_settings,
+                           status_has, train_to_the_end, training)
+from web_page import READY, assert_matches_engine, choose, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-TRAIN = 180_000  # ms: a worker's Pyodide start plus the steps, on a busy 2-core machine
-
-
-def training(page, weights=False) -> dict:
-    return json.loads(page.evaluate(f"cnn101_training({'true' if weights else 'false'})"))
-
-
-def params(model) -> dict:
-    return {(la.name, k): v for la in model.layers for k, v in la.params.items()}
 
 
 @pytest.fixture(scope="module")
 def files(app, tmp_path_factory):
     """Two classes × 5 PNGs (64×64, from two example classes): PNG decodes the same in Pillow everywhere."""
-    _, _, site, _, _ = app
-    root = tmp_path_factory.mktemp("own-classes")
-    by_label = {}
-    for e in examples(site):
-        by_label.setdefault(e["label"], []).append(site / "examples" / e["file"])
-    labels = [k for k, v in by_label.items() if len(v) >= 3][:2]
-    out = {}
-    for label in labels:
-        paths = []
-        for i in range(5):
-            src = by_label[label][i % len(by_label[label])]
-            flip = {"transpose": 0} if i >= len(by_label[label]) else {}
-            p = make_image(root, f"{label.replace(' ', '_')}-{i}.png", size=(64, 64), source=src)
-            if flip:  # a mirrored copy: a different image of the same class
-                from PIL import Image
-                Image.open(p).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(p)
-            paths.append(p)
-        out[label] = paths
-    return out
+    return class_files(app[2], tmp_path_factory.mktemp("own-classes"))
 
 
-def add_files(page, row: int, paths) -> None:
-    before = training(page)["attempts"]
-    page.set_input_files(f".tr-class:nth-child({row}) .tr-files", [str(p) for p in paths])
-    page.wait_for_function(f"JSON.parse(cnn101_training()).attempts >= {before + len(paths)}", timeout=READY)
+@pytest.fixture(scope="module", autouse=True)
+def train_set_requests(app) -> list[str]:
+    """Every request for the from-scratch training set (train-set/) since the module's page opened: those in
+    its resource timing buffer then, and each one after through the context (the buffer keeps only 250
+    entries, full before the last test of the module)."""
+    page, ctx = app[0], app[1]
+    seen = [u for u in page.evaluate("performance.getEntriesByType('resource').map(e => e.name)") if "/train-set/" in u]
+    ctx.on("request", lambda r: seen.append(r.url) if "/train-set/" in r.url else None)
+    return seen
 
 
-def set_settings(page, lr, batch, epochs, optimizer, train) -> None:
-    if not page.is_visible("#tr-lr"):
-        page.click("#training summary")
-    page.fill("#tr-lr", str(lr))
-    page.fill("#tr-batch", str(batch))
-    page.fill("#tr-epochs", str(epochs))
-    page.select_option("#tr-optimizer", optimizer)
-    page.select_option("#tr-train", train)
-
-
-def status_has(page, words: str) -> None:
-    page.wait_for_function(f"document.getElementById('tr-status').textContent.includes({json.dumps(words)})",
-                           timeout=30_000)
-
-
-def train_to_the_end(page) -> None:
-    runs = training(page)["runs"]
-    page.click("#tr-start")
-    page.wait_for_function(f"(t => t.runs > {runs} && ['done', 'nan', 'failed'].includes(t.state))"
-                           "(JSON.parse(cnn101_training()))", timeout=TRAIN)
+@pytest.fixture(scope="module")
+def own_run(app, files) -> dict:
+    """The page's run on two classes of 5 files (head, Adam 0.01, batches of 4, 4 epochs), to the end: the
+    panel's state with its weights. Stored in IndexedDB when it ends (the reload test reads it back)."""
+    page = app[0]
+    fill_classes(page, files)
+    assert training(page)["counts"] == [5, 5] and training(page)["message"] == ""
+    set_settings(page, 0.01, 4, 4, "adam", "head")
+    train_to_the_end(page)
+    page.wait_for_function("JSON.parse(cnn101_training()).saved >= 1", timeout=30_000)
+    return training(page, weights=True)
 
 
 def test_too_few_classes_or_an_empty_class_get_plain_messages(app):
     page = app[0]
-    page.click("#training summary")
+    empty_classes(page, 2)
     page.click("#tr-start")
     status_has(page, "has no images")
     page.click(".tr-class:nth-child(2) .tr-remove")
@@ -107,6 +78,7 @@ def test_huge_images_are_refused_or_kept_only_at_the_input_size(app, tmp_path):
     Image.new("RGB", (9000, 5000), (200, 30, 30)).save(huge)
     big = tmp_path / "big.png"
     Image.new("RGB", (4000, 3000), (30, 30, 200)).save(big)
+    empty_classes(page, 2)
     add_files(page, 2, [huge, big])
     tr = training(page)
     assert "huge.png" in tr["message"] and "9000×5000" in tr["message"] and "million" in tr["message"]
@@ -116,16 +88,10 @@ def test_huge_images_are_refused_or_kept_only_at_the_input_size(app, tmp_path):
     assert training(page)["counts"] == [0, 0]
 
 
-def test_own_classes_train_in_a_worker_and_equal_cpython(app, files):
+def test_own_classes_train_in_a_worker_and_equal_cpython(app, files, own_run):
     page, _, site, shipped, _ = app
     names = list(files)
-    for row, name in enumerate(names, start=1):
-        page.fill(f".tr-class:nth-child({row}) .tr-name", name)
-        add_files(page, row, files[name])
-    assert training(page)["counts"] == [5, 5] and training(page)["message"] == ""
-    set_settings(page, 0.01, 4, 4, "adam", "head")
-    train_to_the_end(page)
-    tr = training(page, weights=True)
+    tr = own_run
     assert tr["state"] == "done", tr["message"]
     # 8 training images (the 5th of each class is held out), batches of 4, 4 epochs
     assert tr["step"] == tr["total"] == 8 and len(tr["series"]["loss"]) == 8
@@ -152,13 +118,12 @@ def test_own_classes_train_in_a_worker_and_equal_cpython(app, files):
     assert st["model"]["class_names"] == names
     assert "trained here" in page.text_content("#model-name")
     assert_matches_engine(st, got, np.frombuffer(base64.b64decode(st["input"]), "<f4").reshape(64, 64, 3))
-    assert tr["updates"] >= 1
-    page.wait_for_function("JSON.parse(cnn101_training()).saved >= 1", timeout=30_000)
+    assert tr["updates"] >= 1 and tr["saved"] >= 1
 
 
-def test_the_trained_model_survives_a_reload_and_goes_back_in_one_click(app, files):
+def test_the_trained_model_survives_a_reload_and_goes_back_in_one_click(app, files, own_run):
     page, _, _, shipped, url = app
-    before = training(page, weights=True)
+    before = training(page, weights=True)  # the model on show: the latest run's (own_run's if run alone)
     page.reload()
     page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     page.wait_for_function("window.cnn101_training && JSON.parse(cnn101_training()).state === 'restored'",
@@ -179,12 +144,8 @@ def test_the_trained_model_survives_a_reload_and_goes_back_in_one_click(app, fil
 
 def test_download_and_open_again_through_use_your_own_model(app, files, tmp_path):
     page, _, site, shipped, _ = app
-    if not page.is_visible("#tr-start"):
-        page.click("#training summary")
     names = list(files)
-    for row, name in enumerate(names, start=1):
-        page.fill(f".tr-class:nth-child({row}) .tr-name", name)
-        add_files(page, row, files[name][:2])
+    fill_classes(page, files, 2)
     set_settings(page, 0.05, 2, 1, "sgd", "head")
     train_to_the_end(page)
     page.wait_for_function("!document.getElementById('tr-keep').hidden", timeout=30_000)
@@ -211,9 +172,7 @@ def test_download_and_open_again_through_use_your_own_model(app, files, tmp_path
 
 def test_a_learning_rate_that_makes_the_loss_not_a_number_stops_with_good_weights(app, files):
     page = app[0]
-    if training(page)["counts"] == [0, 0] or len(training(page)["counts"]) < 2:
-        for row, name in enumerate(files, start=1):
-            add_files(page, row, files[name][:2])
+    fill_classes(page, files, 2)
     set_settings(page, 1e6, 2, 20, "sgd", "all")
     train_to_the_end(page)
     tr = training(page, weights=True)
@@ -226,8 +185,9 @@ def test_a_learning_rate_that_makes_the_loss_not_a_number_stops_with_good_weight
     page.click("#model-reset")  # the page still works
 
 
-def test_pause_one_step_resume_and_reset(app):
+def test_pause_one_step_resume_and_reset(app, files):
     page, _, _, shipped, _ = app
+    fill_classes(page, files, 2)
     set_settings(page, 0.001, 1, 200, "adam", "head")
     runs = training(page)["runs"]
     page.click("#tr-start")
@@ -253,26 +213,24 @@ def test_pause_one_step_resume_and_reset(app):
         np.testing.assert_array_equal(got[f"{layer}/{key}"], w)
 
 
-def test_watch_it_learn_from_scratch_fetches_the_training_set_only_then_and_equals_cpython(app):
+def test_watch_it_learn_from_scratch_fetches_the_training_set_only_then_and_equals_cpython(app, train_set_requests):
     page, _, site, shipped, _ = app
     index_file = site / "train-set" / "index.json"
     if not index_file.is_file():
         pytest.skip("this site was built without a dataset (no training set to ship)")
-    fetched = "performance.getEntriesByType('resource').filter(e => e.name.includes('/train-set/')).length"
-    assert page.evaluate(fetched) == 0  # not on the page's first visit
+    assert train_set_requests == []  # not on the page's first visit, nor by the module's other tests
     # Two steps (batches of 256): training a whole network from random weights is chaotic — in CPython alone,
     # inputs changed by 1e-7 (relative) give kernels 1.5e-8 apart after 3 steps of batch 32 but 9e-5 after 13
     # (a ReLU or max-pool choice flips), and Pyodide's sums round differently from CPython's (no BLAS), so the
     # page = CPython comparison is made before that can happen (notes/training-page.md)
     set_settings(page, 0.01, 256, 1, "sgd", "all")
-    runs = training(page)["runs"]
-    page.click("#tr-scratch")
-    page.wait_for_function(f"(t => t.runs > {runs} && ['done', 'nan', 'failed'].includes(t.state))"
-                           "(JSON.parse(cnn101_training()))", timeout=TRAIN * 2)
+    train_to_the_end(page, "#tr-scratch", TRAIN * 2)
     tr = training(page, weights=True)
     assert tr["state"] == "done", tr["message"]
     index = json.loads(index_file.read_text())
-    assert page.evaluate(fetched) > 0  # fetched now (the resource timing buffer keeps only the first 250)
+    assert any(u.endswith("/train-set/index.json") for u in train_set_requests)  # fetched now
+    images = {u for u in train_set_requests if not u.endswith("/index.json")}
+    assert len(images) == len(index["train"]) + len(index["held"])
     assert "from scratch" in tr["model"] and len(tr["series"]["val_accuracy"]) >= 1
     # CPython: the same files (the browser decodes JPEGs as CPython's Pillow), fresh Glorot weights, settings
     files = [site / "train-set" / f for f, _ in index["train"] + index["held"]]

@@ -15,7 +15,6 @@ the script is whole again Start trains to the end.
 """
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -23,49 +22,17 @@ import cnn101
 from cnn101 import learn
 
 import browser as _b
-from web_page import OUTSIDE, READY, assert_matches_engine, examples, make_image, state, wait_paints
+from training_page import TRAIN, add_files, class_files, empty_classes, open_panel, set_settings, training
+from web_page import OUTSIDE, READY, assert_matches_engine, make_image, state, wait_paints
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SIZES = [(390, 844), (768, 1024), (1440, 900)]
-TRAIN = 180_000  # ms: a worker's Pyodide start plus the steps, on a busy 2-core machine
-
-
-def training(page) -> dict:
-    return json.loads(page.evaluate("cnn101_training(false)"))
 
 
 @pytest.fixture(scope="module")
 def files(app, tmp_path_factory):
     """Two classes × 5 PNGs (64×64, from two example classes)."""
-    _, _, site, _, _ = app
-    root = tmp_path_factory.mktemp("screens-classes")
-    by_label = {}
-    for e in examples(site):
-        by_label.setdefault(e["label"], []).append(site / "examples" / e["file"])
-    labels = [k for k, v in by_label.items() if len(v) >= 3][:2]
-    return {label: [make_image(root, f"{label.replace(' ', '_')}-{i}.png", size=(64, 64),
-                               source=by_label[label][i % len(by_label[label])]) for i in range(5)]
-            for label in labels}
-
-
-def open_panel(page) -> None:
-    if not page.is_visible("#tr-start"):
-        page.click("#training summary")
-    page.wait_for_selector("#tr-start", state="visible")
-
-
-def add_files(page, row: int, paths) -> None:
-    before = training(page)["attempts"]
-    page.set_input_files(f".tr-class:nth-child({row}) .tr-files", [str(p) for p in paths])
-    page.wait_for_function(f"JSON.parse(cnn101_training()).attempts >= {before + len(paths)}", timeout=READY)
-
-
-def settings(page, lr, batch, epochs, optimizer="adam", train="head") -> None:
-    page.fill("#tr-lr", str(lr))
-    page.fill("#tr-batch", str(batch))
-    page.fill("#tr-epochs", str(epochs))
-    page.select_option("#tr-optimizer", optimizer)
-    page.select_option("#tr-train", train)
+    return class_files(app[2], tmp_path_factory.mktemp("screens-classes"))
 
 
 def fits_everywhere(page, what: str) -> None:
@@ -85,7 +52,7 @@ def fits_everywhere(page, what: str) -> None:
 
 def test_the_training_panel_fits_every_screen_in_every_state(app, files):
     page = app[0]
-    open_panel(page)
+    empty_classes(page, 2)
     page.click("#tr-start")  # no images yet: a plain message
     page.wait_for_function("document.getElementById('tr-status').textContent.includes('has no images')",
                            timeout=30_000)
@@ -99,7 +66,7 @@ def test_the_training_panel_fits_every_screen_in_every_state(app, files):
     fits_everywhere(page, "classes")
     page.click(".tr-class:nth-child(3) .tr-remove")
 
-    settings(page, 0.01, 2, 500)  # 8 training images → 4 steps an epoch: long enough to pause
+    set_settings(page, 0.01, 2, 500)  # 8 training images → 4 steps an epoch: long enough to pause
     runs = training(page)["runs"]
     page.click("#tr-start")
     page.wait_for_function(f"(t => t.runs > {runs} && t.series.loss.length >= 4)(JSON.parse(cnn101_training()))",
@@ -108,7 +75,7 @@ def test_the_training_panel_fits_every_screen_in_every_state(app, files):
     page.click("#tr-pause")
     page.wait_for_function("JSON.parse(cnn101_training()).state === 'paused'", timeout=30_000)
     fits_everywhere(page, "paused")
-    settings(page, 0.01, 2, 1)  # a short run to the end
+    set_settings(page, 0.01, 2, 1)  # a short run to the end
     runs = training(page)["runs"]
     page.click("#tr-start")
     page.wait_for_function(f"(t => t.runs > {runs} && t.state === 'done')(JSON.parse(cnn101_training()))",
@@ -245,7 +212,7 @@ def test_a_crashed_worker_is_said_plainly_and_the_page_keeps_working(browser, ap
         for row, (name, paths) in enumerate(files.items(), start=1):
             page.fill(f".tr-class:nth-child({row}) .tr-name", name)
             add_files(page, row, paths[:2])
-        settings(page, 0.05, 2, 1, "sgd")
+        set_settings(page, 0.05, 2, 1, "sgd")
         page.click("#tr-start")
         page.wait_for_function("JSON.parse(cnn101_training()).state === 'failed'", timeout=TRAIN)
         status = page.text_content("#tr-status")

@@ -16,16 +16,10 @@ import pytest
 import browser as _b
 import cnn101
 from cnn101 import perturb
+from training_page import TRAIN, training
 from web_page import READY, open_app, state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-TRAIN = 180_000  # ms: a worker's Pyodide start plus the steps, on a busy 2-core machine
-
-
-def training(page, weights=False) -> dict:
-    return json.loads(page.evaluate(f"cnn101_training({'true' if weights else 'false'})"))
-
-
 def test_a_webcam_frame_and_a_drawing_become_training_images(playwright_session, app_url, app_model):
     browser = _b.launch(playwright_session, args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
     ctx = _b.guarded_context(browser)

@@ -323,7 +323,7 @@ class TrainPanel:
             self.updates += 1
 
     def _draw(self) -> None:
-        dom.el("tr-curves").innerHTML = curves_svg(self.series, max(1, self.total))
+        dom.el("tr-curves").innerHTML = curves_svg(self.series)  # to the steps that ran; "step N of M" says how far
         last = lambda k: self.series[k][-1][1] if self.series[k] else None  # noqa: E731
         parts = [f"step {self.step} of {self.total}"] if self.total else []
         if last("loss") is not None:

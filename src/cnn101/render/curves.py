@@ -1,5 +1,5 @@
 """Loss and accuracy curves as a small SVG (the training panel's chart): one polyline per series, on a
-shared step axis, each series scaled to its own range (accuracy 0–1; loss 0 to its largest value)."""
+shared step axis (the steps that ran), each series scaled to its own range (accuracy 0–1; loss 0 to its largest value)."""
 from __future__ import annotations
 
 import html
@@ -22,9 +22,13 @@ def _points(series, x_max: float, y_max: float, w: int, h: int, pad: int) -> str
     return " ".join(out)
 
 
-def curves_svg(series: dict, total_steps: int, width: int = 320, height: int = 140, pad: int = 6) -> str:
+def curves_svg(series: dict, total_steps: int | None = None, width: int = 320, height: int = 140,
+               pad: int = 6) -> str:
     """`series`: name → [(step, value), …] for names in LABELS. Losses share one scale (0 to the largest
-    finite loss), accuracies 0–1."""
+    finite loss), accuracies 0–1. The step axis runs to `total_steps`, or by default to the last step that has
+    a value: the steps that ran fill the chart (a run stopped early is not squashed at the left)."""
+    if total_steps is None:
+        total_steps = max((x for pts in series.values() for x, _ in pts), default=1)
     losses = [y for k in ("loss", "val_loss") for _, y in series.get(k, []) if y is not None and math.isfinite(y)]
     loss_max = max(losses) if losses else 1.0
     parts = [f'<svg class="curves" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
