@@ -2,15 +2,17 @@
 
 TF.js runs the model layer by layer and reads every output back with `arraySync()` (nested JS arrays), as
 CNN Explainer does; its wasm backend also with `dataSync()` (one flat Float32Array per layer). The wasm
-backend (XNNPACK) runs with SIMD on the plain page, and with SIMD and threads on a second, cross-origin
-isolated copy of the page (the server sends COOP/COEP for `?isolated`). Ours is timed three ways: the
+backend (XNNPACK) runs with SIMD on one thread (its threads switched off), and with SIMD and threads on a
+second copy of the page. Ours is timed three ways: the
 trace in a Python loop (every layer kept as a NumPy array, which is what our page's renderer reads: the
 like-for-like of TF.js + arraySync, whose values CNN Explainer's JS renderer reads), and called from
 JavaScript once per trace with every layer copied into a JS Float32Array (getBuffer + copy: the
 like-for-like of TF.js + dataSync), or converted with `toJs()`.
 
-Each sample is the mean of BATCH back-to-back runs (performance.now() moves in 0.1 ms steps on a page that is
-not cross-origin isolated); engines take turns in rounds. Medians of the samples.
+Both pages are cross-origin isolated (the server sends COOP/COEP for `?isolated`), which lets the wasm backend
+use threads and makes performance.now() (and Pyodide's time.perf_counter, which reads it) move in 5 µs steps
+instead of 0.1 ms, so that single runs can be timed. A sample is the mean of BATCH back-to-back runs; engines
+take turns in rounds (interleaved), so a busy machine slows every engine alike. Medians of the samples.
 Needs `dist/` (build.py) and node_modules (npm ci). Run: .venv/bin/python bench/bench_engines_browser.py
 """
 from __future__ import annotations
@@ -30,8 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, row, script_main, stats  # noqa: E402
 
-#: runs per timed sample (see the module docstring)
-BATCH = 5
+#: runs per timed sample (see the module docstring): one, as the isolated pages' clock is fine enough. On a busy
+#: machine a longer sample is more often preempted, which penalises the slower engine more.
+BATCH = 1
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", "--disable-quic", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
 
@@ -140,8 +143,8 @@ def run(quick: bool = False) -> list[dict]:
 
                 ctx.route("**/*", route)
                 page = ctx.new_page()
-                page.goto(url)
-                isolated = ctx.new_page()  # the same page, cross-origin isolated: TF.js wasm may use threads
+                page.goto(url + "?isolated&nothreads")  # TF.js wasm on one thread here
+                isolated = ctx.new_page()  # the same page, TF.js wasm may use threads
                 isolated.goto(url + "?isolated")
                 version = page.evaluate("chromium => navigator.userAgent", None)
                 flat = x.reshape(-1).tolist()
