@@ -1,4 +1,4 @@
-"""Five ways to compute a convolution's output, and the rule that picks one per layer shape and platform.
+"""Six ways to compute a convolution's output, and the rule that picks one per layer shape and platform.
 
 All take the zero-padded input `xp` (N, Hp, Wp, cin), the kernel (kh, kw, cin, cout), the bias and the stride,
 and return y (N, oh, ow, cout) in float32 with y[i,j,f] = b[f] + Σ x[i·s+di, j·s+dj, c] · K[di,dj,c,f].
