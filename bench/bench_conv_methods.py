@@ -70,11 +70,32 @@ RESULT["relu"] = rounds_of({"maximum": lambda: np.maximum(relu_in, z),
                             "multiply_mask": lambda: relu_in * (relu_in > z)}, ROUNDS, N)
 RESULT["relu_shape"] = list(relu_in.shape)
 real_choose = layers.choose
-RESULT["trace"] = rounds_of({"chosen per layer": lambda: model.trace(x),
-                             "taps everywhere": lambda: (setattr(layers, "choose", lambda *a, **k: "taps"),
-                                                         model.trace(x), setattr(layers, "choose", real_choose))},
-                            ROUNDS, N)
-layers.choose = real_choose
+
+def rule_before_einsum(xp_shape, kernel_shape, strides, oh, ow, no_blas=conv_methods.NO_BLAS):
+    # the per-layer rule until channels_first_einsum (session 5), for the same-run comparison
+    kh, kw, cin, _ = kernel_shape
+    stride_1 = tuple(strides) == (1, 1)
+    if not no_blas:
+        return "channels_first" if stride_1 else "taps"
+    if stride_1 and (kh, kw) == (3, 3) and cin >= 8 and oh * ow >= 64:
+        return "winograd_2x2"
+    if stride_1 and kh * kw * cin <= 64:
+        return "channels_first"
+    return "row_windows" if kw * cin <= 48 else "taps"
+
+def with_rule(rule):
+    def run():
+        layers.choose = rule
+        try:
+            return model.trace(x)
+        finally:
+            layers.choose = real_choose
+    return run
+
+variants = {"chosen per layer": lambda: model.trace(x), "taps everywhere": with_rule(lambda *a, **k: "taps")}
+if conv_methods.NO_BLAS:
+    variants["previous rule (Winograd from 8 channels, channels_first by matmul)"] = with_rule(rule_before_einsum)
+RESULT["trace"] = rounds_of(variants, ROUNDS, N)
 RESULT["platform"] = sys.platform
 """
 

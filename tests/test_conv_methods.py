@@ -1,7 +1,7 @@
 """Each convolution method of engine/conv_methods.py against the naive loops, whichever platform picks it.
 
-CPython's Conv2D.forward picks `channels_first` (stride 1) or `taps`; Pyodide picks Winograd, channels_first
-or row_windows (tests/test_engine_pyodide.py checks those traces against CPython and TensorFlow there).
+CPython's Conv2D.forward picks `channels_first` (stride 1) or `taps`; Pyodide picks Winograd,
+channels_first_einsum, row_windows or taps (tests/test_engine_pyodide.py checks those traces against CPython and TensorFlow there).
 Here every method runs on CPython on random shapes, so a wrong index in a method fails on CPython too.
 """
 from __future__ import annotations
@@ -41,7 +41,8 @@ def test_taps_im2col_and_row_windows_equal_naive_loops(kh, kw, sh, sw, padding, 
     rng = np.random.default_rng(seed)
     layer = Conv2D("c", rng.uniform(-1, 1, (kh, kw, cin, cout)), rng.uniform(-1, 1, cout), (sh, sw), padding)
     x = rng.uniform(-1, 1, (batch, h, w, cin)).astype(np.float32)
-    for method in ("taps", "im2col", "row_windows") + (("channels_first",) if (sh, sw) == (1, 1) else ()):
+    stride_1 = ("channels_first", "channels_first_einsum") if (sh, sw) == (1, 1) else ()
+    for method in ("taps", "im2col", "row_windows") + stride_1:
         _check(method, layer, x)
 
 
@@ -56,14 +57,15 @@ def test_winograd_equals_naive_loops(padding, h, w, cin, cout, batch, seed):
     _check("winograd_2x2", layer, x)
 
 
-def test_channels_first_in_several_stacks(monkeypatch):
+@pytest.mark.parametrize("method", ["channels_first", "channels_first_einsum"])
+def test_channels_first_in_several_stacks(monkeypatch, method):
     """A stack bound smaller than the input: the columns go in several stacks and products, same values."""
     from cnn101.engine import conv_methods
 
-    monkeypatch.setattr(conv_methods, "STACK_MAX_BYTES", 4 * 3 * 3 * 2 * 7)  # 7 columns at a time
+    monkeypatch.setattr(conv_methods, "STACK_MAX_BYTES", 4 * (3 * 3 * 2 + 1) * 7)  # 7 columns at a time
     rng = np.random.default_rng(4)
     layer = Conv2D("c", rng.uniform(-1, 1, (3, 3, 2, 3)), rng.uniform(-1, 1, 3), 1, "same")
-    _check("channels_first", layer, rng.uniform(-1, 1, (2, 9, 11, 2)).astype(np.float32))
+    _check(method, layer, rng.uniform(-1, 1, (2, 9, 11, 2)).astype(np.float32))
 
 
 def test_winograd_kernel_is_g_g_gt():
@@ -103,13 +105,14 @@ def test_an_edited_kernel_takes_effect_in_every_method():
 @pytest.mark.parametrize("kernel, strides, size, no_blas, want", [
     ((3, 3, 10, 10), (1, 1), 60, False, "channels_first"),  # CPython (OpenBLAS): few long products
     ((3, 3, 10, 10), (2, 2), 30, False, "taps"),          # strided, with BLAS
-    ((3, 3, 10, 10), (1, 1), 60, True, "winograd_2x2"),   # Pyodide, 3×3 stride 1, ≥ 8 channels in
-    ((3, 3, 3, 10), (1, 1), 62, True, "channels_first"),  # few channels in: one product, 27-long sums
-    ((3, 3, 6, 16), (1, 1), 30, True, "channels_first"),
-    ((3, 3, 10, 10), (2, 2), 30, True, "row_windows"),    # strided: neither Winograd nor channels_first
-    ((5, 5, 8, 8), (1, 1), 28, True, "row_windows"),      # 200-value windows: channels_first's sums got slow
-    ((5, 5, 16, 8), (1, 1), 28, True, "taps"),            # 80-value kernel rows: row_windows got slower than taps
+    ((3, 3, 10, 10), (1, 1), 60, True, "channels_first_einsum"),  # Pyodide: einsum's long rows, no BLAS
+    ((3, 3, 3, 10), (1, 1), 62, True, "channels_first_einsum"),
+    ((3, 3, 16, 16), (1, 1), 30, True, "channels_first_einsum"),  # a tie with Winograd
+    ((3, 3, 32, 32), (1, 1), 30, True, "winograd_2x2"),           # ≥ 32 channels in: Winograd's fewer products
     ((3, 3, 64, 64), (1, 1), 222, True, "winograd_2x2"),
+    ((5, 5, 16, 8), (1, 1), 28, True, "channels_first_einsum"),   # not 3×3: no Winograd
+    ((3, 3, 10, 10), (2, 2), 30, True, "row_windows"),    # strided: neither Winograd nor channels_first
+    ((5, 5, 16, 8), (2, 2), 28, True, "taps"),            # 80-value kernel rows: row_windows got slower than taps
 ])
 def test_choice_per_shape_and_platform(kernel, strides, size, no_blas, want):
     xp_shape = (1, size + kernel[0] - 1, size + kernel[1] - 1, kernel[2])

@@ -1,10 +1,11 @@
-"""Five ways to compute a convolution's output, and the rule that picks one per layer shape and platform.
+"""Six ways to compute a convolution's output, and the rule that picks one per layer shape and platform.
 
 All take the zero-padded input `xp` (N, Hp, Wp, cin), the kernel (kh, kw, cin, cout), the bias and the stride,
 and return y (N, oh, ow, cout) in float32 with y[i,j,f] = b[f] + Σ x[i·s+di, j·s+dj, c] · K[di,dj,c,f].
 They differ in how many multiplications they do and how long NumPy's inner loops are, which is what costs
 time in Pyodide, whose NumPy has no BLAS (its matmul is a plain loop per output value, ≈ 1.8 ns per output
-plus 0.4 ns per multiply-add here), while with CPython's OpenBLAS few long products win (`channels_first`).
+plus 0.4 ns per multiply-add here; einsum's multiply-add along a long row ≈ 0.3 ns), while with CPython's
+OpenBLAS few long products win (`channels_first`).
 Measured per layer shape in notes/engine-speed.md (bench/bench_conv_methods.py); every method stays within
 1e-6 of a float64 reference on Tiny VGG, far inside the 1e-5 held against TensorFlow.
 """
@@ -53,36 +54,67 @@ def taps(xp, kernel, bias, strides, oh, ow):
 STACK_MAX_BYTES = 8 * 2**20
 
 
-def channels_first(xp, kernel, bias, strides, oh, ow):
-    """Stride 1, channels first on the padded grid: the input under tap (di, dj) of every output position is
-    one contiguous run of the flattened (cin, Hp·Wp) input, starting at di·Wp + dj. The kh·kw runs are
-    stacked (kh·kw·cin rows) and multiplied once by the (cout × kh·kw·cin) kernel, in column blocks that BLAS
-    keeps on one thread; outputs computed past the right edge (Wp − ow per row) are dropped. With BLAS the
-    long products run 23–35 % faster than `taps`' (positions × cin)·(cin × cout) ones."""
+def _kernel_rows(kernel, bias):
+    """(cout, kh·kw·cin + 1): each filter's weights in the stack's tap-major order, then its bias (the stack's
+    last row is ones, so the product adds the bias itself: no separate pass over the output)."""
+    kh, kw, cin, cout = kernel.shape
+    k = kh * kw * cin
+    kt = np.empty((cout, k + 1), np.float32)
+    kt[:, :k] = kernel.reshape(k, cout).T
+    kt[:, k] = bias
+    return kt
+
+
+def _channels_first(xp, kernel, bias, oh, ow, einsum: bool):
     kh, kw, cin, cout = kernel.shape
     n, hp, wp, _ = xp.shape
     k = kh * kw * cin
-    kt = np.ascontiguousarray(kernel.reshape(k, cout).T)  # (cout, kh·kw·cin), tap-major like the stack
+    kt = _kernel_rows(kernel, bias)
     run = (oh - 1) * wp + ow  # up to the last output position
-    cols = max(1, min(run, STACK_MAX_BYTES // (4 * k)))  # input columns stacked at once
-    step = max(256, SINGLE_THREAD_MNK // max(1, cout * k))  # columns per product
+    cols = max(1, min(run, STACK_MAX_BYTES // (4 * (k + 1))))  # input columns stacked at once
+    step = max(256, SINGLE_THREAD_MNK // max(1, cout * (k + 1)))  # columns per BLAS product
     out = np.empty((n, oh, ow, cout), np.float32)
     full = np.empty((cout, oh * wp), np.float32)
+    # One image at a time, each cut into the same blocks: an image gives bit for bit the same output wherever
+    # it sits in a batch (BLAS may round a column differently by its place in a block; occlusion compares a
+    # batch of patched images with the unpatched one and expects exact zeros where nothing changed).
     for b in range(n):
         xt = np.ascontiguousarray(xp[b].reshape(hp * wp, cin).T)  # (cin, Hp·Wp)
         for c0 in range(0, run, cols):
             c1 = min(run, c0 + cols)
-            stack = np.empty((kh * kw, cin, c1 - c0), np.float32)
+            stack = np.empty((k + 1, c1 - c0), np.float32)
+            taps = stack[:k].reshape(kh * kw, cin, c1 - c0)
             for di in range(kh):
                 for dj in range(kw):
                     off = di * wp + dj
-                    stack[di * kw + dj] = xt[:, off + c0:off + c1]
-            stack = stack.reshape(k, c1 - c0)
+                    taps[di * kw + dj] = xt[:, off + c0:off + c1]
+            stack[k] = 1
+            if einsum:  # NumPy without BLAS: einsum's loop along the long axis beat matmul's dot per output value
+                np.einsum("ok,kr->or", kt, stack, out=full[:, c0:c1])
+                continue
             for i in range(c0, c1, step):
                 j = min(c1, i + step)
                 np.matmul(kt, stack[:, i - c0:j - c0], out=full[:, i:j])
-        np.add(full.reshape(cout, oh, wp)[:, :, :ow].transpose(1, 2, 0), bias, out=out[b])
+        out[b] = full.reshape(cout, oh, wp)[:, :, :ow].transpose(1, 2, 0)
     return out
+
+
+def channels_first(xp, kernel, bias, strides, oh, ow):
+    """Stride 1, channels first on the padded grid: the input under tap (di, dj) of every output position is
+    one contiguous run of the flattened (cin, N·Hp·Wp) input, starting at di·Wp + dj. The kh·kw runs are
+    stacked (kh·kw·cin rows, plus a row of ones for the bias) and multiplied once by the (cout × kh·kw·cin + 1)
+    kernel, in column blocks that BLAS keeps on one thread; outputs computed past the right edge (Wp − ow per
+    row) are dropped. Image by image. With BLAS the long products run 23–35 % faster than `taps`' (positions × cin)·(cin × cout)
+    ones."""
+    return _channels_first(xp, kernel, bias, oh, ow, einsum=False)
+
+
+def channels_first_einsum(xp, kernel, bias, strides, oh, ow):
+    """`channels_first` with the product done by `np.einsum` instead of matmul: for NumPy without BLAS
+    (Pyodide), whose matmul is a dot product per output value reading the stack with a row stride, while
+    einsum runs a multiply-add along each long contiguous row of the stack (measured 1.3–1.5× faster on
+    Tiny VGG's layers, notes/engine-speed.md)."""
+    return _channels_first(xp, kernel, bias, oh, ow, einsum=True)
 
 
 def im2col(xp, kernel, bias, strides, oh, ow):
@@ -180,24 +212,25 @@ def winograd_2x2(xp, kernel, bias, strides, oh, ow):
     return out if (2 * th, 2 * tw) == (oh, ow) else np.ascontiguousarray(out[:, :oh, :ow])
 
 
-METHODS = {"taps": taps, "channels_first": channels_first, "im2col": im2col, "row_windows": row_windows,
-           "winograd_2x2": winograd_2x2}
+METHODS = {"taps": taps, "channels_first": channels_first, "channels_first_einsum": channels_first_einsum,
+           "im2col": im2col, "row_windows": row_windows, "winograd_2x2": winograd_2x2}
 #: methods that compute stride 1 only
-STRIDE_1_ONLY = ("channels_first", "winograd_2x2")
+STRIDE_1_ONLY = ("channels_first", "channels_first_einsum", "winograd_2x2")
 
 
 def choose(xp_shape, kernel_shape, strides, oh, ow, no_blas: bool = NO_BLAS) -> str:
     """The fastest method measured for this shape (notes/engine-speed.md). With BLAS (CPython):
-    `channels_first` for stride 1, else `taps`. Without (Pyodide): for stride 1, Winograd for 3×3 kernels on
-    ≥ 8 input channels (2–4.7× `taps` from 32 channels on), `channels_first` while a window holds ≤ 64 values
-    (27–54 measured fastest, 288 much slower; 64 is between, not measured); otherwise `row_windows` while a
-    kernel row holds ≤ 48 values (30 beat `taps`, 96 and 192 did not), else `taps`."""
+    `channels_first` for stride 1, else `taps`. Without (Pyodide), stride 1: Winograd for 3×3 kernels on
+    ≥ 32 input channels (1.4–1.5× `channels_first_einsum` at 32 and 64 channels; a tie at 16), else
+    `channels_first_einsum` (fastest measured on every other shape: 3–16 channels in, 3×3 to 7×7 kernels);
+    strided: `row_windows` while a kernel row holds ≤ 48 values (30 beat `taps`, 96 and 192 did not),
+    else `taps`."""
     kh, kw, cin, _ = kernel_shape
     stride_1 = tuple(strides) == (1, 1)
     if not no_blas:
         return "channels_first" if stride_1 else "taps"
-    if stride_1 and (kh, kw) == (3, 3) and cin >= 8 and oh * ow >= 64:
-        return "winograd_2x2"
-    if stride_1 and kh * kw * cin <= 64:
-        return "channels_first"
+    if stride_1:
+        if (kh, kw) == (3, 3) and cin >= 32 and oh * ow >= 64:
+            return "winograd_2x2"
+        return "channels_first_einsum"
     return "row_windows" if kw * cin <= 48 else "taps"
