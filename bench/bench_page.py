@@ -247,8 +247,9 @@ def visit(browser, server: CountingServer, site: Path) -> dict:
             "reload_bytes_from_server": sum(n for _, n in after)}
 
 
-def switches(browser, server: CountingServer, site: Path, n: int) -> tuple[list[float], list[float]]:
-    """Image switches: click → every heatmap repainted (page clock), and trace+paint inside Python."""
+def switches(browser, server: CountingServer, site: Path, n: int, settle: bool = True) -> tuple[list[float], list[float]]:
+    """Image switches: click → every heatmap repainted (page clock), and trace+paint inside Python. settle=False
+    (--quick: figures meaningless) does not wait for the page to decode every example first."""
     import browser as b
 
     ids = [e["id"] for e in json.loads((site / "examples" / "index.json").read_text())["examples"]]
@@ -259,7 +260,8 @@ def switches(browser, server: CountingServer, site: Path, n: int) -> tuple[list[
     page.goto(server.url)
     ready_ms(page)
     # the page decodes every example in the background after start; a learner clicks later than that
-    page.wait_for_function("(s => s.examples_prepared >= s.examples)(JSON.parse(cnn101_state()))", timeout=120_000)
+    if settle:
+        page.wait_for_function("(s => s.examples_prepared >= s.examples)(JSON.parse(cnn101_state()))", timeout=120_000)
     end_to_end, inside = [], []
     for i in range(n + 2):
         target = ids[(i + 1) % len(ids)]
@@ -297,7 +299,7 @@ def measure(quick: bool = False, site: Path | None = None) -> dict:
         with sync_playwright() as pw:
             browser = b.launch(pw)
             runs = [visit(browser, server, site) for _ in range(visits)]
-            e2e, inside = switches(browser, server, site, n_switch)
+            e2e, inside = switches(browser, server, site, n_switch, settle=not quick)
             browser.close()
     finally:
         server.stop()
