@@ -94,22 +94,45 @@ class CountingServer:
         self.server.server_close()
 
 
+_SIZES: dict[tuple[str, int, int], tuple[int, int, int | None]] = {}  # (path, size, mtime) -> raw, gzip, brotli
+
+
+def _brotli11(files: list[Path]) -> dict[Path, int]:
+    """Brotli quality-11 size of each file: the build's own `<file>.br` when it made one (same encoder and
+    quality, and quality 11 costs ≈ 30 s for the 10 MB .wasm alone), else compressed here with Node's zlib."""
+    out = {}
+    todo = []
+    for f in files:
+        br = f.with_name(f.name + ".br")
+        if br.is_file():  # the build writes it from this very file (paired by sha256)
+            out[f] = br.stat().st_size
+        else:
+            todo.append(f)
+    node = shutil.which("node")
+    if todo and node:
+        script = ("const z=require('zlib'),fs=require('fs');console.log(JSON.stringify(JSON.parse(process.argv[1]).map("
+                  "f=>z.brotliCompressSync(fs.readFileSync(f),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length)))")
+        r = subprocess.run([node, "-e", script, json.dumps([str(f) for f in todo])], capture_output=True, text=True)
+        if r.returncode == 0:
+            out.update(zip(todo, json.loads(r.stdout)))
+    return out
+
+
 def compressed_sizes(root: Path, paths: set[str]) -> dict:
-    """Raw, gzip -9 and brotli sizes of the distinct files fetched."""
+    """Raw, gzip -9 and brotli sizes of the distinct files fetched (each file compressed once per run)."""
     files = [root / p.lstrip("/") for p in sorted(paths)]
     files = [f / "index.html" if f.is_dir() else f for f in files]
     files = [f for f in files if f.is_file()]
-    raw = sum(f.stat().st_size for f in files)
-    gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
-    br = None
-    node = shutil.which("node")
-    if node:
-        script = ("const z=require('zlib'),fs=require('fs');let t=0;for(const f of JSON.parse(process.argv[1]))"
-                  "t+=z.brotliCompressSync(fs.readFileSync(f),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length;"
-                  "console.log(t)")
-        r = subprocess.run([node, "-e", script, json.dumps([str(f) for f in files])], capture_output=True, text=True)
-        br = int(r.stdout.strip()) if r.returncode == 0 else None
-    return {"files": len(files), "raw": raw, "gzip9": gz, "brotli11": br}
+    key = {f: (str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files}
+    new = [f for f in files if key[f] not in _SIZES]
+    br = _brotli11(new)
+    for f in new:
+        data = f.read_bytes()
+        _SIZES[key[f]] = (len(data), len(gzip.compress(data, 9)), br.get(f))
+    sizes = [_SIZES[key[f]] for f in files]
+    brs = [s[2] for s in sizes]
+    return {"files": len(files), "raw": sum(s[0] for s in sizes), "gzip9": sum(s[1] for s in sizes),
+            "brotli11": None if None in brs else sum(brs)}
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -224,8 +247,9 @@ def visit(browser, server: CountingServer, site: Path) -> dict:
             "reload_bytes_from_server": sum(n for _, n in after)}
 
 
-def switches(browser, server: CountingServer, site: Path, n: int) -> tuple[list[float], list[float]]:
-    """Image switches: click → every heatmap repainted (page clock), and trace+paint inside Python."""
+def switches(browser, server: CountingServer, site: Path, n: int, settle: bool = True) -> tuple[list[float], list[float]]:
+    """Image switches: click → every heatmap repainted (page clock), and trace+paint inside Python. settle=False
+    (--quick: figures meaningless) does not wait for the page to decode every example first."""
     import browser as b
 
     ids = [e["id"] for e in json.loads((site / "examples" / "index.json").read_text())["examples"]]
@@ -236,7 +260,8 @@ def switches(browser, server: CountingServer, site: Path, n: int) -> tuple[list[
     page.goto(server.url)
     ready_ms(page)
     # the page decodes every example in the background after start; a learner clicks later than that
-    page.wait_for_function("(s => s.examples_prepared >= s.examples)(JSON.parse(cnn101_state()))", timeout=120_000)
+    if settle:
+        page.wait_for_function("(s => s.examples_prepared >= s.examples)(JSON.parse(cnn101_state()))", timeout=120_000)
     end_to_end, inside = [], []
     for i in range(n + 2):
         target = ids[(i + 1) % len(ids)]
@@ -274,7 +299,7 @@ def measure(quick: bool = False, site: Path | None = None) -> dict:
         with sync_playwright() as pw:
             browser = b.launch(pw)
             runs = [visit(browser, server, site) for _ in range(visits)]
-            e2e, inside = switches(browser, server, site, n_switch)
+            e2e, inside = switches(browser, server, site, n_switch, settle=not quick)
             browser.close()
     finally:
         server.stop()

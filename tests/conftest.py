@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,19 @@ def app_url(app_site):
 
 
 # --- the app's page, shared by the tests of one module (loading Pyodide takes seconds) --------------------
+@pytest.fixture(autouse=True)
+def _sessions_used(request):
+    """After each test, every views_sites.Session it used counts as used: `Session.at()` reloads it."""
+    yield
+    if "views_sites" not in sys.modules:  # no Session made yet
+        return
+    from views_sites import Session
+
+    for value in getattr(request.node, "funcargs", {}).values():
+        if isinstance(value, Session):
+            value.opened = None
+
+
 @pytest.fixture(scope="module")
 def app(browser, app_url, app_site, app_model):
     ctx = _b.guarded_context(browser)

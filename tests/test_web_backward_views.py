@@ -21,7 +21,7 @@ WHY = "JSON.parse(cnn101_state()).why"
 
 @pytest.fixture(scope="module", params=["tiny", "synthetic"])
 def s(request, browser):
-    yield from open_session(request, browser)
+    yield from open_session(request, browser, "?why=1")  # as every test opens it: the first needs no reload
 
 
 def close(a, b, tol=1e-5) -> bool:
@@ -33,7 +33,7 @@ def close(a, b, tol=1e-5) -> bool:
 
 
 def why_on(s, query: str = "") -> None:
-    s.open("?why=1" + query)
+    s.at("?why=1" + query)
     s.page.wait_for_function(f"(() => {{ const w = {WHY}; return w.on && w.count >= 1; }})()", timeout=60_000)
 
 

@@ -36,6 +36,13 @@ def s(request, browser):
     yield from open_session(request, browser)
 
 
+@pytest.fixture(autouse=True)
+def _plain_page(request, s):
+    """Each test starts on the plain page (no query) unless it opens the page at its own URL first."""
+    if request.node.get_closest_marker("own_url") is None:
+        s.clean()
+
+
 # --- helpers ----------------------------------------------------------------------------------------
 def convs(s) -> list[dict]:
     return [c for c in s.columns() if c["kind"] == "conv2d"]
@@ -468,6 +475,7 @@ def test_whole_neuron_mode_equals_the_overview(s, which):
     close_all(s)
 
 
+@pytest.mark.own_url
 def test_url_restores_the_detail_view(s):
     col = chosen(s)
     n = conv_neuron(s.trace(), col["name"], 0)
@@ -480,9 +488,9 @@ def test_url_restores_the_detail_view(s):
     assert [x["kind"] for x in v] == ["conv", "conv"] and v[-1]["mode"] == "channel" and v[-1]["at"] == list(at)
     check_window(s, conv_neuron(s.trace(), col["name"], 0), *at, 0)
     close_all(s)
-    s.open("")
 
 
+@pytest.mark.own_url
 @pytest.mark.parametrize("speed", [16, 0.25])
 def test_the_urls_speed_means_the_same_in_every_view(s, speed):
     """One speed ladder (render.clock): ?speed=16 is 16× in the conv view's sweep and in its detail panel."""
@@ -495,7 +503,6 @@ def test_the_urls_speed_means_the_same_in_every_view(s, speed):
     assert s.page.text_content(f"{DETAIL} .dp-speed-out").startswith(f"{speed:g}×")
     assert f"speed={speed:g}" in s.query()
     close_all(s)
-    s.open("")
 
 
 def test_reduced_motion_shows_everything_at_once(s, browser):
@@ -515,6 +522,7 @@ def test_reduced_motion_shows_everything_at_once(s, browser):
     page.close()
 
 
+@pytest.mark.own_url
 def test_level_2_state_in_the_url_and_a_new_image(s):
     """?level=2&at=i.j reopens the view with the window at (i, j); choosing another image redraws the open
     view with the new image's numbers (same neuron, same window)."""
@@ -539,4 +547,3 @@ def test_level_2_state_in_the_url_and_a_new_image(s):
     check_sum(s, n2, i, j)
     assert s.page.locator(VIEW).count() == 1
     close_all(s)
-    s.open("")

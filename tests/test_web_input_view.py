@@ -105,23 +105,31 @@ def test_the_url_reopens_it_at_its_window(s):
     s.escape_all()
 
 
-@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
-def test_screenshots(request, browser, width, height):
+@pytest.fixture(scope="module")
+def tiny(request, browser):
+    """One context on the Tiny VGG site for both window sizes (each test sizes the window, then loads its URL)."""
     url, model, server = site_for(request, "tiny")
-    session = Session(browser, url, model, "tiny", viewport={"width": width, "height": height})
+    session = Session(browser, url, model, "tiny")
+    yield session
     try:
-        session.open("?neuron=input.0&level=2&at=20.30")
-        session.page.wait_for_selector(PANEL, state="visible", timeout=10_000)
-        session.settle(PANEL)
-        _b.wait_settled(session.page, PANEL)
-        right = session.page.eval_on_selector(PANEL, "e => e.getBoundingClientRect().right")
-        assert right <= width + 1  # the panel fits the window, and so does everything in it
-        widest = session.page.eval_on_selector_all(f"{PANEL} .dp-eq, {PANEL} .dp-fig, {PANEL} .iv-feed",
-                                                   "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
-        assert widest <= width + 1
-        session.shot(f"views-input-{width}x{height}")
-        _b.screenshot(session.page, f"views-input-{width}x{height}-full", full_page=True)
-    finally:
         session.close()
+    finally:
         if server is not None:
             _b.stop(server)
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+def test_screenshots(tiny, width, height):
+    session = tiny  # one page: sized, then loaded at the URL
+    session.page.set_viewport_size({"width": width, "height": height})
+    session.open("?neuron=input.0&level=2&at=20.30")
+    session.page.wait_for_selector(PANEL, state="visible", timeout=10_000)
+    session.settle(PANEL)
+    _b.wait_settled(session.page, PANEL)
+    right = session.page.eval_on_selector(PANEL, "e => e.getBoundingClientRect().right")
+    assert right <= width + 1  # the panel fits the window, and so does everything in it
+    widest = session.page.eval_on_selector_all(f"{PANEL} .dp-eq, {PANEL} .dp-fig, {PANEL} .iv-feed",
+                                               "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+    assert widest <= width + 1
+    session.shot(f"views-input-{width}x{height}")
+    _b.screenshot(session.page, f"views-input-{width}x{height}-full", full_page=True)

@@ -77,7 +77,7 @@ def check_page(s, why: dict, target: int) -> None:
 
 
 def test_why_mode_shows_the_gradients_and_the_attribution(s):
-    s.open()
+    s.at()  # a reload, unless the module's page is still as just opened
     s.page.click("#why-toggle")
     why = wait_why(s, 1, method="gradient")
     predicted = int(s.trace().predicted)
@@ -176,7 +176,7 @@ def active(s) -> str:
 def test_why_controls_by_keyboard(s):
     """Toggle, class, method and opacity work from the keyboard alone, in tab order; Enter on the toggle
     goes back to the activations."""
-    s.open()
+    s.at()  # a reload, unless the module's page is still as just opened
     s.page.focus("#why-toggle")
     s.page.keyboard.press("Enter")
     why = wait_why(s, 1, method="gradient")

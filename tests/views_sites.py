@@ -50,6 +50,8 @@ class Session:
 
     def __init__(self, browser, url: str, model, which: str, **context_kwargs):
         self.url, self.model, self.which = url, model, which
+        self.dirty = False  # opened at a URL of its own (a query): `clean()` reloads the plain page
+        self.opened: str | None = None  # the query of the last load, while no test has used the page since
         self.context = _b.guarded_context(browser, **context_kwargs)
         self.page = self.context.new_page()
         _b.track_console(self.page)
@@ -60,6 +62,21 @@ class Session:
         assert self.page.evaluate("document.documentElement.dataset.ready") == "1", self.page.text_content("#status")
         name = self.state()["model"]["name"]
         assert name == self.model.name, f"the page shows model {name!r}, expected {self.model.name!r}"
+        self.dirty = bool(query)
+        self.opened = query  # conftest's `_sessions_used` forgets it once a test has run on the page
+
+    def at(self, query: str = "") -> None:
+        """The page freshly loaded at `query`: a reload, unless it was just loaded there and no test has used
+        it since (a module's first test on a page its fixture opened at the same URL)."""
+        if self.opened != query:
+            self.open(query)
+
+    def clean(self) -> None:
+        """The page as a test of the module expects it: reloaded without a query if the last test opened it at
+        a URL of its own (a reload costs a Python start, so a test that opens its own URL skips this and a
+        test after it pays for one reload instead of each URL test reloading twice)."""
+        if self.dirty:
+            self.open("")
 
     def close(self) -> None:
         problems = _b.console_problems(self.page)
@@ -152,14 +169,14 @@ def close_to(a, b, tol=1e-5) -> bool:
     return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=0, atol=tol))
 
 
-def open_session(request, browser):
-    """A Session on the site named by request.param, opened; closed (and its server stopped) after.
+def open_session(request, browser, query: str = ""):
+    """A Session on the site named by request.param, opened (at `query`); closed (and its server stopped) after.
 
     For module fixtures: `yield from open_session(request, browser)`.
     """
     url, model, server = site_for(request, request.param)
     session = Session(browser, url, model, request.param)
-    session.open()
+    session.open(query)
     yield session
     try:
         session.close()
