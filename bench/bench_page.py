@@ -135,7 +135,9 @@ def marks(page) -> dict:
 
 # The cold start's phases, between consecutive performance marks (web/pyodide-start.mjs, web/app/main.py).
 PHASES = [("runtime: fetch + compile Pyodide, start CPython", None, "pyodide-started"),
-          ("packages: NumPy + our wheel, PyScript hands over", "pyodide-started", "python"),
+          ("NumPy: loadPackage (unpack, load its WebAssembly)", "pyodide-started", "packages-loaded"),
+          ("our wheel + precompiled bytecode unpacked", "packages-loaded", "bytecode"),
+          ("PyScript hands over (its files, its modules, main.py)", "bytecode", "python"),
           ("imports (cnn101, app modules)", "python", "imports"),
           ("model + examples loaded", "imports", "model"),
           ("first trace + Overview painted", "model", "ready")]
@@ -316,12 +318,16 @@ def measure(quick: bool = False, site: Path | None = None) -> dict:
          "value": len(first["twice"]), "unit": "files", "bytes_again": sum(first["twice"].values()),
          "largest": ", ".join(sorted(first["twice"], key=first["twice"].get, reverse=True)[:4])},
     ]
-    # the cold start's waterfall, phase by phase (medians over the visits), for bench/startup.svg
-    for label, a, b in PHASES:
-        spans = [r["cold_marks"][b] - (0 if a is None else r["cold_marks"][a]) for r in runs
-                 if b in r["cold_marks"] and (a is None or a in r["cold_marks"])]
-        if spans:
-            rows.append(row("page", f"cold start phase: {label}", stats(spans)))
+    # the cold start's waterfall, phase by phase (medians over the visits), for bench/startup.svg; the same
+    # for the reload with the service worker and the snapshot (its first phase restores the snapshot)
+    warm_phases = [("runtime from its memory snapshot", None, "pyodide-from-snapshot")] + PHASES[1:]
+    warm_phases[1] = (warm_phases[1][0], "pyodide-from-snapshot", warm_phases[1][2])
+    for what, key, phases in (("cold start", "cold_marks", PHASES), ("reload with SW + snapshot", "warm_marks", warm_phases)):
+        for label, a, b in phases:
+            spans = [r[key][b] - (0 if a is None else r[key][a]) for r in runs
+                     if b in r[key] and (a is None or a in r[key])]
+            if spans:
+                rows.append(row("page", f"{what} phase: {label}", stats(spans)))
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"what": "cnn101 web page in headless Debian Chromium, served from localhost", "model": source,

@@ -237,6 +237,7 @@ async function loadPackages(py, others, wheels, bytecode) {
   if (others.length) {
     await py.loadPackage(others, { messageCallback: () => {}, errorCallback: (m) => problems.push(String(m)) });
   }
+  mark("packages-loaded");
   const missing = others.filter((p) => !p.includes("/") && !py.loadedPackages[p.toLowerCase()]);
   if (missing.length || problems.length) {
     console.error("cnn101: packages not loaded:", missing, problems);
@@ -245,6 +246,7 @@ async function loadPackages(py, others, wheels, bytecode) {
       `fetched), so nothing can be computed. ${DAMAGED}`);
   }
   for (const wheel of wheels) installWheel(py, await wheel);
+  mark("wheel-installed");
   installBytecode(py, await bytecode);
 }
 
