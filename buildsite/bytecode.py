@@ -112,9 +112,9 @@ def startup_modules(web: Path, src: Path) -> tuple[list[str], list[str]]:
     seen: dict[str, Path] = {}
     # main.py, and every other module too: the lazily imported views and panels run from bytecode on their
     # first click as well (a few hundred kB more, brotli ≈ 0.1 MB)
-    todo = [("__main__", web / "app" / "main.py")]
-    todo += [(f"app.{p.stem}", p) for p in sorted((web / "app").glob("*.py")) if p.name not in ("main.py", "__init__.py")]
-    seen.update({name: p for name, p in todo[1:]})
+    modules = [(f"app.{p.stem}", p) for p in sorted((web / "app").glob("*.py")) if p.name not in ("main.py", "__init__.py")]
+    seen.update(modules)
+    todo = modules + ([("__main__", web / "app" / "main.py")] if (web / "app" / "main.py").is_file() else [])
     while todo:
         name, path = todo.pop()
         is_package = path.name == "__init__.py"

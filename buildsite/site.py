@@ -6,6 +6,7 @@ checks, so a refused build leaves the previous dist/ as it was.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +218,9 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     numpy_files = {e.file_name: packages[e.file_name] for e in lock.closure(["numpy"])}
     try:
         bytecode = build_bytecode(npm.runtime_files(), numpy_files, wheel, repo / "web", repo / "src", opts.cache, log)
-    except BytecodeError as exc:  # the page compiles its Python itself then: slower, never wrong
+    except (BytecodeError, OSError, SyntaxError, ValueError, subprocess.SubprocessError) as exc:
+        # the page compiles its Python itself then: slower, never wrong (tests/test_build_startup.py checks
+        # that the repo's own build has its bytecode)
         log(f"bytecode: skipped ({exc})")
         bytecode = None
     timer.lap("bytecode")
