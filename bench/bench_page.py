@@ -158,7 +158,9 @@ def marks(page) -> dict:
 
 # The cold start's phases, between consecutive performance marks (web/pyodide-start.mjs, web/app/main.py).
 PHASES = [("runtime: fetch + compile Pyodide, start CPython", None, "pyodide-started"),
-          ("packages: NumPy + our wheel, PyScript hands over", "pyodide-started", "python"),
+          ("NumPy: loadPackage (unpack, load its WebAssembly)", "pyodide-started", "packages-loaded"),
+          ("our wheel + precompiled bytecode unpacked", "packages-loaded", "bytecode"),
+          ("PyScript hands over (its files, its modules, main.py)", "bytecode", "python"),
           ("imports (cnn101, app modules)", "python", "imports"),
           ("model + examples loaded", "imports", "model"),
           ("first trace + Overview painted", "model", "ready")]
@@ -180,12 +182,21 @@ def waterfall(first_visit: dict, biggest: int = 8) -> list[dict]:
     for r in sorted(fetched, key=lambda r: r["start"]):
         bars.append({"label": "fetch " + r["name"].rsplit("/", 1)[-1], "start": r["start"], "end": r["end"],
                      "kind": "fetch"})
-    m = first_visit.get("cold_marks", {})
-    for label, a, b in PHASES:
-        start = 0 if a is None else m.get(a)
-        if start is not None and m.get(b) is not None:
-            bars.append({"label": label, "start": start, "end": m[b], "kind": "phase"})
+    for label, start, end in phase_spans(first_visit.get("cold_marks", {}), PHASES):
+        bars.append({"label": label, "start": start, "end": end, "kind": "phase"})
     return bars
+
+
+def phase_spans(marks: dict, phases) -> list[tuple[str, float, float]]:
+    """(label, start, end) of each phase whose end mark the page set; a phase whose start mark is missing
+    (a page without precompiled bytecode sets no 'bytecode' mark) starts where the last one ended."""
+    out, last = [], 0
+    for label, a, b in phases:
+        start = 0 if a is None else marks.get(a, last)
+        if b in marks:
+            out.append((label, start, marks[b]))
+            last = marks[b]
+    return out
 
 
 def fetched_twice(sent: list[tuple[str, int]]) -> dict[str, int]:
@@ -341,12 +352,18 @@ def measure(quick: bool = False, site: Path | None = None) -> dict:
          "value": len(first["twice"]), "unit": "files", "bytes_again": sum(first["twice"].values()),
          "largest": ", ".join(sorted(first["twice"], key=first["twice"].get, reverse=True)[:4])},
     ]
-    # the cold start's waterfall, phase by phase (medians over the visits), for bench/startup.svg
-    for label, a, b in PHASES:
-        spans = [r["cold_marks"][b] - (0 if a is None else r["cold_marks"][a]) for r in runs
-                 if b in r["cold_marks"] and (a is None or a in r["cold_marks"])]
-        if spans:
-            rows.append(row("page", f"cold start phase: {label}", stats(spans)))
+    # the cold start's waterfall, phase by phase (medians over the visits), for bench/startup.svg; the same
+    # for the reload with the service worker and the snapshot (its first phase restores the snapshot)
+    warm_phases = [("runtime from its memory snapshot", None, "pyodide-from-snapshot")] + PHASES[1:]
+    warm_phases[1] = (warm_phases[1][0], "pyodide-from-snapshot", warm_phases[1][2])
+    for what, key, phases in (("cold start", "cold_marks", PHASES), ("reload with SW + snapshot", "warm_marks", warm_phases)):
+        spans = {}
+        for r in runs:
+            for label, start, end in phase_spans(r[key], phases):
+                spans.setdefault(label, []).append(end - start)
+        for label, _, _ in phases:
+            if label in spans:
+                rows.append(row("page", f"{what} phase: {label}", stats(spans[label])))
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"what": "cnn101 web page in headless Debian Chromium, served from localhost", "model": source,

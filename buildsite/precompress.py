@@ -14,6 +14,8 @@ from .files import Source
 
 SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".html"}
 MIN_BYTES = 100_000
+#: Zips the build writes uncompressed (buildsite/bytecode.py: `.bin`) so that brotli does better on the wire.
+STORED_ZIPS = ("bytecode/",)
 ENCODED_SUFFIX = ".br"
 
 
@@ -34,7 +36,8 @@ def brotli_copies(plan: dict[str, Source], hashes: dict[str, str], cache: Path, 
     out = {}
     for rel, src in plan.items():
         size = len(src) if isinstance(src, bytes) else src.stat().st_size
-        if PurePosixPath(rel).suffix not in SUFFIXES or size < MIN_BYTES:
+        compressible = PurePosixPath(rel).suffix in SUFFIXES or rel.startswith(STORED_ZIPS)
+        if not compressible or size < MIN_BYTES:
             continue
         target = folder / f"{hashes[rel]}.br"
         if not target.is_file():

@@ -6,6 +6,7 @@ checks, so a refused build leaves the previous dist/ as it was.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from cnn101.page import site_model_file
 
 from . import BuildError
 from .app_wheel import build_app_wheel
+from .bytecode import PREFIX as BYTECODE, BytecodeError, build_bytecode
 from .checks import check_site, csp_problems
 from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
@@ -21,6 +23,7 @@ from .lite import SERVICE_WORKER as LITE_SW, is_lite, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages, pyscript_on_demand
 from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, brotli_copies
+from .preload import preload_tags, pyscript_at_start, with_preloads
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
 from .service_worker import cache_version, render_lite_sw, render_sw
 from .train_set import PREFIX as TRAIN_SET, choose_train_set
@@ -109,11 +112,16 @@ def _with_wheel_integrity(index, wheel_rel: str, sha256_hex: str) -> bytes:
     """index.html with a <meta> naming our wheel and its Subresource Integrity: web/pyodide-start.mjs
     installs the wheel only from bytes the browser checked against it (Pyodide checks its own packages
     against pyodide-lock.json; ours is not in that lock)."""
+    return _with_meta(index, "cnn101-app-wheel", wheel_rel, sha256_hex)
+
+
+def _with_meta(index, name: str, rel: str, sha256_hex: str) -> bytes:
+    """index.html with a <meta name=`name`> naming a file of the site and its Subresource Integrity."""
     import base64
 
     page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
     integrity = "sha256-" + base64.b64encode(bytes.fromhex(sha256_hex)).decode()
-    meta = f'  <meta name="cnn101-app-wheel" content="./{wheel_rel}" data-integrity="{integrity}">\n'
+    meta = f'  <meta name="{name}" content="./{rel}" data-integrity="{integrity}">\n'
     return page.replace("</head>", meta + "</head>", 1).encode("utf-8")
 
 
@@ -122,6 +130,26 @@ def _with_notebook_link(index, url: str) -> bytes:
     page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
     link = f'<a class="notebook-link" href="{url}">Open in notebook</a>'
     return page.replace(NOTEBOOK_LINK, link, 1).encode("utf-8")
+
+
+def _with_preloads(index, plan, npm, lock, wheel_rel: str, bytecode_rel: str | None, example_index) -> bytes:
+    """index.html with preload tags for every file its start needs (buildsite/preload.py)."""
+    page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
+    config = json.loads(plan["pyscript.json"])
+    ours = {wheel_rel: source_sha256(plan[wheel_rel])}
+    if bytecode_rel:
+        ours[bytecode_rel] = source_sha256(plan[bytecode_rel])
+    first_example = [f"examples/{e['file']}" for e in example_index.get("examples", [])[:1]]
+    tags = preload_tags(
+        runtime=["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
+                 "pyodide/pyodide-lock.json"],
+        packages={f"pyodide/{e.file_name}": e.sha256 for e in lock.closure(["numpy"])},
+        integrity_fetches=ours,
+        modules=[f"pyscript/{n}" for n in pyscript_at_start(npm.pyscript_files())]
+        + [INTERPRETER[2:], "pyodide/pyodide.mjs"],
+        fetches=["pyscript.json", "app/main.py"] + [k[2:] for k in config.get("files", {})]
+        + ["examples/index.json"] + first_example)
+    return with_preloads(page, tags).encode("utf-8")
 
 
 def _snapshot_module(web: Path):
@@ -187,6 +215,16 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     wheel, version = build_app_wheel(repo, opts.cache, lambda n: canonical(n) in shipped, log)
     timer.lap("cnn101 wheel")
 
+    numpy_files = {e.file_name: packages[e.file_name] for e in lock.closure(["numpy"])}
+    try:
+        bytecode = build_bytecode(npm.runtime_files(), numpy_files, wheel, repo / "web", repo / "src", opts.cache, log)
+    except (BytecodeError, OSError, SyntaxError, ValueError, subprocess.SubprocessError) as exc:
+        # the page compiles its Python itself then: slower, never wrong (tests/test_build_startup.py checks
+        # that the repo's own build has its bytecode)
+        log(f"bytecode: skipped ({exc})")
+        bytecode = None
+    timer.lap("bytecode")
+
     example_plan, example_index = choose_examples(opts.data, opts.examples_per_class, opts.data_explicit, log)
     timer.lap("examples")
 
@@ -208,6 +246,11 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     if opts.lite:
         plan["index.html"] = _with_notebook_link(plan["index.html"], notebook_url())
     plan["index.html"] = _with_wheel_integrity(plan["index.html"], wheel_rel, source_sha256(wheel))
+    bytecode_rel = None
+    if bytecode is not None:
+        bytecode_rel = f"{BYTECODE}py312-{source_sha256(bytecode)[:16]}.bin"  # .bin: the server compresses it
+        plan[bytecode_rel] = bytecode
+        plan["index.html"] = _with_meta(plan["index.html"], "cnn101-bytecode", bytecode_rel, source_sha256(bytecode))
     plan["pyscript.json"] = _pyscript_config(web, wheel_rel)
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
@@ -216,6 +259,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update(_tree(opts.weights or repo / "weights", "weights/"))
     plan.update(example_plan)
     plan["examples/index.json"] = (json.dumps(example_index, indent=1, ensure_ascii=False) + "\n").encode()
+    plan["index.html"] = _with_preloads(plan["index.html"], plan, npm, lock, wheel_rel, bytecode_rel, example_index)
     train_plan, train_index = choose_train_set(opts.data, log=log)
     if train_index is not None:  # "Watch it learn from scratch": fetched when asked for, not precached
         plan.update(train_plan)

@@ -64,5 +64,19 @@
       db.close();
     }
   }
-  window.cnn101Store = { save, load, forget };
+  // The page asks for the kept model while it starts (web/app/train_panel.py): opening IndexedDB (made on
+  // a first visit) takes a while, so it is read now, while Python starts, and that first answer is handed
+  // over once. A save or forget before then makes it stale: it is dropped and read again.
+  let early = load().catch(() => undefined);
+  const first = async () => {
+    const pending = early;
+    early = null;
+    const got = pending ? await pending : undefined;
+    return got === undefined ? load() : got;
+  };
+  window.cnn101Store = {
+    save: (...a) => { early = null; return save(...a); },
+    load: first,
+    forget: () => { early = null; return forget(); },
+  };
 })();

@@ -165,6 +165,56 @@ async function fetchAppWheel(url) {
   }
 }
 
+// The page's Python compiled ahead of time by the build (buildsite/bytecode.py): a zip of checked-hash .pyc
+// files for NumPy, cnn101 and web/app, unpacked next to their sources before the first import. Without it
+// (an older build, a refused download) the page compiles them itself: ≈ 1–2 s slower, never wrong, as
+// CPython uses a .pyc only when the hash of the source beside it matches.
+const BYTECODE = document.querySelector('meta[name="cnn101-bytecode"]');
+
+async function fetchBytecode() {
+  if (!BYTECODE || !BYTECODE.dataset.integrity) return null;
+  try {
+    const response = await fetch(new URL(BYTECODE.content, document.baseURI), { integrity: BYTECODE.dataset.integrity });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    console.warn("cnn101: no precompiled bytecode this time (Python compiles the page's modules itself):", e);
+    return null;
+  }
+}
+
+const INSTALL_BYTECODE = `
+def _install(path):
+    import os, sys, zipfile
+    roots = {"site-packages": next(p for p in sys.path if p.endswith("site-packages")),
+             "app": os.path.join(os.getcwd(), "app")}
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            top, _, rest = info.filename.partition("/")
+            if top not in roots or not rest.endswith(".pyc") or ".." in rest.split("/"):
+                continue
+            target = os.path.join(roots[top], rest)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(z.read(info))
+    os.remove(path)
+_install("/tmp/cnn101-bytecode.zip")
+`;
+
+function installBytecode(py, bytes) {
+  if (!bytes) return;
+  const globals = py.toPy({});
+  try {
+    py.FS.writeFile("/tmp/cnn101-bytecode.zip", bytes);
+    py.runPython(INSTALL_BYTECODE, { globals });
+    mark("bytecode");
+  } catch (e) {
+    console.warn("cnn101: the precompiled bytecode could not be unpacked (Python compiles the modules itself):", e);
+  } finally {
+    globals.destroy();
+  }
+}
+
 function installWheel(py, bytes) {
   const globals = py.toPy({});
   try {
@@ -182,11 +232,12 @@ function splitPackages(packages) {
   return [ours, packages.filter((p) => !ours.includes(p))];
 }
 
-async function loadPackages(py, others, wheels) {
+async function loadPackages(py, others, wheels, bytecode) {
   const problems = [];
   if (others.length) {
     await py.loadPackage(others, { messageCallback: () => {}, errorCallback: (m) => problems.push(String(m)) });
   }
+  mark("packages-loaded");
   const missing = others.filter((p) => !p.includes("/") && !py.loadedPackages[p.toLowerCase()]);
   if (missing.length || problems.length) {
     console.error("cnn101: packages not loaded:", missing, problems);
@@ -195,6 +246,8 @@ async function loadPackages(py, others, wheels) {
       `fetched), so nothing can be computed. ${DAMAGED}`);
   }
   for (const wheel of wheels) installWheel(py, await wheel);
+  mark("wheel-installed");
+  installBytecode(py, await bytecode);
 }
 
 export async function loadPyodide(options = {}) {
@@ -202,8 +255,9 @@ export async function loadPyodide(options = {}) {
   const [ours, others] = splitPackages(packages);
   const wheels = ours.map((url) => fetchAppWheel(url));  // fetched while Pyodide starts
   wheels.forEach((w) => w.catch(() => {}));  // awaited in loadPackages; no "unhandled rejection" meanwhile
+  const bytecode = fetchBytecode();  // never rejects
   const py = await startPyodide(rest);
-  await loadPackages(py, others, wheels);
+  await loadPackages(py, others, wheels, bytecode);
   return py;
 }
 

@@ -47,18 +47,49 @@ async def main():
     root.dataset.readyMs = f"{float(window.performance.now()):.1f}"  # since navigation start (benchmarks)
     root.dataset.ready = "1"
     root.dataset.pillowAtReady = "yes" if "PIL" in sys.modules else "no"  # started without it (tests)
+    at_ready = sorted(sys.modules)
+    window.cnn101_startup = create_proxy(lambda: startup_report(at_ready))  # tests: what the start imported
     window.dispatchEvent(window.Event.new("cnn101:ready"))
     asyncio.ensure_future(after_ready(app))
 
 
+def startup_report(at_ready) -> str:
+    """JSON for tests: the modules imported when the page became ready, and which of our, NumPy's and
+    web/app's modules ran from the build's precompiled bytecode (a checked-hash .pyc, PEP 552) rather
+    than from bytecode compiled in the page (a timestamp .pyc, or none)."""
+    import json
+
+    precompiled, compiled_here = [], []
+    for name in at_ready:
+        mod = sys.modules.get(name)
+        cached = getattr(mod, "__cached__", None)
+        if name.split(".")[0] not in ("app", "cnn101", "numpy") or not cached or not str(getattr(mod, "__file__", "")).endswith(".py"):
+            continue
+        try:
+            with open(cached, "rb") as f:
+                flags = int.from_bytes(f.read(8)[4:8], "little")
+        except OSError:
+            flags = 0
+        (precompiled if flags == 0b11 else compiled_here).append(name)
+    return json.dumps({"modules": at_ready, "precompiled": precompiled, "compiled_here": compiled_here})
+
+
 async def after_ready(app):
-    """Background work once the Overview is live: decode every example, then load Pillow, so that a click
-    on an example or a first upload does not wait for either."""
+    """Background work once the Overview is live: decode every example, load Pillow, import the view
+    modules, so that a click on an example, a first upload or a first neuron does not wait for them."""
     await app.inputs.prepare_examples()
     try:
         await decode.ensure_pillow()
     except Exception:
         pass  # an upload will try again and say what went wrong
+    from app import views
+
+    for module in [*views.REGISTRY.values(), *views.BACKWARD.values()]:  # imported on a first click otherwise
+        await asyncio.sleep(0)  # a click or a hover meanwhile goes first
+        try:
+            views.load(module)
+        except Exception:
+            pass  # the click will import it again and show what went wrong
 
 
 await main()  # noqa: F704 (PyScript runs this script with top-level await)

@@ -1,8 +1,8 @@
 """Which view a clicked neuron opens, and the stack of open views.
 
 REGISTRY maps the view that `cnn101.explain.routing.route(model, layer).view` names to the web/app module
-that shows it; `register_all()` imports them once (app.py calls it) and fills OPENERS with each module's
-`open(app, column, neuron)`. A new view is one module (a `view.View`, see view.py for what it must
+that shows it; `register_all()` (app.py calls it) fills OPENERS with an `open(app, column, neuron)` per view
+that imports the module on the first click (so the page's start imports none of them). A new view is one module (a `view.View`, see view.py for what it must
 implement) and one line here; the build lists every web/app module in pyscript.json by itself.
 
 In why mode a click opens the backward view of the layer kind instead (BACKWARD, BACK_OPENERS).
@@ -39,11 +39,24 @@ STACK = []  # the open views, innermost last
 
 
 def register_all() -> None:
-    """Import every registered view module (once) and take its `open`."""
+    """Fill OPENERS and BACK_OPENERS with an `open` per registered view that imports its module on the first
+    click (the page's start imports none of them: notes/startup.md), then calls the module's `open`."""
     for registry, openers in ((REGISTRY, OPENERS), (BACKWARD, BACK_OPENERS)):
         for view, module in registry.items():
             if view not in openers:
-                openers[view] = importlib.import_module(f"{__package__}.{module}").open
+                openers[view] = _opener(module)
+
+
+def _opener(module: str):
+    def open_(app, column, neuron):
+        return load(module).open(app, column, neuron)
+    open_.module = module
+    return open_
+
+
+def load(module: str):
+    """The web/app view module `module`, imported now if it was not yet."""
+    return importlib.import_module(f"{__package__}.{module}")
 
 
 def view_of(model, column) -> str | None:

@@ -1,0 +1,88 @@
+"""The page's start in headless Chromium (issue 15): what the first paint imports, that it runs from the
+build's precompiled bytecode, that nothing is fetched twice, and that the view modules it no longer
+imports still open on a first click, by keyboard and from a link that opens them directly."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from views_sites import READY, Session
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+VIEW_MODULES = ("input_view", "conv_view", "relu_detail", "pool_detail", "flatten_view", "dense_detail",
+                "back_conv", "back_relu", "back_pool", "back_flatten", "back_dense", "back_softmax")
+
+
+def _fresh(browser, url, model, query="") -> Session:
+    s = Session(browser, url, model, "tiny", route=False)  # no routing: the HTTP cache stays on
+    s.open(query)
+    return s
+
+
+def _startup(s: Session) -> dict:
+    return json.loads(s.page.evaluate("cnn101_startup()"))
+
+
+def test_first_paint_imports_no_view_and_runs_from_the_build_bytecode(browser, app_url, app_model):
+    s = _fresh(browser, app_url, app_model)
+    try:
+        r = _startup(s)
+        at_ready = set(r["modules"])
+        assert not {f"app.{m}" for m in VIEW_MODULES} & at_ready, sorted(at_ready)
+        assert {"numpy", "cnn101", "app.app", "app.overview_view"} <= at_ready
+        # every module of NumPy, cnn101 and web/app imported so far ran from a checked-hash .pyc of the build
+        assert r["compiled_here"] == [], r["compiled_here"]
+        assert {"numpy", "numpy._core.numeric", "cnn101.engine.model", "app.app"} <= set(r["precompiled"])
+        # up to the live page, each preloaded file was fetched once: the page's own request used the preload
+        # (a tag that does not match it, e.g. by its integrity, shows as a second entry of the same file)
+        fetched = s.page.evaluate("performance.getEntriesByType('resource').filter(r => r.startTime < "
+                                  "Number(document.documentElement.dataset.readyMs)).map(r => r.name)")
+        preloaded = s.page.evaluate("[...document.querySelectorAll('link[rel=preload], link[rel=modulepreload]')]"
+                                    ".map(l => l.href)")
+        assert len(preloaded) > 50
+        # (the first example is read twice by the page itself, preloaded or not: the second time a 304)
+        counts = {u: fetched.count(u) for u in preloaded if "/examples/" not in u}
+        assert {u: n for u, n in counts.items() if n != 1} == {}, counts
+        assert any(u.endswith(".whl") and "/pyodide/numpy-" in u for u in fetched)
+    finally:
+        s.close()
+
+
+def test_a_view_opens_on_the_first_click_and_by_keyboard(browser, app_url, app_model):
+    s = _fresh(browser, app_url, app_model)
+    try:
+        assert "app.conv_view" not in _startup(s)["modules"]
+        conv = s.column("conv2d")
+        s.click_neuron(conv["index"], 1)
+        s.page.wait_for_function("JSON.parse(cnn101_views()).length === 1", timeout=READY)
+        assert s.state()["selected"] == [conv["name"], 1] and s.state()["level"] == 2
+        s.page.keyboard.press("Escape")
+        s.page.wait_for_function("JSON.parse(cnn101_views()).length === 0")
+        relu = s.column("relu")
+        s.page.focus(f'[data-col="{relu["index"]}"][data-neuron="0"]')
+        s.page.keyboard.press("Enter")
+        s.page.wait_for_function("JSON.parse(cnn101_views()).length === 1", timeout=READY)
+        assert s.state()["selected"] == [relu["name"], 0]
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("kind", ["MaxPool2D", "Conv2D"])
+def test_a_link_opens_a_view_directly_and_in_why_mode_its_backward_view(browser, app_url, app_model, kind):
+    name = next(layer.name for layer in app_model.layers if type(layer).__name__ == kind)
+    s = _fresh(browser, app_url, app_model, f"?neuron={name}.0&level=2")
+    try:
+        assert s.state()["selected"] == [name, 0] and len(s.views()) == 1
+        assert not s.top().get("backward")
+    finally:
+        s.close()
+    s = _fresh(browser, app_url, app_model, f"?why=1&neuron={name}.0&level=2")
+    try:
+        s.page.wait_for_function("JSON.parse(cnn101_views()).length === 1", timeout=READY)
+        assert s.state()["why"]["on"]
+        assert s.top().get("backward") is True  # the backward view of the layer, not the forward one
+    finally:
+        s.close()
+
