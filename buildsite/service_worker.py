@@ -86,6 +86,24 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// The page asks for an on-demand file to be kept for its next start (the precompiled bytecode, from the
+// second visit on): fetched here, in the background, so that a failure (offline) troubles no page.
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type !== "cnn101-keep" || typeof data.url !== "string") return;
+  const url = new URL(data.url);
+  const path = decodeURIComponent(url.pathname.slice(SCOPE.length));
+  if (url.origin !== self.location.origin || !ON_DEMAND.has(path)) return;
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    if (await cache.match(url.href)) return;
+    try {
+      const response = await fetch(new Request(url.href, { integrity: String(data.integrity || "") }));
+      if (response.ok) await cache.put(url.href, response);
+    } catch (e) { /* offline or refused: the page compiles its Python itself, as on a first visit */ }
+  })());
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;

@@ -132,13 +132,11 @@ def _with_notebook_link(index, url: str) -> bytes:
     return page.replace(NOTEBOOK_LINK, link, 1).encode("utf-8")
 
 
-def _with_preloads(index, plan, npm, lock, wheel_rel: str, bytecode_rel: str | None, example_index) -> bytes:
+def _with_preloads(index, plan, npm, lock, wheel_rel: str, example_index) -> bytes:
     """index.html with preload tags for every file its start needs (buildsite/preload.py)."""
     page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
     config = json.loads(plan["pyscript.json"])
-    ours = {wheel_rel: source_sha256(plan[wheel_rel])}
-    if bytecode_rel:
-        ours[bytecode_rel] = source_sha256(plan[bytecode_rel])
+    ours = {wheel_rel: source_sha256(plan[wheel_rel])}  # not the bytecode: it is kept from the second visit on
     first_example = [f"examples/{e['file']}" for e in example_index.get("examples", [])[:1]]
     tags = preload_tags(
         runtime=["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
@@ -259,7 +257,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update(_tree(opts.weights or repo / "weights", "weights/"))
     plan.update(example_plan)
     plan["examples/index.json"] = (json.dumps(example_index, indent=1, ensure_ascii=False) + "\n").encode()
-    plan["index.html"] = _with_preloads(plan["index.html"], plan, npm, lock, wheel_rel, bytecode_rel, example_index)
+    plan["index.html"] = _with_preloads(plan["index.html"], plan, npm, lock, wheel_rel, example_index)
     train_plan, train_index = choose_train_set(opts.data, log=log)
     if train_index is not None:  # "Watch it learn from scratch": fetched when asked for, not precached
         plan.update(train_plan)
@@ -281,6 +279,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     on_demand = {f"pyodide/{e.file_name}" for e in all_entries if e.file_name not in app_files}
     unused_pyscript = {rel for rel in plan if rel.startswith("pyscript/") and pyscript_on_demand(rel[len("pyscript/"):])}
     lazy = on_demand | unused_pyscript | {rel for rel in plan if rel.startswith(TRAIN_SET)}  # fetched when first asked for
+    lazy |= {rel for rel in plan if rel.startswith(BYTECODE)}  # kept from the second visit on (pyodide-start.mjs)
     # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
     # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
     # every app visitor download the app again under a new cache name.

@@ -105,12 +105,13 @@ def test_service_worker_lists_every_asset(built_site):
     for rel, integrity in precache.items():
         path = out / ("index.html" if rel == "./" else rel)
         assert integrity == "sha256-" + base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
-    # what the page needs is precached; only the notebook's extra packages wait for first use
+    # what the page needs is precached; the notebook's extra packages, the training set and the precompiled
+    # bytecode (kept from the second visit on) wait for first use
     for rel in ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", built_site.wheel,
                 "pyscript/core.js", "examples/index.json"]:
         assert rel in precache
     assert any(p.startswith("pyodide/numpy-") for p in precache)
-    assert on_demand and all(p.startswith(("pyodide/", "train-set/", "pyscript/")) for p in on_demand)
+    assert on_demand and all(p.startswith(("pyodide/", "train-set/", "pyscript/", "bytecode/")) for p in on_demand)
     # PyScript's chunks for features the app does not use wait for first use; its core is precached
     lazy_pyscript = {p for p in on_demand if p.startswith("pyscript/")}
     assert any("codemirror" in p for p in lazy_pyscript) and any("xterm" in p for p in lazy_pyscript)

@@ -75,9 +75,16 @@ def test_preloads_name_files_of_the_site_with_the_integrity_their_fetch_demands(
         assert by_href[f"./{rel}"]["rel"] == "preload", rel
     for rel in ("pyodide/pyodide.asm.js", "pyodide/pyodide.mjs", "pyodide-start.mjs", "pyscript/core.js"):
         assert by_href[f"./{rel}"]["rel"] == "modulepreload", rel
-    for name in ("cnn101-app-wheel", "cnn101-bytecode"):
-        meta = head.metas[name]
-        assert by_href[meta["content"]]["integrity"] == meta["data-integrity"] == _sri(out / meta["content"][2:])
+    meta = head.metas["cnn101-app-wheel"]
+    assert by_href[meta["content"]]["integrity"] == meta["data-integrity"] == _sri(out / meta["content"][2:])
+    # the bytecode is not part of the first visit: no preload, not precached, on the service worker's
+    # on-demand list (kept from the second visit on); its meta gives the integrity the page checks
+    meta = head.metas["cnn101-bytecode"]
+    assert meta["content"] not in by_href and meta["data-integrity"] == _sri(out / meta["content"][2:])
+    sw = (out / "sw.js").read_text()
+    precache = json.loads(re.search(r"const PRECACHE = (\{.*?\});", sw, re.S).group(1))
+    on_demand = json.loads(re.search(r"const ON_DEMAND = new Set\((\[.*?\])\);", sw, re.S).group(1))
+    assert meta["content"][2:] in on_demand and meta["content"][2:] not in precache
     config = json.loads((out / "pyscript.json").read_text())
     assert set(config["files"]) <= set(hrefs)
     # PyScript's modules that every page imports are the ones its core.js chunk imports statically

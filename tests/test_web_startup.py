@@ -1,5 +1,6 @@
-"""The page's start in headless Chromium (issue 15): what the first paint imports, that it runs from the
-build's precompiled bytecode, that nothing is fetched twice, and that the view modules it no longer
+"""The page's start in headless Chromium (issue 15): what the first paint imports, that later starts run from
+the build's precompiled bytecode (kept from the second visit on, not downloaded on the first), that nothing
+is fetched twice, and that the view modules it no longer
 imports still open on a first click, by keyboard and from a link that opens them directly."""
 from __future__ import annotations
 
@@ -25,16 +26,23 @@ def _startup(s: Session) -> dict:
     return json.loads(s.page.evaluate("cnn101_startup()"))
 
 
-def test_first_paint_imports_no_view_and_runs_from_the_build_bytecode(browser, app_url, app_model):
+BYTECODE_KEPT = """async () => { const m = document.querySelector('meta[name="cnn101-bytecode"]');
+    return !!(await caches.match(new URL(m.content, document.baseURI).href)); }"""
+
+
+# for wait_for_function, which does not await a promise: each poll starts a look-up and reads the last one's answer
+KEPT_POLL = """() => { const m = document.querySelector('meta[name="cnn101-bytecode"]');
+    caches.match(new URL(m.content, document.baseURI).href).then(r => { window.__cnn101Kept = !!r; });
+    return window.__cnn101Kept === true; }"""
+
+
+def test_first_paint_imports_no_view_and_later_starts_run_from_the_build_bytecode(browser, app_url, app_model):
     s = _fresh(browser, app_url, app_model)
     try:
         r = _startup(s)
         at_ready = set(r["modules"])
         assert not {f"app.{m}" for m in VIEW_MODULES} & at_ready, sorted(at_ready)
         assert {"numpy", "cnn101", "app.app", "app.overview_view"} <= at_ready
-        # every module of NumPy, cnn101 and web/app imported so far ran from a checked-hash .pyc of the build
-        assert r["compiled_here"] == [], r["compiled_here"]
-        assert {"numpy", "numpy._core.numeric", "cnn101.engine.model", "app.app"} <= set(r["precompiled"])
         # up to the live page, each preloaded file was fetched once: the page's own request used the preload
         # (a tag that does not match it, e.g. by its integrity, shows as a second entry of the same file)
         fetched = s.page.evaluate("performance.getEntriesByType('resource').filter(r => r.startTime < "
@@ -46,6 +54,21 @@ def test_first_paint_imports_no_view_and_runs_from_the_build_bytecode(browser, a
         counts = {u: fetched.count(u) for u in preloaded if "/examples/" not in u}
         assert {u: n for u, n in counts.items() if n != 1} == {}, counts
         assert any(u.endswith(".whl") and "/pyodide/numpy-" in u for u in fetched)
+        # a first visit does not download the precompiled bytecode (the first visit's byte budget): Python
+        # compiles the page's modules itself, and the service worker does not precache it
+        assert r["compiled_here"] and not any("/bytecode/" in u for u in fetched)
+        s.page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=READY)
+        assert not s.page.evaluate(BYTECODE_KEPT)
+        # the second visit asks the service worker to keep it once the page is ready ...
+        s.open("")
+        s.page.wait_for_function(KEPT_POLL, timeout=READY, polling=250)
+        # ... and every later start runs NumPy, cnn101 and web/app from a checked-hash .pyc of the build
+        s.open("")
+        r = _startup(s)
+        assert r["compiled_here"] == [], r["compiled_here"]
+        assert {"numpy", "numpy._core.numeric", "cnn101.engine.model", "app.app"} <= set(r["precompiled"])
+        fetched = s.page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+        assert not any("/bytecode/" in u for u in fetched)  # from Cache Storage, not the network
     finally:
         s.close()
 

@@ -167,20 +167,42 @@ async function fetchAppWheel(url) {
 
 // The page's Python compiled ahead of time by the build (buildsite/bytecode.py): a zip of checked-hash .pyc
 // files for NumPy, cnn101 and web/app, unpacked next to their sources before the first import. Without it
-// (an older build, a refused download) the page compiles them itself: ≈ 1–2 s slower, never wrong, as
-// CPython uses a .pyc only when the hash of the source beside it matches.
+// (the first visit, an older build, a damaged copy) the page compiles them itself: ≈ 1–2 s slower, never
+// wrong, as CPython uses a .pyc only when the hash of the source beside it matches.
+// It is not part of the first visit (≈ 0.8 MB brotli more would break the first visit's byte budget): from
+// the second visit on, once the page is ready, the service worker fetches it in the background
+// (keepBytecodeLater) and every later start reads it from Cache Storage — never from the network at start.
 const BYTECODE = document.querySelector('meta[name="cnn101-bytecode"]');
+const bytecodeURL = () => new URL(BYTECODE.content, document.baseURI).href;
 
 async function fetchBytecode() {
-  if (!BYTECODE || !BYTECODE.dataset.integrity) return null;
+  if (!BYTECODE || !BYTECODE.dataset.integrity || !globalThis.caches || !globalThis.crypto?.subtle) return null;
   try {
-    const response = await fetch(new URL(BYTECODE.content, document.baseURI), { integrity: BYTECODE.dataset.integrity });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    const hit = await caches.match(bytecodeURL(), { ignoreVary: true });
+    if (!hit) return null;
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    if ("sha256-" + btoa(String.fromCharCode(...digest)) !== BYTECODE.dataset.integrity) {
+      throw new Error("the cached copy does not match this build");
+    }
+    return bytes;
   } catch (e) {
     console.warn("cnn101: no precompiled bytecode this time (Python compiles the page's modules itself):", e);
     return null;
   }
+}
+
+// Ask the service worker controlling this page (not on a first visit) to keep the bytecode for the next start.
+function keepBytecodeLater() {
+  const sw = globalThis.navigator?.serviceWorker;
+  if (!BYTECODE || !BYTECODE.dataset.integrity || !sw || !sw.controller || !globalThis.caches) return;
+  const ask = async () => {
+    if (await caches.match(bytecodeURL(), { ignoreVary: true })) return;
+    sw.controller?.postMessage({ type: "cnn101-keep", url: bytecodeURL(), integrity: BYTECODE.dataset.integrity });
+  };
+  const later = () => setTimeout(() => ask().catch(() => {}), 500);
+  if (document.documentElement.dataset.ready) later();
+  else addEventListener("cnn101:ready", later, { once: true });
 }
 
 const INSTALL_BYTECODE = `
@@ -256,6 +278,7 @@ export async function loadPyodide(options = {}) {
   const wheels = ours.map((url) => fetchAppWheel(url));  // fetched while Pyodide starts
   wheels.forEach((w) => w.catch(() => {}));  // awaited in loadPackages; no "unhandled rejection" meanwhile
   const bytecode = fetchBytecode();  // never rejects
+  keepBytecodeLater();
   const py = await startPyodide(rest);
   await loadPackages(py, others, wheels, bytecode);
   return py;
