@@ -139,8 +139,9 @@ def overview_shown(app):
 def overview_file(app) -> str:
     """The Overview as the page shows it now (scope, detail, image; the gradients in why mode, B − A when
     comparing), from the package's renderer."""
-    return overview_svg(overview_shown(app), app.view.geo, app.state.scope, app.state.detail, overview_title(app),
-                        gradient=app.why.gov is not None, compare=comparison(app) is not None)
+    cmp = comparison(app)
+    return overview_svg(cmp or app.why.shown(), app.view.geo, app.state.scope, app.state.detail, overview_title(app),
+                        gradient=app.why.gov is not None, compare=cmp is not None)
 
 
 def save_overview(app, kind: str) -> None:

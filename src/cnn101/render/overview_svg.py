@@ -89,7 +89,8 @@ def map_rasters(ov, geo, scope: str, scale: int) -> list[tuple[int, int, np.ndar
     return out
 
 
-def _gradient(gid: str, stops: list[str]) -> str:
+def linear_gradient(gid: str, stops: list[str]) -> str:
+    """A left-to-right <linearGradient> through `stops` (CSS colours), for legends."""
     n = len(stops) - 1
     s = "".join(f'<stop offset="{i / n:.3f}" stop-color="{c}"/>' for i, c in enumerate(stops))
     return f'<linearGradient id="{gid}" x1="0" x2="1" y1="0" y2="0">{s}</linearGradient>'
@@ -109,11 +110,11 @@ def _legends(ov, geo, scope: str) -> tuple[list[str], list[str]]:
         left, width = legend_span(geo, lg)
         gid = f"lg{i}"
         if lg.colormap == "output":
-            defs.append(_gradient(gid, ["#e9ecef", "#4a6fa5"]))
+            defs.append(linear_gradient(gid, ["#e9ecef", "#4a6fa5"]))
             ticks = ("0%", "", "100%")
         else:
             cmap = INPUT if lg.colormap == "input" else ACTIVATION
-            defs.append(_gradient(gid, cmap.stops(11)))
+            defs.append(linear_gradient(gid, cmap.stops(11)))
             ticks = (format_value(lg.lo), "" if lg.colormap == "input" else "0", format_value(lg.hi))
         parts.append(f'<g class="legend" data-legend="{esc(lg.scope)}">'
                      f'<rect x="{_f(left)}" y="{_f(y)}" width="{_f(width)}" height="8" fill="url(#{gid})" '
@@ -197,4 +198,4 @@ def overview_svg(ov, geo=None, scope: str = "unit", detail: bool = False, title:
     return "".join(out)
 
 
-__all__ = ["HEAD", "png_scale", "svg_size", "png_size", "sample", "map_rasters", "overview_svg"]
+__all__ = ["HEAD", "linear_gradient", "png_scale", "svg_size", "png_size", "sample", "map_rasters", "overview_svg"]

@@ -12,11 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from .colormap import Colormap
+from .overview_svg import FONT, INK, MUTED, linear_gradient
 from .png import data_uri
 from .svg import esc, fmt
 
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
-INK, MUTED = "#1d2733", "#6b7785"
 PAD, TITLE, LEGEND = 12, 26, 34  # px: margin, title line, legend band
 
 
@@ -57,10 +56,7 @@ def picture_svg(rgba: np.ndarray, title: str, caption: str = "", legend: tuple |
 
 
 def _legend(x: int, y: int, width: int, lo: float, hi: float, cmap: Colormap) -> str:
-    stops = cmap.stops(11)
-    n = len(stops) - 1
-    grad = "".join(f'<stop offset="{i / n:.3f}" stop-color="{c}"/>' for i, c in enumerate(stops))
-    return (f'<defs><linearGradient id="legend" x1="0" x2="1" y1="0" y2="0">{grad}</linearGradient></defs>'
+    return (f'<defs>{linear_gradient("legend", cmap.stops(11))}</defs>'
             f'<g class="legend"><rect x="{x}" y="{y}" width="{width}" height="8" fill="url(#legend)" stroke="#cfd5dc"/>'
             f'<text x="{x}" y="{y + 20}" font-size="10" fill="{MUTED}">{esc(fmt(lo))}</text>'
             f'<text x="{x + width}" y="{y + 20}" font-size="10" fill="{MUTED}" text-anchor="end">{esc(fmt(hi))}</text></g>')
