@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,9 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from . import BuildError
+from .bytecode import BytecodeError
 from .files import Source, pip_download, sha256_file
+from .kernel_bytecode import kernel_wheels, served_path
 
 JUPYTERLITE_CORE = "0.6.4"
 PYODIDE_KERNEL = "0.6.1"
@@ -128,8 +131,10 @@ def download_comm(cache: Path, log=print) -> Path:
                         "Check the network, or build with --no-lite.")
 
 
-def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:
-    """The official lock plus an entry for our wheel, for the notebook kernel only."""
+def kernel_lock(official_lock: Path, wheel: Path, version: str, repacked: dict[str, tuple[str, str]] | None = None) -> bytes:
+    """The official lock plus an entry for our wheel, for the notebook kernel only. `repacked`: lock name →
+    (file, sha256) of a wheel with bytecode inside (buildsite/kernel_bytecode.py), `file` relative to the
+    site root; its entry then names that file and its sha256 (the rest of the entry is unchanged)."""
     lock = json.loads(official_lock.read_bytes())
     if "cnn101" in lock["packages"]:
         raise BuildError(f"{official_lock} already has a 'cnn101' entry: is it the official lock?")
@@ -139,7 +144,15 @@ def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:
         "install_dir": "site", "sha256": sha256_file(wheel), "package_type": "package",
         "imports": ["cnn101"], "depends": ["numpy"], "unvendored_tests": False,
     }
+    for name, (file, sha256) in (repacked or {}).items():
+        lock["packages"][name].update(file_name=f"../{file}", sha256=sha256)
     return (json.dumps(lock, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+
+def kernel_files(lock: bytes) -> set[str]:
+    """The files (relative to the site root) the notebook's lock names: what the kernel may load."""
+    names = (e["file_name"] for e in json.loads(lock)["packages"].values())
+    return {posixpath.normpath("pyodide/" + n) for n in names}
 
 
 def for_pyodide_kernel(notebook: bytes) -> bytes:
@@ -241,8 +254,11 @@ def patch_jupyterlite(plan: dict[str, Source]) -> list[str]:
 
 
 def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock: Path,
-               contents: Path | None = None, log=print) -> dict[str, Source]:
-    """'lite/<rel>' -> source for the whole notebook site, built (or taken from the cache) and checked."""
+               contents: Path | None = None, log=print, *, runtime: dict[str, Path] | None = None,
+               packages: dict[str, Path] | None = None) -> dict[str, Source]:
+    """'lite/<rel>' -> source for the whole notebook site, built (or taken from the cache) and checked.
+    With Pyodide's `runtime` files and the verified lock `packages` (file name → path), the kernel's
+    packages get their bytecode (buildsite/kernel_bytecode.py); without, the kernel compiles them."""
     check_versions()
     contents = contents or repo / "notebooks"
     files = _contents(contents)
@@ -281,7 +297,9 @@ def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock
         if p.is_file() and p.name != ".complete" and p.name not in _SKIP_NAMES \
                 and not rel.endswith(_SKIP_SUFFIXES):
             plan[PREFIX + rel] = p
-    plan[PREFIX + LOCK_NAME] = kernel_lock(official_lock, wheel, version)
+    repacked = _with_bytecode(plan, official_lock, wheel, runtime, packages, cache, log) \
+        if runtime is not None and packages is not None else {}
+    plan[PREFIX + LOCK_NAME] = kernel_lock(official_lock, wheel, version, repacked)
     if SERVICE_WORKER not in plan or sha256_file(plan[SERVICE_WORKER]) != JUPYTERLITE_SW_SHA256:
         raise BuildError(f"{SERVICE_WORKER} is not the one of jupyterlite-core {JUPYTERLITE_CORE}; the build "
                          "replaces it with its own: check its protocol against buildsite/service_worker.py.")
@@ -291,6 +309,35 @@ def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock
     if missing:
         raise BuildError(f"the JupyterLite build lacks the notebooks {missing}.")
     return plan
+
+
+def _with_bytecode(plan: dict[str, Source], official_lock: Path, wheel: Path, runtime: dict[str, Path],
+                   packages: dict[str, Path], cache: Path, log) -> dict[str, tuple[str, str]]:
+    """Add the kernel's packages with bytecode to the plan; {lock name: (file, sha256)} ({} if Node failed:
+    the kernel then compiles, as before)."""
+    from .pyodide_lock import NOTEBOOK_PACKAGES, PyodideLock
+
+    lock = json.loads(official_lock.read_bytes())["packages"]
+    version = json.loads(official_lock.read_bytes())["info"]["version"]
+    closure = PyodideLock(official_lock, version).closure(NOTEBOOK_PACKAGES + ("numpy",))
+    by_file = {v["file_name"]: k for k, v in lock.items()}
+    entries = {by_file[e.file_name]: lock[by_file[e.file_name]] for e in closure}
+    # loaded only so that the kernel's own imports can run: JupyterLite's piplite, ipykernel shim,
+    # pyodide_kernel (its pypi/ folder) and comm
+    extra = [p for rel, p in sorted(plan.items()) if rel.endswith(".whl") and isinstance(p, Path)
+             and rel.startswith(PREFIX) and "/pypi/" in rel and not rel.endswith(wheel.name)
+             and not PurePosixPath(rel).name.startswith("widgetsnbextension")]
+    try:
+        made = kernel_wheels(runtime, packages, entries, extra, wheel, cache, log)
+    except (BytecodeError, OSError, ValueError, subprocess.SubprocessError) as exc:
+        log(f"lite: the kernel's bytecode skipped ({exc})")
+        return {}
+    repacked = {}
+    for name, path in made.items():
+        rel = served_path(path)
+        plan[rel] = path
+        repacked[name] = (rel, sha256_file(path))
+    return repacked
 
 
 def _prune(root: Path, keep: int) -> None:
