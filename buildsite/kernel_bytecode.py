@@ -106,12 +106,13 @@ def repack(wheel: Path, root: str, pyc: dict[str, bytes]) -> bytes | None:
         return out.getvalue()
 
 
-def _key(runtime: dict[str, Path], packages: dict[str, Path], extra: list[Path]) -> str:
-    h = hashlib.sha256(f"recipe {RECIPE}\n{IMPORTS} {WHOLE}\n".encode())
+def _key(runtime: dict[str, Path], packages: dict[str, Path], names: list[str],
+         wheels: dict[str, tuple[Path, str]]) -> str:
+    h = hashlib.sha256(f"recipe {RECIPE}\n{IMPORTS} {WHOLE}\n{names}\n".encode())
     for name, path in sorted({**runtime, **packages}.items()):
         h.update(f"{name} {sha256_file(path)}\n".encode())
-    for path in extra:
-        h.update(f"{path.name} {sha256_file(path)}\n".encode())
+    for name, (path, root) in sorted(wheels.items()):
+        h.update(f"wheel {name} {root} {path.name} {sha256_file(path)}\n".encode())
     return h.hexdigest()[:16]
 
 
@@ -144,37 +145,28 @@ def _compile(runtime: dict[str, Path], packages: dict[str, Path], names: list[st
             return {n: z.read(n) for n in z.namelist()}
 
 
-def kernel_wheels(runtime: dict[str, Path], packages: dict[str, Path], lock_entries: dict[str, dict],
-                  extra: list[Path], ours: Path, cache: Path, log=print) -> dict[str, Path]:
-    """{lock package name: repacked wheel} for the lock packages (`lock_entries`: name → official lock
-    entry, their files in `packages` by file name) and our wheel (`ours`, as "cnn101") that gain bytecode.
-    `extra`: wheels loaded only to import what the kernel imports (piplite, ipykernel, pyodide_kernel,
-    comm). Made once per input, then taken from `cache`/lite-pyc/<key>/."""
-    key = _key(runtime, packages, extra + [ours])
-    folder = cache / "lite-pyc" / key
+def kernel_wheels(runtime: dict[str, Path], packages: dict[str, Path], names: list[str],
+                  wheels: dict[str, tuple[Path, str]], cache: Path, log=print) -> dict[str, Path]:
+    """{name: repacked wheel} for those of `wheels` (name → (wheel, its install root: "site" or "stdlib"))
+    that gain bytecode. In Node, Pyodide loads `names` (from its lock; their files in `packages` by file
+    name) and, by path, the wheels that are not among them. Made once per input, then taken from
+    `cache`/lite-pyc/<key>/."""
+    folder = cache / "lite-pyc" / _key(runtime, packages, names, wheels)
     manifest = folder / "wheels.json"
     if manifest.is_file():
         return {name: folder / file for name, file in json.loads(manifest.read_text()).items()}
-    pyc = _compile(runtime, packages, sorted(lock_entries), extra + [ours], log)
-    made: dict[str, bytes] = {}
-    for name, entry in sorted(lock_entries.items()):
-        if entry["file_name"].endswith(".whl"):
-            root = "stdlib" if entry.get("install_dir") == "stdlib" else "site"
-            data = repack(packages[entry["file_name"]], root, pyc)
-            if data is not None:
-                made[name] = data
-    data = repack(ours, "site", pyc)
-    if data is not None:
-        made["cnn101"] = data
+    in_lock = {p.resolve() for p in packages.values()}
+    extra = [path for path, _ in wheels.values() if path.resolve() not in in_lock]
+    pyc = _compile(runtime, packages, names, extra, log)
+    made = {name: data for name, (path, root) in sorted(wheels.items()) if (data := repack(path, root, pyc))}
     tmp = folder.with_name(folder.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     files = {}
     for name, data in made.items():
-        file = f"{name}/{(ours if name == 'cnn101' else packages[lock_entries[name]['file_name']]).name}"
-        (tmp / file).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / file).write_bytes(data)
-        files[name] = file
+        files[name] = f"{name}/{wheels[name][0].name}"
+        (tmp / name).mkdir()
+        (tmp / files[name]).write_bytes(data)
     (tmp / "wheels.json").write_text(json.dumps(files, indent=1, sort_keys=True) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
     try:

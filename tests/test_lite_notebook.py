@@ -95,31 +95,46 @@ def test_config_points_the_kernel_at_the_sites_own_pyodide(lite_site):
     assert settings["disablePyPIFallback"] is True
     assert all(u.startswith("./") for u in settings["pipliteUrls"])
     assert settings["loadPyodideOptions"]["lockFileURL"] == "./" + lite.LOCK_NAME
+    # everything the kernel installs as it starts, loaded at once while Pyodide starts (else one by one)
+    assert settings["loadPyodideOptions"]["packages"] == ["micropip", "piplite", "ssl", "sqlite3", "ipykernel",
+                                                          "comm", "pyodide_kernel", "jedi", "ipython"]
 
 
-def test_kernel_lock_is_the_official_one_plus_our_wheel_with_bytecode(lite_site):
+def test_kernel_lock_is_the_official_one_plus_ours_and_jupyterlites_wheels_with_bytecode(lite_site):
     out = lite_site.out
     official = json.loads((out / "pyodide" / "pyodide-lock.json").read_text())
     assert (out / "pyodide" / "pyodide-lock.json").read_bytes() == \
         (REPO / "node_modules/pyodide/pyodide-lock.json").read_bytes()  # the app's lock is untouched
     ours = json.loads((out / "lite" / lite.LOCK_NAME).read_text())
     assert ours["info"] == official["info"]
-    assert set(ours["packages"]) == set(official["packages"]) | {"cnn101"}
+    jupyterlite = {"piplite", "ipykernel", "pyodide-kernel", "comm"}
+    assert set(ours["packages"]) == set(official["packages"]) | {"cnn101"} | jupyterlite
     entry = ours["packages"]["cnn101"]
     assert entry["imports"] == ["cnn101"] and entry["depends"] == ["numpy"]
+    assert ours["packages"]["pyodide-kernel"]["imports"] == ["pyodide_kernel"]
+    assert all(d in ours["packages"] for n in jupyterlite | {"cnn101"} for d in ours["packages"][n]["depends"])
     # the kernel's packages (and numpy, cnn101 for the first cell) come with bytecode from lite/pyc/;
     # their entries differ from the official ones in file name and sha256 only
     moved = {k for k, v in official["packages"].items() if ours["packages"][k] != v}
     assert {"ipython", "prompt-toolkit", "pygments", "traitlets", "jedi", "micropip", "numpy"} <= moved
     originals = {k: out / "pyodide" / official["packages"][k]["file_name"] for k in moved}
     originals["cnn101"] = out / lite_site.wheel
+    pypi = {p.name: p for p in (out / "lite").rglob("*.whl") if p.parent.name == "pypi"}  # JupyterLite's
+    for name in jupyterlite:
+        original = pypi[lite.JUPYTERLITE_WHEELS[name][0]]
+        if ours["packages"][name]["file_name"].startswith("../lite/pyc/"):
+            originals[name] = original
+        else:  # ipykernel's shim: none of its modules is imported as the kernel starts, so no bytecode
+            assert (out / "pyodide" / ours["packages"][name]["file_name"]).resolve() == original.resolve()
+            assert ours["packages"][name]["sha256"] == __import__("hashlib").sha256(original.read_bytes()).hexdigest()
+    assert {"piplite", "pyodide-kernel", "comm"} <= set(originals)
     for name, original in originals.items():
         entry = dict(ours["packages"][name])
         assert entry["file_name"].startswith("../lite/pyc/"), name
         wheel = (out / "pyodide" / entry.pop("file_name")).resolve()  # file names resolve against pyodide/
         assert wheel.parent.parent == (out / "lite" / "pyc").resolve()
         assert entry.pop("sha256") == __import__("hashlib").sha256(wheel.read_bytes()).hexdigest()
-        if name != "cnn101":
+        if name in official["packages"]:
             assert entry == {k: v for k, v in official["packages"][name].items() if k not in ("file_name", "sha256")}
         assert_same_wheel_plus_bytecode(original, wheel)
 
