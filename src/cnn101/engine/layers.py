@@ -299,13 +299,17 @@ class MaxPool2D(Layer):
         if (ph, pw) == (sh, sw) and not (pt or pb or pl or pr):  # windows side by side: assign, nothing to add up
             n, h, w, c = x.shape
             v = x[:, :oh * ph, :ow * pw].reshape(n, oh, ph, ow, pw, c)
-            g6 = np.zeros((n, oh, ph, ow, pw, c), np.float32)
-            free = np.ones(y.shape, bool)
+            g6 = np.empty((n, oh, ph, ow, pw, c), np.float32)  # every tap's slice is written below
+            free = None  # windows whose max no earlier tap holds
             for di in range(ph):  # row by row: the first max of each window takes the gradient
                 for dj in range(pw):
                     mask = v[:, :, di, :, dj] == y
-                    mask &= free
-                    free ^= mask
+                    if free is None:
+                        free = ~mask
+                    else:
+                        mask &= free
+                        if (di, dj) != (ph - 1, pw - 1):
+                            np.greater(free, mask, out=free)  # free and not mask
                     np.multiply(gy, mask, out=g6[:, :, di, :, dj])
             if (oh * ph, ow * pw) == (h, w):
                 return g6.reshape(x.shape), {}
@@ -397,9 +401,14 @@ class Dense(Layer):
     def backward(self, x, y, gy, need_input=True):
         """dx = gy · Wᵀ, dW = xᵀ · gy (each weight: its input times the upstream gradient), db = Σ gy over the batch.
         In float64 rounded once, like the forward, so CPython and Pyodide agree."""
+        x, gy = np.asarray(x), np.asarray(gy)
+        if x.shape[0] == 1 and x.dtype == gy.dtype == np.float32:
+            # one image: each dW is one product of two float32 numbers, exact in float64, so float32's correctly
+            # rounded product is the same number, without a float64 outer product to round (0.03 ms on Tiny VGG)
+            grads = {"kernel": np.multiply.outer(x[0], gy[0])}
+        else:
+            grads = {"kernel": (np.asarray(x, np.float64).T @ np.asarray(gy, np.float64)).astype(np.float32)}
         g = np.asarray(gy, np.float64)
-        x = np.asarray(x, np.float64)
-        grads = {"kernel": (x.T @ g).astype(np.float32)}
         if self.use_bias:
             grads["bias"] = g.sum(axis=0).astype(np.float32)
         gx = None
