@@ -10,7 +10,7 @@ The bias gradient is summed in float64 and rounded once, by every method, on eve
 As for the forward (conv_methods.py), what costs time differs by platform: with BLAS (CPython's OpenBLAS)
 few long products win, once the shifted copies they need are made (`gy_stack`, `x_stack`); without BLAS
 (Pyodide) einsum's multiply-add along long contiguous rows wins, per kernel tap (`taps_einsum`).
-Measured per Tiny VGG layer in notes/engine-speed.md (bench/bench_conv_backward.py).
+Measured per Tiny VGG layer in notes/engine-speed.md ("Session 7: backward in CPython"; bench/bench_backward.py).
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ STACK_MAX_BYTES = 8 * 2**20
 
 def _product_cols(m: int, n: int) -> int:
     """Columns per BLAS product of an (m × cols)·(cols × n) shape (or its transpose) that OpenBLAS keeps on one
-    thread: it splits a product over threads from m·n·k > 2 × 4·65536 (measured: 9·10·10 × 1024 columns took
-    40 ms instead of 0.1 on the shared machine, waiting for the second core)."""
+    thread: m·n·cols ≤ 2 × 4·65536. Measured here by each thread's CPU ticks: no second thread up to 0.99 M
+    for 90×10×k products, one from 1.04 M (and already at 0.79 M for 27×10×k); with it, a product waited for
+    the shared machine's other core (conv_1_2's gradients took 40 ms instead of 0.4)."""
     return max(64, 2 * SINGLE_THREAD_MNK // max(1, m * n))
 
 
