@@ -100,8 +100,8 @@ def _rows(group: str, result: dict) -> list[dict]:
     rows += [{"group": group + "-layer", "name": f"{name}: forward / backward", "value": f"{f:.3f} / {b:.3f}",
               "unit": "ms (median)"} for name, (f, b) in result["layers"].items()]
     chosen = result.get("conv_backward_chosen", {})
-    rows += [{"group": group + "-conv-backward", "name": f"{name}: {method}{' ✔' if chosen.get(name) == method else ''}",
-              "value": round(ms, 4), "unit": "ms (median, interleaved)"}
+    rows += [{"group": group + "-conv-backward", "value": round(ms, 4), "unit": "ms (median, interleaved)",
+              "name": f"{name}: {method}{' ✔' if chosen.get(name) == method else ''}"}
              for name, methods in result.get("conv_backward", {}).items() for method, ms in methods.items()]
     return rows
 
