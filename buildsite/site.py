@@ -274,7 +274,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update({f"pyodide/{n}": p for n, p in packages.items()})
     if brotli_available():  # stored copies pay only with brotli on the wire (buildsite/stored.py)
         stored = stored_files(npm.lock_path, npm.runtime_files()["python_stdlib.zip"],
-                              {n: packages[lock.entry(n).file_name] for n in STORED_PACKAGES}, opts.cache)
+                              {n: packages[lock.entry(n).file_name] for n in STORED_PACKAGES}, opts.cache,
+                              sorted((repo / "src" / "cnn101").rglob("*.py")) + sorted((repo / "web" / "app").glob("*.py")))
         plan.update(stored)
         plan["index.html"] = _with_runtime_meta(plan["index.html"], source_sha256(stored[STORED_STDLIB]))
     plan[wheel_rel] = wheel

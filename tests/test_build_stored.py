@@ -9,7 +9,7 @@ import pytest
 
 from conftest_build import built_site  # noqa: F401  (fixture)
 from buildsite import BuildError
-from buildsite.stored import LOCK, PREFIX, STDLIB, app_lock, repack_stored
+from buildsite.stored import LOCK, PREFIX, STDLIB, app_lock, check_numpy_trim, numpy_left_out, repack_stored
 from pyodide_node import run_pyodide
 
 
@@ -17,9 +17,11 @@ def _sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _members(path):
+def _members(path, left_out=lambda name: False):
+    """Each member but those left out (a wheel's RECORD by name only: it lists what is left)."""
     with zipfile.ZipFile(path) as z:
-        return [(i.filename, i.CRC, i.file_size, i.date_time, i.external_attr) for i in z.infolist()]
+        return [(i.filename, i.date_time, i.external_attr) + (() if i.filename.endswith("/RECORD") else (i.CRC, i.file_size))
+                for i in z.infolist() if not left_out(i.filename)]
 
 
 def test_repacked_zip_has_the_same_members_stored(tmp_path):
@@ -38,6 +40,37 @@ def test_repacked_zip_has_the_same_members_stored(tmp_path):
     before = out.stat().st_mtime_ns
     assert repack_stored(src, tmp_path / "cache") == out and out.stat().st_mtime_ns == before  # cached
     assert repack_stored(src, tmp_path / "cache").read_bytes() == out.read_bytes()
+
+
+def test_numpy_trim_leaves_out_only_what_is_never_imported_and_says_so(tmp_path):
+    src = tmp_path / "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+    kept = {"numpy/__init__.py": "def __getattr__(a):\n    import numpy.testing as t\n    return t\n",
+            "numpy/linalg/linalg.py": "from ..lib import x\n", "numpy/random/_pcg64.so": "wasm"}
+    gone = {"numpy/f2py/__init__.py": "", "numpy/testing/__init__.py": "", "numpy/_core/include/numpy/x.h": "",
+            "numpy/__init__.pyi": "", "numpy/_core/tests/test_x.py": "", "numpy/ma/testutils.py": ""}
+    record = "".join(f"{n},sha256=x,1\n" for n in [*kept, *gone]) + "numpy-2.0.2.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in {**kept, **gone, "numpy-2.0.2.dist-info/RECORD": record}.items():
+            z.writestr(name, text)
+    out = repack_stored(src, tmp_path / "cache", numpy_left_out)
+    with zipfile.ZipFile(out) as z:
+        assert z.namelist() == [*kept, "numpy-2.0.2.dist-info/RECORD"]
+        assert z.read("numpy-2.0.2.dist-info/RECORD").decode().splitlines() == \
+            [f"{n},sha256=x,1" for n in kept] + ["numpy-2.0.2.dist-info/RECORD,,"]
+    check_numpy_trim(out, [])  # numpy/__init__.py's lazy np.testing is allowed: only an attribute reaches it
+    ours = tmp_path / "ours.py"
+    ours.write_text("import numpy as np\nnp.testing.assert_equal(1, 1)\n")
+    with pytest.raises(BuildError, match="ours.py uses testing"):
+        check_numpy_trim(out, [ours])
+    ours.write_text("def f():\n    from numpy.f2py import x\n")
+    with pytest.raises(BuildError, match="numpy.f2py"):
+        check_numpy_trim(out, [ours])
+    bad = tmp_path / "bad" / src.name
+    bad.parent.mkdir()
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("numpy/linalg/linalg.py", "def f():\n    from ..testing import assert_\n")
+    with pytest.raises(BuildError, match="numpy/linalg/linalg.py imports numpy.testing"):
+        check_numpy_trim(bad, [])
 
 
 def test_app_lock_changes_only_the_repacked_entries(tmp_path):
@@ -68,7 +101,7 @@ def test_site_ships_stored_copies_named_by_the_app_lock(built_site):  # noqa: F8
         stored, orig = out / "pyodide" / ours[name]["file_name"], out / "pyodide" / official[name]["file_name"]
         assert ours[name]["file_name"] == PREFIX[len("pyodide/"):] + orig.name
         assert ours[name]["sha256"] == _sha(stored) != _sha(orig)
-        assert _members(stored) == _members(orig)
+        assert _members(stored) == _members(orig, numpy_left_out if name == "numpy" else lambda n: False)
     assert _members(out / STDLIB) == _members(out / "pyodide" / "python_stdlib.zip")
     assert sorted(info["app_runtime"]) == sorted(f"{PREFIX}{f}" for f in
                                                  ["pyodide-lock.json", "python_stdlib.zip"] +
@@ -91,13 +124,22 @@ import numpy, PIL.Image, cnn101
 names = sorted(m.name for m in pkgutil.walk_packages(cnn101.__path__, "cnn101."))
 for name in names:
     importlib.import_module(name)
+# every NumPy module the trim kept imports (numpy._core.cversions needs NumPy's source tree: it fails
+# in the official wheel as well)
+failed = []
+for m in pkgutil.walk_packages(numpy.__path__, "numpy.", onerror=failed.append):
+    try:
+        importlib.import_module(m.name)
+    except BaseException:
+        failed.append(m.name)
 import email.parser, json, asyncio  # deeper in the stdlib zip, read from the stored copy
 with zipfile.ZipFile(sys.path[[p.endswith(".zip") for p in sys.path].index(True)]) as z:
     kinds = {i.compress_type for i in z.infolist()}
 RESULT = {"numpy": numpy.__version__, "pillow": PIL.__version__, "modules": len(names),
-          "stdlib_stored": kinds == {zipfile.ZIP_STORED}, "json": json.__file__}
+          "stdlib_stored": kinds == {zipfile.ZIP_STORED}, "numpy_failed": failed}
 """
     run = run_pyodide(code, built_site.out, packages=("numpy", "pillow"), app_runtime=True)
     assert run.result["numpy"] == "2.0.2" and run.result["pillow"] == "10.2.0"
     assert run.result["modules"] > 30 and run.result["stdlib_stored"]
+    assert run.result["numpy_failed"] == ["numpy._core.cversions"]
     assert {run.loaded.get("numpy"), run.loaded.get("Pillow")} == {"default channel"}
