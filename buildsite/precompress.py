@@ -14,8 +14,9 @@ from .files import Source
 
 SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".html"}
 MIN_BYTES = 100_000
-#: Zips the build writes uncompressed (buildsite/bytecode.py: `.bin`) so that brotli does better on the wire.
-STORED_ZIPS = ("bytecode/",)
+#: Zips the build writes uncompressed so that brotli does better on the wire (buildsite/bytecode.py: `.bin`;
+#: buildsite/stored.py: the app's stdlib and wheels).
+STORED_ZIPS = ("bytecode/", "pyodide/stored/")
 ENCODED_SUFFIX = ".br"
 
 
