@@ -258,7 +258,12 @@ class Lab:
             window.requestAnimationFrame(dom.once(self._next_frame))
         app = self.app
         if app.base_x is not None:
-            app.show_image(app.base_x, app.image_label, app.state.image)
+            try:
+                app.show_image(app.base_x, app.image_label, app.state.image)
+            except Exception:  # as a failed task did before: said in the console, the caller's handler goes on
+                import traceback
+
+                window.console.error(traceback.format_exc())
 
     def _next_frame(self, *_args) -> None:
         self.framed = False
