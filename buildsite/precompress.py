@@ -14,8 +14,9 @@ from .files import Source
 
 SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".html"}
 MIN_BYTES = 100_000
-#: Zips the build writes uncompressed (buildsite/bytecode.py: `.bin`) so that brotli does better on the wire.
-STORED_ZIPS = ("bytecode/",)
+#: Zips the build writes uncompressed so that brotli does better on the wire (buildsite/bytecode.py: `.bin`;
+#: buildsite/stored.py: the app's stdlib and wheels).
+STORED_ZIPS = ("bytecode/", "pyodide/stored/")
 ENCODED_SUFFIX = ".br"
 
 
@@ -27,25 +28,50 @@ def available() -> bool:
     return True
 
 
+def _compress(job: tuple[bytes | str, str]) -> None:
+    """One brotli copy: read the source (bytes, or a path), write `target` atomically. Runs in a worker process."""
+    import brotli
+    src, target = job
+    data = src if isinstance(src, bytes) else Path(src).read_bytes()
+    tmp = Path(target).with_suffix(".partial")
+    tmp.write_bytes(brotli.compress(data, quality=11))
+    os.replace(tmp, target)
+
+
+def _run(jobs: list[tuple[bytes | str, str]]) -> None:
+    """Compress on every core (quality 11 is single-threaded; a first build has ≈ 40 MB to compress)."""
+    workers = min(len(jobs), os.cpu_count() or 1, 4)
+    if workers < 2:
+        for job in jobs:
+            _compress(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    # spawn, not fork: the build also runs inside test processes that have threads (servers, Playwright)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for _ in pool.map(_compress, jobs):
+            pass
+
+
 def brotli_copies(plan: dict[str, Source], hashes: dict[str, str], cache: Path, log=print) -> dict[str, Path]:
     """'<rel>.br' -> cached brotli file, for every big compressible file of the plan."""
     if not available():
         return {}
-    import brotli
     folder = cache / "brotli"
-    out = {}
+    out, jobs, sizes = {}, {}, {}
     for rel, src in plan.items():
         size = len(src) if isinstance(src, bytes) else src.stat().st_size
         compressible = PurePosixPath(rel).suffix in SUFFIXES or rel.startswith(STORED_ZIPS)
         if not compressible or size < MIN_BYTES:
             continue
         target = folder / f"{hashes[rel]}.br"
-        if not target.is_file():
+        if not target.is_file() and str(target) not in jobs:
             log(f"brotli: compressing {rel} (once)")
-            data = src if isinstance(src, bytes) else src.read_bytes()
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".partial")
-            tmp.write_bytes(brotli.compress(data, quality=11))
-            os.replace(tmp, target)
+            jobs[str(target)] = src if isinstance(src, bytes) else str(src)
+            sizes[str(target)] = size
         out[rel + ENCODED_SUFFIX] = target
+    if jobs:
+        folder.mkdir(parents=True, exist_ok=True)
+        # the biggest first, so that one large file does not run alone at the end
+        _run([(jobs[t], t) for t in sorted(jobs, key=sizes.__getitem__, reverse=True)])
     return out

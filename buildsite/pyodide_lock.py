@@ -9,7 +9,8 @@ from pathlib import Path
 from . import BuildError
 
 #: What the page loads: numpy and our wheel at start (PyScript config "packages"), pillow on the first
-#: upload or once the page is ready (app/decode.py). All precached by sw.js.
+#: upload or once the page is ready (app/decode.py). All precached by sw.js, as the app's stored copies
+#: (buildsite/stored.py) when the build makes them.
 APP_PACKAGES = ("numpy", "pillow")
 #: What the JupyterLite Pyodide kernel 0.6.1 loads when it starts: `loadPackage(["micropip"])`, then
 #: `piplite.install` of ssl, sqlite3, ipykernel, comm, pyodide_kernel, jedi, ipython (ipykernel,

@@ -211,20 +211,23 @@ class SiteHandler(SimpleHTTPRequestHandler):
         codings = accepted_encodings(self.headers.get("Accept-Encoding", ""))
         ranged = self.headers.get("Range") is not None
         br_path = path + ".br"  # written by the build when the optional brotli package is installed
+        has_br = os.path.isfile(br_path)
+        # a file the build made a .br copy of is compressible whatever its suffix (stored zips and wheels)
+        compressible = suffix in COMPRESSIBLE or has_br
         encoding = None
         if ranged:
             pass  # byte ranges are of the file itself: never compressed
-        elif suffix in COMPRESSIBLE and accepts(codings, "br") and os.path.isfile(br_path) \
+        elif compressible and accepts(codings, "br") and has_br \
                 and os.stat(br_path).st_mtime_ns >= stat.st_mtime_ns:
             encoding = "br"
-        elif suffix in COMPRESSIBLE and stat.st_size >= _MIN_GZIP and accepts(codings, "gzip"):
+        elif compressible and stat.st_size >= _MIN_GZIP and accepts(codings, "gzip"):
             encoding = "gzip"
         plain_etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
         etag = f'{plain_etag[:-1]}{"-" + encoding if encoding else ""}"'
         if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
-            if suffix in COMPRESSIBLE:
+            if compressible:
                 self.send_header("Vary", "Accept-Encoding")
             self.end_headers()
             return None
@@ -263,7 +266,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("ETag", etag)
         if not encoding:
             self.send_header("Accept-Ranges", "bytes")
-        if suffix in COMPRESSIBLE:
+        if compressible:
             self.send_header("Vary", "Accept-Encoding")
         if encoding:
             self.send_header("Content-Encoding", encoding)

@@ -22,10 +22,11 @@ from .files import Source, source_sha256, source_size, sync_tree
 from .lite import LOCK_NAME, PREFIX as LITE, SERVICE_WORKER as LITE_SW, is_lite, kernel_files, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages, pyscript_on_demand
 from .pyodide_dist import dist_packages
-from .precompress import ENCODED_SUFFIX, brotli_copies
+from .precompress import ENCODED_SUFFIX, available as brotli_available, brotli_copies
 from .preload import preload_tags, pyscript_at_start, with_preloads
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
 from .service_worker import cache_version, render_lite_sw, render_sw
+from .stored import LOCK as STORED_LOCK, PACKAGES as STORED_PACKAGES, PREFIX as STORED, STDLIB as STORED_STDLIB, stored_files
 from .train_set import PREFIX as TRAIN_SET, choose_train_set
 from .tutorial import with_tutorial
 from .webmanifest import manifest_files
@@ -126,6 +127,16 @@ def _with_meta(index, name: str, rel: str, sha256_hex: str) -> bytes:
     return page.replace("</head>", meta + "</head>", 1).encode("utf-8")
 
 
+def _with_runtime_meta(index, stdlib_sha256: str) -> bytes:
+    """index.html with a <meta> naming the app's own lock and stdlib (buildsite/stored.py) for
+    web/pyodide-start.mjs and the workers; `data-stdlib-id` keys the Pyodide memory snapshot, which holds
+    the stdlib zip's directory as read at start-up and so fits only that zip."""
+    page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
+    meta = (f'  <meta name="cnn101-pyodide" data-lock="./{STORED_LOCK}" data-stdlib="./{STORED_STDLIB}" '
+            f'data-stdlib-id="{stdlib_sha256[:16]}">\n')
+    return page.replace("</head>", meta + "</head>", 1).encode("utf-8")
+
+
 def _with_notebook_link(index, url: str) -> bytes:
     """index.html with the "Open in notebook" link at its marker (only when the notebook site is built)."""
     page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
@@ -134,15 +145,23 @@ def _with_notebook_link(index, url: str) -> bytes:
 
 
 def _with_preloads(index, plan, npm, lock, wheel_rel: str, example_index) -> bytes:
-    """index.html with preload tags for every file its start needs (buildsite/preload.py)."""
+    """index.html with preload tags for every file its start needs (buildsite/preload.py): the app's stored
+    copies of the stdlib and NumPy, with its own lock's sha256, when the build made them."""
     page = (index.read_bytes() if isinstance(index, Path) else bytes(index)).decode("utf-8")
     config = json.loads(plan["pyscript.json"])
     ours = {wheel_rel: source_sha256(plan[wheel_rel])}  # not the bytecode: it is kept from the second visit on
     first_example = [f"examples/{e['file']}" for e in example_index.get("examples", [])[:1]]
+    stored = STORED_LOCK in plan
+    app_lock = json.loads(plan[STORED_LOCK])["packages"] if stored else {}
+    packages = {}
+    for e in lock.closure(["numpy"]):  # as the app's lock names them: Pyodide fetches what its lock says
+        entry = app_lock.get(canonical(e.name), {"file_name": e.file_name, "sha256": e.sha256})
+        packages[f"pyodide/{entry['file_name']}"] = entry["sha256"]
     tags = preload_tags(
-        runtime=["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
-                 "pyodide/pyodide-lock.json"],
-        packages={f"pyodide/{e.file_name}": e.sha256 for e in lock.closure(["numpy"])},
+        runtime=["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js",
+                 STORED_STDLIB if stored else "pyodide/python_stdlib.zip",
+                 STORED_LOCK if stored else "pyodide/pyodide-lock.json"],
+        packages=packages,
         integrity_fetches=ours,
         modules=[f"pyscript/{n}" for n in pyscript_at_start(npm.pyscript_files())]
         + [INTERPRETER[2:], "pyodide/pyodide.mjs"],
@@ -254,6 +273,12 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update({f"pyscript/{n}": p for n, p in npm.pyscript_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in npm.runtime_files().items()})
     plan.update({f"pyodide/{n}": p for n, p in packages.items()})
+    if brotli_available():  # stored copies pay only with brotli on the wire (buildsite/stored.py)
+        stored = stored_files(npm.lock_path, npm.runtime_files()["python_stdlib.zip"],
+                              {n: packages[lock.entry(n).file_name] for n in STORED_PACKAGES}, opts.cache,
+                              sorted((repo / "src" / "cnn101").rglob("*.py")) + sorted((repo / "web" / "app").glob("*.py")))
+        plan.update(stored)
+        plan["index.html"] = _with_runtime_meta(plan["index.html"], source_sha256(stored[STORED_STDLIB]))
     plan[wheel_rel] = wheel
     plan.update(_tree(opts.weights or repo / "weights", "weights/"))
     plan.update(example_plan)
@@ -282,6 +307,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     unused_pyscript = {rel for rel in plan if rel.startswith("pyscript/") and pyscript_on_demand(rel[len("pyscript/"):])}
     lazy = on_demand | unused_pyscript | {rel for rel in plan if rel.startswith(TRAIN_SET)}  # fetched when first asked for
     lazy |= {rel for rel in plan if rel.startswith(BYTECODE)}  # kept from the second visit on (pyodide-start.mjs)
+    if STORED_LOCK in plan:  # the app starts from its stored copies: the official ones are the notebook's
+        lazy |= {"pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"} | {f"pyodide/{f}" for f in app_files}
     # lite/ is not in sw.js: JupyterLite registers its own service worker for lite/ (a narrower scope,
     # so it, not ours, handles the notebook pages and their kernel), and a notebook change must not make
     # every app visitor download the app again under a new cache name.
@@ -295,7 +322,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
         kernel = kernel_files(plan[LITE_LOCK])
         package_files = {"pyodide/" + p["file_name"] for p in json.loads(lock.raw)["packages"].values()} | {wheel_rel}
         notebook = {k: v for k, v in hashes.items()
-                    if is_lite(k) or k in kernel or (k.startswith("pyodide/") and k not in package_files)}
+                    if is_lite(k) or k in kernel
+                    or (k.startswith("pyodide/") and not k.startswith(STORED) and k not in package_files)}
         plan[LITE_SW] = render_lite_sw(notebook, cache_version(app_assets)).encode()
         hashes[LITE_SW] = source_sha256(plan[LITE_SW])
     encoded = brotli_copies(plan, hashes, opts.cache, log)  # transport encodings: not listed in sw.js
@@ -311,6 +339,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
         "wasm_packages_verified_against": "npm pyodide@%s pyodide-lock.json (served unchanged as "
                                           "pyodide/pyodide-lock.json)" % PYODIDE_VERSION,
         "packages": {"app": sorted(app_files), "notebook_only": sorted(p.split("/", 1)[1] for p in on_demand)},
+        # the app's lock, stdlib and wheels, repacked uncompressed (buildsite/stored.py); None: the official ones
+        "app_runtime": sorted(rel for rel in plan if rel.startswith(STORED) and rel not in encoded) or None,
         "service_worker_cache": cache_version({k: v for k, v in hashes.items()
                                                if k != "sw.js" and k not in encoded and not is_lite(k)}),
         "notebook": notebook_url() if opts.lite else None,

@@ -43,20 +43,29 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def verified_packages(dist: Path, packages=("numpy",), with_wheel: bool = True) -> list[str]:
-    """What to pass to loadPackage: lock names, plus the absolute path of our wheel; all checked."""
+#: The app's own lock and stdlib (buildsite/stored.py), relative to dist/.
+APP_LOCK, APP_STDLIB = "pyodide/stored/pyodide-lock.json", "pyodide/stored/python_stdlib.zip"
+
+
+def verified_packages(dist: Path, packages=("numpy",), with_wheel: bool = True, app_runtime: bool = False) -> list[str]:
+    """What to pass to loadPackage: lock names, plus the absolute path of our wheel; all checked (against
+    the app's own lock, itself checked against build-info.json, with `app_runtime`)."""
     dist = Path(dist).resolve()
     info_path = dist / "build-info.json"
     if not info_path.is_file():
         raise PyodideRunError(f"{dist} is not a built site (no build-info.json): run `python build.py`.")
     info = json.loads(info_path.read_text())
-    lock = PyodideLock(dist / "pyodide" / "pyodide-lock.json", info["pyodide_version"])
+    if app_runtime:
+        for rel in (APP_LOCK, APP_STDLIB):
+            if rel not in info["files"] or _sha256(dist / rel) != info["files"][rel]["sha256"]:
+                raise PyodideRunError(f"{dist / rel} is missing or differs from build-info.json: rebuild dist/.")
+    lock = PyodideLock(dist / (APP_LOCK if app_runtime else "pyodide/pyodide-lock.json"), info["pyodide_version"])
     for entry in lock.closure(packages):
         path = dist / "pyodide" / entry.file_name
         if not path.is_file():
             raise PyodideRunError(f"{path} is missing: Pyodide would fetch it from a CDN. Rebuild dist/.")
         if _sha256(path) != entry.sha256:
-            raise PyodideRunError(f"{path} does not match the official lock's sha256: rebuild dist/.")
+            raise PyodideRunError(f"{path} does not match its lock's sha256: rebuild dist/.")
     names = list(packages)
     if with_wheel:
         wheel = dist / info["wheel"]
@@ -67,15 +76,18 @@ def verified_packages(dist: Path, packages=("numpy",), with_wheel: bool = True) 
 
 
 def run_pyodide(code: str, dist: Path, *, packages=("numpy",), with_wheel: bool = True,
-                mounts: dict[str, Path] | None = None, timeout: float = 300) -> PyodideRun:
-    """Run `code` (may use top-level await) in a fresh Pyodide; a global RESULT comes back as JSON."""
+                mounts: dict[str, Path] | None = None, timeout: float = 300, app_runtime: bool = False) -> PyodideRun:
+    """Run `code` (may use top-level await) in a fresh Pyodide; a global RESULT comes back as JSON.
+    `app_runtime`: started as the page starts it, with the app's own lock and stdlib (buildsite/stored.py)."""
     node = shutil.which("node")
     if node is None:
         raise PyodideRunError("node is not on PATH (Node 20 is needed to run Pyodide outside a browser)")
     dist = Path(dist).resolve()
     job = {
         "indexURL": str(dist / "pyodide") + "/",
-        "packages": verified_packages(dist, packages, with_wheel),
+        "packages": verified_packages(dist, packages, with_wheel, app_runtime),
+        "lockFileURL": str(dist / APP_LOCK) if app_runtime else None,
+        "stdLibURL": str(dist / APP_STDLIB) if app_runtime else None,
         "mounts": {k: str(Path(v).resolve()) for k, v in (mounts or {}).items()},
         "code": code,
     }

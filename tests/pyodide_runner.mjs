@@ -1,5 +1,6 @@
 // Run Python inside Pyodide under Node, from local files only (driven by tests/pyodide_node.py).
-// Job on stdin, as JSON: {indexURL, packages: [lock names or absolute .whl paths], mounts: {"/mnt": "/host/dir"}, code}
+// Job on stdin, as JSON: {indexURL, packages: [lock names or absolute .whl paths], mounts: {"/mnt": "/host/dir"}, code,
+//   lockFileURL?, stdLibURL? (the app's own lock and stdlib, buildsite/stored.py)}
 // Prints one line "@@PYODIDE_RESULT@@ {ok, result, error, loaded, blocked, messages}" and exits.
 // Node neither checks package hashes nor refuses a CDN: any network fetch is refused and reported here,
 // and the Python side verifies every file against the official lock before starting us.
@@ -24,7 +25,9 @@ const out = { ok: false, result: null, error: null, loaded: {}, blocked, message
 try {
   const { loadPyodide } = await import(pathToFileURL(job.indexURL + "pyodide.mjs").href);
   const stdout = [], stderr = [];
-  const pyodide = await loadPyodide({ indexURL: job.indexURL, packageCacheDir: job.indexURL,
+  const files = Object.fromEntries(Object.entries({ lockFileURL: job.lockFileURL, stdLibURL: job.stdLibURL })
+    .filter(([, v]) => v));
+  const pyodide = await loadPyodide({ indexURL: job.indexURL, packageCacheDir: job.indexURL, ...files,
     stdout: (s) => stdout.push(s), stderr: (s) => stderr.push(s) });
   const errors = [];
   if (job.packages.length) {

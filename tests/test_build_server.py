@@ -35,6 +35,8 @@ def site(tmp_path):
         "sub/index.html": b"<p>sub</p>",
         "big.js": b"let a = 1;\n" * 500,
         "big.js.br": b"pretend-brotli",  # the build writes these when the brotli package is installed
+        "stored.whl": b"PK" + b"\0" * 3000,  # a wheel the build repacked uncompressed (buildsite/stored.py)
+        "stored.whl.br": b"pretend-brotli-of-a-stored-wheel",
     }
     for rel, data in files.items():
         (tmp_path / rel).write_bytes(data)
@@ -67,6 +69,17 @@ def test_gzip_when_accepted(site):
     assert headers["Content-Type"] == "application/wasm"
     status, headers, body = get(url + "p.whl", **{"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in headers and body == files["p.whl"]  # already compressed
+
+
+def test_a_stored_wheel_with_a_brotli_copy_is_sent_compressed(site):
+    url, files = site
+    _, headers, body = get(url + "stored.whl", **{"Accept-Encoding": "gzip, deflate, br"})
+    assert headers["Content-Encoding"] == "br" and body == files["stored.whl.br"]
+    assert headers["Content-Type"] == "application/zip" and headers["Vary"] == "Accept-Encoding"
+    _, headers, body = get(url + "stored.whl", **{"Accept-Encoding": "gzip"})  # a copy says it compresses
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == files["stored.whl"]
+    _, headers, body = get(url + "stored.whl")
+    assert "Content-Encoding" not in headers and body == files["stored.whl"]
 
 
 def test_brotli_copy_when_accepted(site):

@@ -107,10 +107,15 @@ def test_service_worker_lists_every_asset(built_site):
         assert integrity == "sha256-" + base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
     # what the page needs is precached; the notebook's extra packages, the training set and the precompiled
     # bytecode (kept from the second visit on) wait for first use
-    for rel in ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", built_site.wheel,
-                "pyscript/core.js", "examples/index.json"]:
+    for rel in ["pyodide/pyodide.asm.wasm", "pyodide/stored/python_stdlib.zip", "pyodide/stored/pyodide-lock.json",
+                built_site.wheel, "pyscript/core.js", "examples/index.json"]:
         assert rel in precache
-    assert any(p.startswith("pyodide/numpy-") for p in precache)
+    assert any(p.startswith("pyodide/stored/numpy-") for p in precache)
+    assert any(p.startswith("pyodide/stored/pillow-") for p in precache)  # an upload works offline after one visit
+    # the official stdlib, lock and wheels are the notebook's: the app starts from its stored copies
+    for rel in ["pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"]:
+        assert rel in on_demand
+    assert not [p for p in precache if p.startswith(("pyodide/numpy-", "pyodide/pillow-"))]
     assert on_demand and all(p.startswith(("pyodide/", "train-set/", "pyscript/", "bytecode/")) for p in on_demand)
     # PyScript's chunks for features the app does not use wait for first use; its core is precached
     lazy_pyscript = {p for p in on_demand if p.startswith("pyscript/")}

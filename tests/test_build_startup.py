@@ -65,14 +65,21 @@ def test_preloads_name_files_of_the_site_with_the_integrity_their_fetch_demands(
         else:
             assert path.suffix in (".js", ".mjs"), a
     by_href = {a["href"]: a for a in head.links}
-    # the runtime, NumPy (with the lock's hash, as Pyodide fetches it), our wheel and bytecode (with the
-    # integrity pyodide-start.mjs passes, read from the metas), PyScript's config and every module of web/app
-    lock = json.loads((out / "pyodide" / "pyodide-lock.json").read_text())["packages"]["numpy"]
+    # the runtime (the app's own stdlib and lock, buildsite/stored.py), NumPy (with the app lock's hash, as
+    # Pyodide fetches it), our wheel and bytecode (with the integrity pyodide-start.mjs passes, read from the
+    # metas), PyScript's config and every module of web/app
+    runtime = head.metas["cnn101-pyodide"]
+    assert runtime["data-lock"] == "./pyodide/stored/pyodide-lock.json"
+    assert runtime["data-stdlib"] == "./pyodide/stored/python_stdlib.zip"
+    lock = json.loads((out / runtime["data-lock"][2:]).read_text())["packages"]["numpy"]
     numpy = by_href[f"./pyodide/{lock['file_name']}"]
-    assert numpy["integrity"] == "sha256-" + base64.b64encode(bytes.fromhex(lock["sha256"])).decode()
-    for rel in ("pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pyscript.json",
+    assert numpy["integrity"] == "sha256-" + base64.b64encode(bytes.fromhex(lock["sha256"])).decode() == _sri(
+        out / "pyodide" / lock["file_name"])
+    for rel in ("pyodide/pyodide.asm.wasm", runtime["data-stdlib"][2:], runtime["data-lock"][2:], "pyscript.json",
                 "app/main.py"):
         assert by_href[f"./{rel}"]["rel"] == "preload", rel
+    # the official files (the notebook's) are not preloaded: nothing the page does not fetch
+    assert not {"./pyodide/python_stdlib.zip", "./pyodide/pyodide-lock.json"} & set(by_href)
     for rel in ("pyodide/pyodide.asm.js", "pyodide/pyodide.mjs", "pyodide-start.mjs", "pyscript/core.js"):
         assert by_href[f"./{rel}"]["rel"] == "modulepreload", rel
     meta = head.metas["cnn101-app-wheel"]

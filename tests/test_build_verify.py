@@ -20,7 +20,8 @@ def official_dist(site, folder):
     """A folder laid out like an official Pyodide distribution, made from the verified files."""
     folder.mkdir(parents=True)
     for p in (site.out / "pyodide").iterdir():
-        (folder / p.name).write_bytes(p.read_bytes())
+        if p.is_file():  # not pyodide/stored/: the app's own copies (buildsite/stored.py) are no official file
+            (folder / p.name).write_bytes(p.read_bytes())
     return folder
 
 

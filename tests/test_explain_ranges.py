@@ -2,6 +2,9 @@
 sums, the logits layer, input colours, kernel statistics; and render's cell-size ladder."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from cnn101.engine import Dense, Flatten, ReLU, Sequential, Softmax
 from cnn101.explain import dense_neuron, logits_layer, running_sum, softmax_detail, symmetric
@@ -14,6 +17,20 @@ def test_symmetric_and_running_sum():
     assert symmetric(np.zeros(4)) == (0.0, 0.0) and symmetric([]) == (0.0, 0.0)
     v = np.array([0.5, -1.25, 2.0], np.float32)
     np.testing.assert_array_equal(running_sum(v), [0.5, -0.75, 1.25])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(arrays(st.sampled_from([np.float16, np.float32, np.float64, np.int32]), st.integers(0, 12),
+                       elements=st.integers(-1000, 1000)), max_size=4),
+       st.lists(st.sampled_from([np.nan, np.inf, -np.inf, -0.0, 1e30]), max_size=3))
+def test_symmetric_is_the_largest_finite_magnitude(parts, specials):
+    """The reductions-only path (finite floats) and the filtering path (NaN, ±inf, ints) give one answer."""
+    arrays_ = [a.astype(np.float64) if a.dtype.kind == "i" and specials else a for a in parts]
+    if arrays_ and specials:
+        arrays_[0] = np.concatenate([arrays_[0], np.array(specials, arrays_[0].dtype)])
+    finite = [abs(float(v)) for a in arrays_ for v in np.asarray(a, np.float64).ravel() if np.isfinite(v)]
+    m = max(finite, default=0.0)
+    assert symmetric(*arrays_) == (-m, m)
 
 
 @pytest.mark.parametrize("softmax", [False, True])

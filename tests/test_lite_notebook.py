@@ -212,6 +212,9 @@ def test_the_notebook_sites_worker_is_ours_and_lists_all_it_may_load(lite_site):
     # not the originals the kernel takes with bytecode from lite/pyc/ (the notebook never fetches them)
     shipped = {"pyodide/" + n for n in info["packages"]["app"] + info["packages"]["notebook_only"]} | {info["wheel"]}
     assert shipped - kernel and not (shipped - kernel) & set(precache)
+    # the kernel starts from the official stdlib and lock; the app's stored copies are not its to fetch
+    assert {"pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"} <= set(precache)
+    assert info["app_runtime"] and not [p for p in precache if p.startswith("pyodide/stored/")]
     for path, integrity in precache.items():
         digest = __import__("base64").b64decode(integrity.removeprefix("sha256-")).hex()
         assert digest == info["files"][path]["sha256"], path

@@ -53,7 +53,11 @@ def test_first_paint_imports_no_view_and_later_starts_run_from_the_build_bytecod
         # (the first example is read twice by the page itself, preloaded or not: the second time a 304)
         counts = {u: fetched.count(u) for u in preloaded if "/examples/" not in u}
         assert {u: n for u, n in counts.items() if n != 1} == {}, counts
-        assert any(u.endswith(".whl") and "/pyodide/numpy-" in u for u in fetched)
+        # the app's own stored copies (buildsite/stored.py), not the notebook's official stdlib, lock and NumPy
+        assert any(u.endswith(".whl") and "/pyodide/stored/numpy-" in u for u in fetched)
+        assert any(u.endswith("/pyodide/stored/python_stdlib.zip") for u in fetched)
+        assert not any(u.endswith(("/pyodide/python_stdlib.zip", "/pyodide/pyodide-lock.json")) or "/pyodide/numpy-" in u
+                       for u in fetched)
         # a first visit does not download the precompiled bytecode (the first visit's byte budget): Python
         # compiles the page's modules itself, and the service worker does not precache it
         assert r["compiled_here"] and not any("/bytecode/" in u for u in fetched)

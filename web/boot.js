@@ -1,5 +1,5 @@
 // The tiny boot shim: register the service worker and show a quiet progress line while Python starts.
-// Everything else is Python (app/main.py), run by PyScript, except cnn101PaintMany below (a hot loop that
+// Everything else is Python (app/main.py), run by PyScript, except cnn101PaintMany and cnn101PaintColumns below (hot loops that
 // would otherwise cross the Python ↔ JavaScript border six times per canvas).
 "use strict";
 (() => {
@@ -41,5 +41,17 @@ window.cnn101PaintMany = (canvases, data, w, h) => {
   for (let k = 0; k < canvases.length; k++) {
     const part = new Uint8ClampedArray(data.buffer, data.byteOffset + k * size, size);
     canvases[k].getContext("2d").putImageData(new ImageData(part, w, h), 0, 0);
+  }
+};
+
+// The Overview's repaint (web/app/overview_view.py via dom.paint_columns): every column's maps from one buffer,
+// `dims` = (neurons, width, height) per column, `canvases` = all their canvases in that order.
+window.cnn101PaintColumns = (canvases, data, dims) => {
+  let k = 0, at = data.byteOffset;
+  for (let c = 0; c < dims.length; c += 3) {
+    const n = dims[c], w = dims[c + 1], h = dims[c + 2], size = w * h * 4;
+    for (let i = 0; i < n; i++, k++, at += size) {
+      canvases[k].getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(data.buffer, at, size), w, h), 0, 0);
+    }
   }
 };

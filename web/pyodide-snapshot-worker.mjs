@@ -4,9 +4,11 @@
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 addEventListener("message", async (event) => {
-  const { indexURL, cache, key, modules } = event.data;
+  const { indexURL, lockFileURL, stdLibURL, cache, key, modules } = event.data;
   try {
-    const py = await loadPyodide({ indexURL, _makeSnapshot: true });
+    // the page's own lock and stdlib (pyodide-start.mjs): a snapshot fits only the stdlib zip it was made with
+    const files = Object.fromEntries(Object.entries({ lockFileURL, stdLibURL }).filter(([, v]) => v));
+    const py = await loadPyodide({ indexURL, ...files, _makeSnapshot: true });
     // the standard modules the page imports, so that restoring skips their import as well
     const globals = py.toPy({ MODULES: modules || [] });
     py.runPython(`

@@ -13,8 +13,17 @@ import * as pyodide from "./pyodide/pyodide.mjs";
 export const version = pyodide.version;
 
 const INDEX_URL = new URL("./pyodide/", import.meta.url).href;
+// The app's own lock and standard library (buildsite/stored.py: the same files repacked uncompressed, so
+// they travel brotli-compressed as a whole; the lock names the app's copies of the NumPy and Pillow wheels
+// with their sha256). Without the meta (an older build, no brotli at build time): Pyodide's own files.
+const RUNTIME = document.querySelector('meta[name="cnn101-pyodide"]');
+const runtimeURL = (key) => (RUNTIME && RUNTIME.dataset[key] ? new URL(RUNTIME.dataset[key], document.baseURI).href : undefined);
+const RUNTIME_FILES = Object.fromEntries(
+  Object.entries({ lockFileURL: runtimeURL("lock"), stdLibURL: runtimeURL("stdlib") }).filter(([, v]) => v));
 const CACHE = "cnn101-pyodide-snapshot";
-const KEY = new URL(`./pyodide/snapshot-${pyodide.version}.bin`, import.meta.url).href;
+// A snapshot holds the stdlib zip's directory as zipimport read it at start-up: it fits that zip only.
+const STDLIB_ID = RUNTIME && RUNTIME.dataset.stdlibId ? `-${RUNTIME.dataset.stdlibId}` : "";
+const KEY = new URL(`./pyodide/snapshot-${pyodide.version}${STDLIB_ID}.bin`, import.meta.url).href;
 const mark = (name) => { try { performance.mark(`cnn101:${name}`); } catch (e) { /* no marks: no matter */ } };
 
 // Pyodide does not check a snapshot before it sizes memory by it (a damaged one leaves loadPyodide
@@ -110,7 +119,7 @@ function makeSnapshotLater(py) {
       worker = new Worker(new URL("./pyodide-snapshot-worker.mjs", import.meta.url), { type: "module" });
       worker.onmessage = (event) => finish(event.data.ok, event.data.error);
       worker.onerror = (event) => finish(false, event.message || "the worker failed");
-      worker.postMessage({ indexURL: INDEX_URL, cache: CACHE, key: KEY, modules });
+      worker.postMessage({ indexURL: INDEX_URL, ...RUNTIME_FILES, cache: CACHE, key: KEY, modules });
     } catch (e) {
       finish(false, e);  // no module workers here
     }
@@ -285,7 +294,7 @@ export async function loadPyodide(options = {}) {
 }
 
 async function startPyodide(options) {
-  const config = { ...options, indexURL: INDEX_URL };  // PyScript would derive it from this file's folder
+  const config = { ...options, indexURL: INDEX_URL, ...RUNTIME_FILES };  // PyScript would derive indexURL from this file's folder
   if (store.get(PENDING)) {  // the last start from the snapshot did not get the page ready
     console.warn("cnn101: the last start from the Pyodide snapshot did not finish; starting as usual.");
     store.drop(PENDING);

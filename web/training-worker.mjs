@@ -3,7 +3,7 @@
 // package (cnn101.learn.exchange.Job); this file only passes messages.
 //
 // page → worker: {type: "start", indexURL, wheel, integrity, card, npz, xs, xsShape, ys, xv, xvShape, yv,
-//                 settings, every}; {type: "pause"}; {type: "resume"}; {type: "step"}; {type: "stop"}
+//                 settings, every, lockFileURL?, stdLibURL?}; {type: "pause"}; {type: "resume"}; {type: "step"}; {type: "stop"}
 // worker → page: {type: "ready"}; {type: "progress", report (JSON text), npz}; {type: "paused"} (no step
 //                 under way any more); {type: "failed", message}
 import { loadPyodide } from "./pyodide/pyodide.mjs";
@@ -16,7 +16,10 @@ let busy = false;
 
 async function start(msg) {
   if (!py) {
-    py = await loadPyodide({ indexURL: msg.indexURL });
+    // the page's own lock and stdlib when it has them (pyodide-start.mjs), so nothing is fetched twice
+    const files = Object.fromEntries(Object.entries({ lockFileURL: msg.lockFileURL, stdLibURL: msg.stdLibURL })
+      .filter(([, v]) => v));
+    py = await loadPyodide({ indexURL: msg.indexURL, ...files });
     await py.loadPackage(["numpy"], { messageCallback: () => {} });
     const response = await fetch(msg.wheel, msg.integrity ? { integrity: msg.integrity } : {});
     if (!response.ok) throw new Error(`the cnn101 wheel could not be fetched (HTTP ${response.status})`);

@@ -35,6 +35,8 @@ class App:
         self._depth = 0  # history entries this page pushed below the one it was opened with
         self._expected_pops = 0  # popstate events of our own history.back() still to come
         self._popping = False  # applying a Back / Forward: no new history entries
+        self.url_held = False  # a drag is on: the address waits for its end (hold_url)
+        self._url_stale = False
         self.view = OverviewView(dom.el("stage-frame"), self.layout)
         self.hover = Hover(self)
         self.inputs = InputPanel(model, examples, self.set_image)
@@ -112,8 +114,19 @@ class App:
             self._depth += 1
             window.history.pushState(window.JSON.parse(f'{{"cnn101": {self._depth}}}'), "", url)
         elif url != str(window.location.pathname) + str(window.location.search):  # (live frames: no churn)
-            window.history.replaceState(window.history.state, "", url)
+            if self.url_held:
+                self._url_stale = True  # written when the drag ends (hold_url(False))
+            else:
+                window.history.replaceState(window.history.state, "", url)
         self.files.linked(state.to_query() if left_out else query, left_out)
+
+    def hold_url(self, hold: bool) -> None:
+        """While a drag changes the state on every pointer move (drawing, the grey patch), the address is
+        written once at its end: a replaceState took ≈ 8 ms of each move in Chromium."""
+        self.url_held = hold
+        if not hold and self._url_stale:
+            self._url_stale = False
+            self._set_state(self.state)
 
     def set_url_limit(self, limit: int) -> None:
         """How many characters of query a link may hold (tests lower it to reach a too-big state)."""
@@ -172,6 +185,11 @@ class App:
     async def set_image(self, x, label: str, image_id: str, trace=None, fade: bool = True) -> None:
         """Trace a preprocessed image and repaint everything (with a short fade, unless `fade` is False: the
         webcam's live frames follow each other too fast for one)."""
+        self.show_image(x, label, image_id, trace, fade)
+
+    def show_image(self, x, label: str, image_id: str, trace=None, fade: bool = True) -> None:
+        """set_image without the coroutine: the lab calls it inside the pointer event or animation frame
+        that changed the image, so the new Overview is on screen in that very frame."""
         if tuple(x.shape) != tuple(self.model.input_shape):  # prepared for another model: never shown
             raise cnn101.ImageError(f"This image was prepared for a {'×'.join(map(str, x.shape))} input, "
                                     f"but the model takes {'×'.join(map(str, self.model.input_shape))}; choose it again.")
@@ -188,21 +206,25 @@ class App:
         self.x = x
         self.base_x = base
         self.image_label = label
+        maps = self.lab.compare.a is None  # an image pinned as A: the lab paints B − A over every map next
         if first:
             self.view.mount(self.ov, self.state.scope)  # replaces the build's snapshot, if any
             for snap in document.querySelectorAll(".input-snapshot"):
                 snap.remove()
         elif fade:
             self.view.fade()
-            self.view.paint(self.ov, self.state.scope)
+            self.view.paint(self.ov, self.state.scope, maps)
             self.view.unfade()
         else:
-            self.view.paint(self.ov, self.state.scope)
+            self.view.paint(self.ov, self.state.scope, maps)
         canvas = dom.el("input-canvas")
-        dom.paint(canvas, dom.rgb_to_rgba(x))
+        pixels = dom.rgb_to_rgba(x)
+        dom.paint(canvas, pixels)
         h, w = int(x.shape[0]), int(x.shape[1])  # a non-square input keeps its shape in the 96 px frame
-        canvas.style.width, canvas.style.height = f"{96 * w / max(h, w):.1f}px", f"{96 * h / max(h, w):.1f}px"
-        self.lab.shown(x)
+        size = (f"{96 * w / max(h, w):.1f}px", f"{96 * h / max(h, w):.1f}px")
+        if (str(canvas.style.width), str(canvas.style.height)) != size:
+            canvas.style.width, canvas.style.height = size
+        self.lab.shown(x, pixels)
         dom.el("input-caption").textContent = input_caption(label, self.model)
         dom.el("prediction").textContent = prediction_text(self.ov)
         self.inputs.mark(image_id)

@@ -11,7 +11,7 @@ import json
 import cnn101
 import numpy as np
 from cnn101.explain import compare
-from cnn101.render.overview import heatmaps, legends_html
+from cnn101.render.overview import legends_html
 from pyscript import window
 
 from . import dom
@@ -75,9 +75,8 @@ class Compare:
         if c is None or self.a is None or view.stage is None:
             return
         scope = self.app.state.scope
-        for col in self.app.layout.columns:
-            if col.kind != "output":
-                dom.paint_many(view.canvases[col.index], heatmaps(c, col, scope))  # B − A, diverging everywhere
+        view.paint_maps(c, scope)  # B − A, diverging everywhere
+        view.forget_shown()  # the percentages and legends below are compare's
         for ch in c.changes:
             row = view.rows.get(ch.index)
             if row is not None:

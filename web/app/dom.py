@@ -1,7 +1,8 @@
 """Small browser helpers: find elements, listen to events, paint RGBA buffers onto canvases.
 
 The only place (with main.py) that knows how Python values cross into JavaScript. A heatmap crosses once:
-a whole NumPy RGBA buffer becomes one Uint8ClampedArray, wrapped in ImageData, put on its canvas.
+a whole NumPy RGBA buffer becomes one Uint8ClampedArray, wrapped in ImageData, put on its canvas; the
+Overview's maps cross together, one buffer for all its columns (paint_columns).
 """
 from __future__ import annotations
 
@@ -77,6 +78,12 @@ def paint_many(canvases, rgba: np.ndarray) -> None:
         c = canvases[k]
         part = window.Uint8ClampedArray.new(data.buffer, data.byteOffset + k * size, size)
         c.getContext("2d").putImageData(window.ImageData.new(part, w, h), 0, 0)
+
+
+def paint_columns(canvases, data: np.ndarray, dims) -> None:
+    """Paint several columns' maps from one uint8 buffer, in one crossing: `dims` (a JS Int32Array) holds
+    (neurons, width, height) per column and `canvases` (a JS array) every column's canvases in that order."""
+    window.cnn101PaintColumns(canvases, js_bytes(data), dims)
 
 
 def rgb_to_rgba(x: np.ndarray) -> np.ndarray:

@@ -60,10 +60,10 @@ class DrawPad:
 
     def _at(self, event) -> tuple[float, float]:
         """(row, col) of the pointer in pixel units, pixel (i, j) centred at (i, j) as cnn101.draw has it."""
-        rect = dom.el("lab-canvas").getBoundingClientRect()
+        top, left, height, width = self.lab.rect()
         h, w = self.lab.app.model.input_shape[:2]
-        row = (float(event.clientY) - float(rect.top)) / max(float(rect.height), 1) * h - 0.5
-        col = (float(event.clientX) - float(rect.left)) / max(float(rect.width), 1) * w - 0.5
+        row = (float(event.clientY) - top) / height * h - 0.5
+        col = (float(event.clientX) - left) / width * w - 0.5
         return round(row, 1), round(col, 1)
 
     # --- pointer (called by the lab for the drawing tools) ---------------------------------------------

@@ -76,6 +76,7 @@ class InputPanel:
         self.original_hw = None  # (height, width) of the image on show before preprocessing (None: unknown)
         self.current = None  # what is shown: (example id, label) or (bytes, label) of an upload / address
         self.on_model_files = None  # async (FileList) -> None: model files dropped on the panel
+        self.marked = None  # the image id the example strip shows as selected (mark)
 
     # --- panel ---------------------------------------------------------------------------------
     def mount(self) -> None:
@@ -100,6 +101,9 @@ class InputPanel:
             dom.el(name).disabled = False
 
     def mark(self, image_id: str) -> None:
+        if image_id == self.marked:  # (the lab re-traces the same example on every change)
+            return
+        self.marked = image_id
         buttons = list(dom.el("examples").querySelectorAll("button.example"))
         if not any(b.dataset.id == image_id for b in buttons):  # an upload: the Tab stop stays where it is
             image_id = None

@@ -4,17 +4,19 @@ enlarged input (or moved with the arrow keys), blur, seeded noise, rotate, flip,
 Every control is a step of `cnn101.perturb.apply` (plain JSON, kept in the URL as `state.steps`); the image
 the network sees is always `perturb.apply(the chosen image, steps)`, computed by cnn101 and traced at once.
 Single-valued controls (a slider, the patch, 'Only red') keep one step each, changed in place (their
-identity value removes it); zero / invert / swap / flip add a step per click. Re-traces are coalesced to one
-per animation frame while a slider or the patch moves.
+identity value removes it); zero / invert / swap / flip add a step per click. A change is traced at once, in
+the event that made it, unless a trace already ran in this animation frame: then once in the next frame,
+however many changes came in meanwhile (a slider, the patch or a brush stroke moving). The steps are applied
+by a `cnn101.replay.Replay`, so a growing stroke paints only its new segments.
 """
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 
 import cnn101
 from cnn101 import perturb
+from cnn101.replay import Replay
 from pyscript import document, window
 
 from . import dom, draw_pad
@@ -63,10 +65,14 @@ class Lab:
         self.steps = json.loads(app.state.steps) if app.state.steps else []
         self.changes = 0  # step changes made on the page (tests wait for `traced` to catch up)
         self.traced = 0  # the value of `changes` the shown trace was made with
-        self.pending = False
+        self.pending = False  # a trace waits for the next animation frame
+        self.framed = False  # a trace ran in this animation frame
+        self.replay = Replay()  # perturb.apply, reusing the last call's work
         self.dragging = False
+        self.canvas_rect = None  # rect(): the canvas's place on screen during a drag
         self.patch = PATCH_SIZES[1]
         self.root = None
+        self.listed = None  # the step list's markup on screen
         self.pad = DrawPad(self)
         self.compare = Compare(app)
         self.webcam = Webcam(app)
@@ -80,19 +86,22 @@ class Lab:
         if not self.steps:
             return base
         try:
-            return perturb.apply(base, self.steps)
+            return self.replay.apply(base, self.steps)
         except cnn101.PerturbError as exc:
             self.steps = []
-            self._remember()
+            self.app.update(steps="")  # (was a call of a method Lab never had: an AttributeError)
+            if self.root is not None:
+                self.sync()
             self.say(f"The image changes were removed: {exc}")
             return base
 
-    def shown(self, x) -> None:
-        """Paint the enlarged copy of the network's input (the patch is dragged over it)."""
+    def shown(self, x, pixels=None) -> None:
+        """Paint the enlarged copy of the network's input (the patch is dragged over it); `pixels`: x as
+        RGBA bytes, when the caller has them."""
         if self.root is None:
             return
         self.compare.shown(self.app.ov)  # B − A over the Overview just painted, when an image A is pinned
-        dom.paint(dom.el("lab-canvas"), dom.rgb_to_rgba(x))
+        dom.paint(dom.el("lab-canvas"), dom.rgb_to_rgba(x) if pixels is None else pixels)
         self.root.dataset.traced = str(self.traced)  # for bench/bench_draw.py: which change is on screen, and when
         self.root.dataset.shownAt = f"{dom.now():.2f}"
         self._draw_patch()
@@ -163,7 +172,10 @@ class Lab:
         dom.on(canvas, "pointermove", self._move)
         dom.on(canvas, "pointerup", self._up)
         dom.on(canvas, "pointercancel", self._up)
+        dom.on(canvas, "lostpointercapture", self._up)
         dom.on(canvas, "keydown", self._key)
+        window.addEventListener("scroll", dom.keep(self._moved), True)  # any scroll (capture) or resize during a
+        dom.on(window, "resize", self._moved)  # drag moves the canvas on screen
         dom.on(document, "click", self._tutorial_link)
         self.compare.mount(root)
         self.webcam.mount(root.querySelector(".compare-bar"))
@@ -229,17 +241,32 @@ class Lab:
         self.say(" ".join(said))
 
     def _schedule(self) -> None:
-        """One re-trace per animation frame, however many changes came in meanwhile."""
+        """Trace now, in the event that changed the steps (its frame shows the result), unless a trace already
+        ran in this animation frame: then once in the next one, however many changes came in meanwhile."""
         if self.pending:
+            return
+        if not self.framed:
+            self._retrace()
             return
         self.pending = True
         window.requestAnimationFrame(dom.once(lambda t: self._retrace()))
 
     def _retrace(self) -> None:
         self.pending = False
+        if not self.framed:  # the next animation frame ends this frame's trace
+            self.framed = True
+            window.requestAnimationFrame(dom.once(self._next_frame))
         app = self.app
         if app.base_x is not None:
-            asyncio.ensure_future(app.set_image(app.base_x, app.image_label, app.state.image))
+            try:
+                app.show_image(app.base_x, app.image_label, app.state.image)
+            except Exception:  # as a failed task did before: said in the console, the caller's handler goes on
+                import traceback
+
+                window.console.error(traceback.format_exc())
+
+    def _next_frame(self, *_args) -> None:
+        self.framed = False
 
     def say(self, text: str) -> None:
         el = dom.el("lab-message")
@@ -331,9 +358,11 @@ class Lab:
             dom.el("lab-patch-size").value = str(self.patch)
 
     def _list(self) -> None:
-        dom.el("lab-steps").innerHTML = "".join(
+        items = "".join(
             f'<li>{html.escape(describe(s))} <button type="button" data-lab="remove" data-i="{i}" '
             f'aria-label="Remove: {html.escape(describe(s))}">×</button></li>' for i, s in enumerate(self.steps))
+        if items != self.listed:  # (a brush stroke's line changes with every point; a slider's does not)
+            dom.el("lab-steps").innerHTML = self.listed = items
 
     # --- the patch -----------------------------------------------------------------------------------
     def _occlude(self):
@@ -359,16 +388,29 @@ class Lab:
         if p is not None:
             self._place(p["top"], p["left"])
 
+    def rect(self) -> tuple[float, float, float, float]:
+        """(top, left, height, width) of the enlarged input on screen, read once per drag (or after a scroll
+        or resize): reading it after a repaint makes the browser lay the page out again, on every move."""
+        if self.canvas_rect is None:
+            r = dom.el("lab-canvas").getBoundingClientRect()
+            self.canvas_rect = (float(r.top), float(r.left), max(float(r.height), 1), max(float(r.width), 1))
+        return self.canvas_rect
+
+    def _moved(self, _event=None) -> None:
+        self.canvas_rect = None
+
     def _pixel(self, event) -> tuple[int, int]:
-        rect = dom.el("lab-canvas").getBoundingClientRect()
+        top, left, height, width = self.rect()
         h, w = self.app.model.input_shape[:2]
-        row = int((float(event.clientY) - float(rect.top)) / max(float(rect.height), 1) * h)
-        col = int((float(event.clientX) - float(rect.left)) / max(float(rect.width), 1) * w)
+        row = int((float(event.clientY) - top) / height * h)
+        col = int((float(event.clientX) - left) / width * w)
         return row, col
 
     def _down(self, event) -> None:
         event.preventDefault()
         self.dragging = True
+        self.canvas_rect = None  # where the canvas is now (the page may have scrolled since the last drag)
+        self.app.hold_url(True)  # every move changes the steps: the address is written when the drag ends
         try:
             event.target.setPointerCapture(event.pointerId)
         except Exception:
@@ -389,6 +431,7 @@ class Lab:
     def _up(self, event) -> None:
         self.dragging = False
         self.pad.up()
+        self.app.hold_url(False)
 
     def _key(self, event) -> None:
         moves = {"ArrowUp": (-1, 0), "ArrowDown": (1, 0), "ArrowLeft": (0, -1), "ArrowRight": (0, 1)}

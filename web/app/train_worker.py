@@ -19,6 +19,18 @@ def _obj(**items):
     return to_js(items, dict_converter=window.Object.fromEntries)
 
 
+def _runtime_files() -> dict:
+    """The page's own Pyodide lock and stdlib (<meta name="cnn101-pyodide">, buildsite/stored.py), as
+    absolute URLs for the worker's loadPyodide; none in a build without them."""
+    meta = document.querySelector('meta[name="cnn101-pyodide"]')
+    out = {}
+    for key, attr in (("lockFileURL", "lock"), ("stdLibURL", "stdlib")):
+        value = getattr(meta.dataset, attr, None) if meta else None
+        if value:
+            out[key] = str(window.URL.new(str(value), document.baseURI).href)
+    return out
+
+
 class TrainingWorker:
     def __init__(self, on_ready, on_progress, on_failed, on_paused):
         self.on_ready, self.on_progress, self.on_failed, self.on_paused = on_ready, on_progress, on_failed, on_paused
@@ -39,7 +51,8 @@ class TrainingWorker:
         meta = document.querySelector('meta[name="cnn101-app-wheel"]')
         wheel = str(window.URL.new(meta.content, document.baseURI).href) if meta else ""
         msg = _obj(type="start", indexURL=str(window.URL.new("./pyodide/", document.baseURI).href), wheel=wheel,
-                   integrity=str(meta.dataset.integrity) if meta else "", every=EVERY, settings=json.dumps(settings))
+                   integrity=str(meta.dataset.integrity) if meta else "", every=EVERY, settings=json.dumps(settings),
+                   **_runtime_files())
         msg.card, msg.npz = u8(card), u8(npz)
         msg.xs, msg.xv = u8(np.ascontiguousarray(xs, "<f4").tobytes()), u8(np.ascontiguousarray(xv, "<f4").tobytes())
         msg.xsShape, msg.xvShape = to_js([int(d) for d in xs.shape]), to_js([int(d) for d in xv.shape])

@@ -40,7 +40,7 @@ class Webcam:
         self.live = False
         self.busy = False
         self.frames = 0  # frames traced
-        self.last = None  # the last frame's RGBA pixels (for tests: the same pixels in CPython)
+        self.last = None  # the last frame's RGBA pixels (for tests: the same pixels in CPython; alpha as read)
         self.grab = self.grab_ctx = None  # the canvas a camera picture is read through (kept between frames)
         self.fresh = False  # live mode: a camera picture not traced yet is on screen
         self.watching = False  # a requestVideoFrameCallback is waiting
@@ -129,14 +129,12 @@ class Webcam:
             if rgba is None:
                 self.say("The camera has not sent a picture yet; try again in a moment.")
                 return False
-            rgba = rgba.copy()
-            rgba[:, :, 3] = 255  # a camera frame is opaque
             await decode.ensure_pillow()
             t1 = dom.now()
             # centre crop and resize, as for an upload (the opaque frame as RGB: the same pixels, no compositing)
             x = cnn101.load_image(np.ascontiguousarray(rgba[:, :, :3]), self.app.model)
             t2 = dom.now()
-            self.last = rgba
+            self.last = rgba  # (read-only, as the canvas gave it; its alpha is set when a test asks for it)
             await self.app.set_image(x, "webcam frame", "", fade=not self.live)
             self.frames += 1
             d = dom.el("webcam").dataset  # for bench/bench_webcam.py: read without calling into Python
@@ -190,6 +188,8 @@ class Webcam:
         d = {"frames": self.frames, "streaming": self.stream is not None, "live": self.live, "busy": self.busy,
              "message": str(dom.el("webcam-message").textContent)}
         if with_pixels and self.last is not None:
-            d["shape"] = list(self.last.shape)
-            d["rgba"] = base64.b64encode(self.last.tobytes()).decode("ascii")
+            rgba = self.last.copy()
+            rgba[:, :, 3] = 255  # a camera frame is opaque
+            d["shape"] = list(rgba.shape)
+            d["rgba"] = base64.b64encode(rgba.tobytes()).decode("ascii")
         return json.dumps(d)

@@ -182,6 +182,7 @@ class WhyMode:
             lab.compare.paused()  # gradients, not B − A: compare waits until the activations come back
         out = self.app.layout.columns[-1]
         g = self.gov.values(out.index)
+        view.forget_shown()  # the bars below are p − y, not probabilities
         for k, row in view.rows.items():
             v = float(g[k])
             row.querySelector(".ov-fill").style.width = f"{abs(v) * 100:.2f}%"

@@ -131,17 +131,21 @@ def backward(model, trace, target, need_input: bool = True) -> Gradients:
     t = target_indices(model, target, n)
     shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
-    p = e / e.sum(axis=-1, keepdims=True)
+    total = e.sum(axis=-1, keepdims=True)
     rows = np.arange(n)
-    loss = float(np.mean(np.log(e.sum(axis=-1)) - shifted[rows, t]))
-    y = np.zeros_like(p)
-    y[rows, t] = 1.0
-    g_logits = ((p - y) / n).astype(np.float32)
+    loss = float(np.add.reduce(np.log(total[:, 0]) - shifted[rows, t]) / n)
+    p = e / total
+    p[rows, t] -= 1.0  # p − y, y the one-hot target
+    g_logits = (p / n).astype(np.float32)
     arrays, params = backward_from(model, trace, g_logits, need_input)
-    probs = np.asarray(_batch(trace, "probs"), np.float64)
-    with np.errstate(divide="ignore"):
-        # d L / d p = −1 / p[target] at the target, 0 elsewhere; shown, never used to go further down
-        g_probs = np.where(y > 0, -1.0 / (probs * n), 0.0).astype(np.float32)
+    # d L / d p = −1 / p[target] at the target, 0 elsewhere; shown, never used to go further down
+    g_probs = np.zeros(p.shape, np.float32)
+    p_target = np.asarray(_batch(trace, "probs"))[rows, t].astype(np.float64) * n
+    if np.all(p_target != 0):  # (np.errstate, for a probability rounded to 0, costs as much as the rest here)
+        g_probs[rows, t] = -1.0 / p_target
+    else:
+        with np.errstate(divide="ignore"):
+            g_probs[rows, t] = -1.0 / p_target
     if _final_softmax(model):
         arrays[model.layers[-1].name] = g_probs
     arrays["logits"], arrays["probs"] = g_logits, g_probs

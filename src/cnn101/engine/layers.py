@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from ..errors import ModelError
-from .conv_methods import METHODS, NO_BLAS, SINGLE_THREAD_MNK, choose, matmul_rows
+from . import conv_backward
+from .conv_methods import METHODS, NO_BLAS, choose
 
 PADDINGS = ("valid", "same")
 
@@ -53,40 +54,6 @@ def pad_amounts(size: int, k: int, s: int, padding: str) -> tuple[int, int, int]
     out, before = window_geometry(size, k, s, padding)
     after = max((out - 1) * s + k - size - before, 0) if padding == "same" else 0
     return out, before, after
-
-
-def _matmul_inner(a_t: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a_t.T @ b (a sum over their shared first axis), in blocks small enough for BLAS to keep on one thread."""
-    step = max(1, SINGLE_THREAD_MNK // max(1, a_t.shape[1] * b.shape[1]))
-    if a_t.shape[0] <= step:
-        return a_t.T @ b
-    out = a_t[:step].T @ b[:step]
-    for i in range(step, a_t.shape[0], step):
-        out += a_t[i:i + step].T @ b[i:i + step]
-    return out
-
-
-def _long_step(p: int, q: int) -> int:
-    """How much of the long axis one product of a (p, ·) by a (·, q) shape may take. Measured with OpenBLAS here
-    (10×10 channels): up to ~4096 the time grows linearly and stays on one thread; at 16 000 it is 3–8× slower
-    per column, and with 65 536 a second thread made one product 17× slower on the shared machine."""
-    return max(256, min(4096, 2 * SINGLE_THREAD_MNK // max(1, p * q)))
-
-
-def _matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b.T for a (p, k), b (q, k) with few rows and a long k, summed over blocks of k."""
-    step = _long_step(a.shape[0], b.shape[0])
-    out = a[:, :step] @ b[:, :step].T
-    for i in range(step, a.shape[1], step):
-        out += a[:, i:i + step] @ b[:, i:i + step].T
-    return out
-
-
-def _add_matmul_cols(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """out += a @ b for a (p, k) small, b (k, r) with a long r, in blocks of columns."""
-    step = _long_step(a.shape[0], a.shape[1])
-    for i in range(0, b.shape[1], step):
-        out[:, i:i + step] += a @ b[:, i:i + step]
 
 
 class Layer:
@@ -214,71 +181,22 @@ class Conv2D(Layer):
         return METHODS[method](xp, self.kernel, self.bias, self.strides, oh, ow)
 
     def backward(self, x, y, gy, need_input=True):
-        """Per kernel tap (di, dj), the transpose of the forward's matmul:
-        dK[di, dj] = (the input shifted by the tap)ᵀ · gy; the shifted input receives gy · K[di, dj]ᵀ
-        (summed over the taps, this is gy convolved with the flipped kernel); db = Σ gy over positions."""
-        (oh, pt, _), (ow, pl, _) = self.geometry(x.shape[1:])
+        """dK[di, dj] = (the input under tap (di, dj) at every output)ᵀ · gy; the input under the tap receives
+        gy · K[di, dj]ᵀ (summed over the taps, gy convolved with the flipped kernel); db = Σ gy over positions.
+        By the method fastest for this shape on this platform (engine/conv_backward.py: two long BLAS products
+        over one stack of shifted copies on CPython, einsum per tap without BLAS); all agree to float32 rounding.
+        Uses only x, gy and the kernel (never the forward's internals)."""
+        (_, pt, _), (_, pl, _) = self.geometry(x.shape[1:])
         xp = self.pad(x)
-        kh, kw, cin, cout = self.kernel.shape
-        n, hp, wp, _ = xp.shape
         gy = np.asarray(gy, np.float32)
-        grads = {"kernel": np.empty_like(self.kernel)}
-        if self.use_bias:
-            grads["bias"] = gy.reshape(-1, cout).sum(axis=0, dtype=np.float64).astype(np.float32)
-        if self.strides == (1, 1):
-            gxp = self._backward_stride1(xp, gy, grads["kernel"], need_input)
-        else:
-            gxp = self._backward_strided(xp, gy, grads["kernel"], need_input)
+        method = conv_backward.choose(self.kernel.shape, self.strides)
+        gxp, gk, gb = conv_backward.METHODS[method](xp, self.kernel, gy, self.strides, need_input)
+        grads = {"kernel": gk, "bias": gb} if self.use_bias else {"kernel": gk}
         gx = None
         if need_input:
             gx = gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
             gx = gx if gx.shape == gxp.shape else np.ascontiguousarray(gx)
         return gx, grads
-
-    def _backward_stride1(self, xp, gy, gk, need_input):
-        """Stride 1 without copying windows, channels first: gy is laid on the padded input's grid (zeros past
-        the output's edge), so the input under tap (di, dj) of every position is one contiguous run of the
-        flattened padded input, shifted by di·Wp + dj (a shift that wraps into the next row meets only those
-        zeros); the runs stop at the last output position. With channels as rows, each tap is two products of
-        a few rows by a long run (OpenBLAS does these 2–4× faster than the long-by-narrow ones of HWC)."""
-        kh, kw, cin, cout = self.kernel.shape
-        n, hp, wp, _ = xp.shape
-        oh, ow = gy.shape[1:3]
-        m = n * hp * wp
-        run = m - (kh - 1) * wp - (kw - 1)  # = (n−1)·Hp·Wp + (oh−1)·Wp + ow: up to the last output position
-        xt = np.ascontiguousarray(xp.reshape(m, cin).T)  # (cin, m)
-        gt = np.zeros((cout, n, hp, wp), np.float32)
-        gt[:, :, :oh, :ow] = gy.transpose(3, 0, 1, 2)
-        gt = gt.reshape(cout, m)[:, :run]  # (cout, run)
-        gxt = np.zeros((cin, m), np.float32) if need_input else None
-        for di in range(kh):
-            for dj in range(kw):
-                off = di * wp + dj
-                if NO_BLAS:  # NumPy without BLAS: einsum's SIMD sum of products beat matmul 2.8× (Pyodide)
-                    gk[di, dj] = np.einsum("ik,jk->ij", xt[:, off:off + run], gt)
-                    if need_input:
-                        gxt[:, off:off + run] += np.einsum("ij,jk->ik", self.kernel[di, dj], gt)
-                    continue
-                gk[di, dj] = _matmul_nt(xt[:, off:off + run], gt)
-                if need_input:
-                    _add_matmul_cols(gxt[:, off:off + run], self.kernel[di, dj], gt)
-        return np.ascontiguousarray(gxt.T).reshape(xp.shape) if need_input else None
-
-    def _backward_strided(self, xp, gy, gk, need_input):
-        kh, kw, cin, cout = self.kernel.shape
-        sh, sw = self.strides
-        n = xp.shape[0]
-        oh, ow = gy.shape[1:3]
-        g2 = np.ascontiguousarray(gy).reshape(-1, cout)
-        gxp = np.zeros(xp.shape, np.float32) if need_input else None
-        for di in range(kh):
-            for dj in range(kw):
-                rows = slice(di, di + (oh - 1) * sh + 1, sh)
-                cols = slice(dj, dj + (ow - 1) * sw + 1, sw)
-                gk[di, dj] = _matmul_inner(xp[:, rows, cols].reshape(-1, cin), g2)
-                if need_input:
-                    gxp[:, rows, cols] += matmul_rows(g2, self.kernel[di, dj].T).reshape(n, oh, ow, cin)
-        return gxp
 
 
 class ReLU(Layer):
@@ -381,13 +299,17 @@ class MaxPool2D(Layer):
         if (ph, pw) == (sh, sw) and not (pt or pb or pl or pr):  # windows side by side: assign, nothing to add up
             n, h, w, c = x.shape
             v = x[:, :oh * ph, :ow * pw].reshape(n, oh, ph, ow, pw, c)
-            g6 = np.zeros((n, oh, ph, ow, pw, c), np.float32)
-            free = np.ones(y.shape, bool)
+            g6 = np.empty((n, oh, ph, ow, pw, c), np.float32)  # every tap's slice is written below
+            free = None  # windows whose max no earlier tap holds
             for di in range(ph):  # row by row: the first max of each window takes the gradient
                 for dj in range(pw):
                     mask = v[:, :, di, :, dj] == y
-                    mask &= free
-                    free ^= mask
+                    if free is None:
+                        free = ~mask
+                    else:
+                        mask &= free
+                        if (di, dj) != (ph - 1, pw - 1):
+                            np.greater(free, mask, out=free)  # free and not mask
                     np.multiply(gy, mask, out=g6[:, :, di, :, dj])
             if (oh * ph, ow * pw) == (h, w):
                 return g6.reshape(x.shape), {}
@@ -479,9 +401,14 @@ class Dense(Layer):
     def backward(self, x, y, gy, need_input=True):
         """dx = gy · Wᵀ, dW = xᵀ · gy (each weight: its input times the upstream gradient), db = Σ gy over the batch.
         In float64 rounded once, like the forward, so CPython and Pyodide agree."""
+        x, gy = np.asarray(x), np.asarray(gy)
+        if x.shape[0] == 1 and x.dtype == gy.dtype == np.float32:
+            # one image: each dW is one product of two float32 numbers, exact in float64, so float32's correctly
+            # rounded product is the same number, without a float64 outer product to round (0.03 ms on Tiny VGG)
+            grads = {"kernel": np.multiply.outer(x[0], gy[0])}
+        else:
+            grads = {"kernel": (np.asarray(x, np.float64).T @ np.asarray(gy, np.float64)).astype(np.float32)}
         g = np.asarray(gy, np.float64)
-        x = np.asarray(x, np.float64)
-        grads = {"kernel": (x.T @ g).astype(np.float32)}
         if self.use_bias:
             grads["bias"] = g.sum(axis=0).astype(np.float32)
         gx = None

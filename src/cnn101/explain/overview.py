@@ -194,9 +194,10 @@ class Overview:
         self.layout = lay or layout(model)
         self._values = {col.index: self._column_values(col) for col in self.layout.columns}
         self._ranges = {}
+        col_max = {}  # each column's largest |finite value|, once for all scopes (a group's is their max)
         for scope, groups in self.layout.groups.items():
             for group in groups:
-                m = _abs_max(self._values[i] for i in group)
+                m = max(col_max.setdefault(i, _abs_max([self._values[i]])) for i in group) if group else 0.0
                 for i in group:
                     self._ranges[scope, i] = (-m, m)
 

@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -13,6 +15,12 @@ def symmetric(*arrays) -> tuple[float, float]:
     every value is zero (render.normalize draws a zero-width range as the middle colour)."""
     m = 0.0
     for a in arrays:
+        a = np.asarray(a)
+        if a.size and a.dtype.kind == "f":  # two reductions, no copy (the page does this on every repaint)
+            top = max(float(a.max()), -float(a.min()))
+            if math.isfinite(top):  # (NaN or ±inf somewhere: the finite values only, below)
+                m = max(m, top)
+                continue
         a = np.asarray(a, dtype=np.float64)
         a = a[np.isfinite(a)]
         if a.size:

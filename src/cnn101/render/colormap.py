@@ -29,6 +29,13 @@ class Colormap:
         lut = np.stack([np.interp(t, xs, points[:, c]) for c in range(3)], axis=-1)
         self.lut = np.round(lut).astype(np.uint8)  # (257, 3)
         self.lut.setflags(write=False)
+        table = np.empty((N, 4), np.uint8)  # the same colours with alpha, one 4-byte word per row (render.rgba)
+        table[:, :3], table[:, 3] = self.lut, 255
+        self.rgba32 = table.view(np.uint32).reshape(N)
+        self.rgba32.setflags(write=False)
+        nan = np.array([*self.lut[(N - 1) // 2], 0], np.uint8)  # NaN: the middle colour, transparent
+        self.rgba32_nan = nan.view(np.uint32)[0]
+        self._css = {}  # css_gradient's strings
 
     def __call__(self, t) -> np.ndarray:
         """Colours for positions t in [0, 1] (clipped; NaN → the middle): array of shape t.shape + (3,)."""
@@ -51,8 +58,12 @@ class Colormap:
         return [self.hex(t) for t in np.linspace(0.0, 1.0, n)]
 
     def css_gradient(self, n: int = 11, direction: str = "to right") -> str:
-        """A CSS `linear-gradient(...)` showing the map from 0 to 1."""
-        return f"linear-gradient({direction}, {', '.join(self.stops(n))})"
+        """A CSS `linear-gradient(...)` showing the map from 0 to 1 (made once per n and direction: the
+        Overview's legends ask for it on every repaint)."""
+        key = (n, direction)
+        if key not in self._css:
+            self._css[key] = f"linear-gradient({direction}, {', '.join(self.stops(n))})"
+        return self._css[key]
 
     def __repr__(self):
         return f"Colormap({self.name!r})"

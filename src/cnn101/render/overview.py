@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colormap import ACTIVATION, INPUT
-from .heatmap import heatmap
+from .heatmap import rgba
 from .png import data_uri
 
 #: Short column captions when details are hidden.
@@ -140,16 +140,16 @@ def _png_uri(rgba: np.ndarray) -> str:
     return data_uri(rgba[..., :3] if rgba[..., 3].min() == 255 else rgba)
 
 
-def heatmaps(ov, col, scope: str) -> np.ndarray:
-    """RGBA buffers of every neuron of a column: (neurons, H, W, 4) uint8 (vector columns: 1×1 each)."""
+def heatmaps(ov, col, scope: str, out: np.ndarray | None = None) -> np.ndarray:
+    """RGBA buffers of every neuron of a column: (neurons, H, W, 4) uint8 (vector columns: 1×1 each), written
+    into `out` if given (e.g. the column's part of one buffer for the whole Overview)."""
     v = ov.values(col.index)
     if v.ndim == 1:
         v = v.reshape(-1, 1, 1)
     lo, hi = ov.range(col.index, scope)
     # the input's own map, unless the Overview's input values are signed (a comparison's B − A)
     cmap = INPUT if col.kind == "input" and getattr(ov, "input_colormap", "input") == "input" else ACTIVATION
-    n, h, w = v.shape
-    return heatmap(v.reshape(n * h, w), lo, hi, cmap).reshape(n, h, w, 4)
+    return rgba(v, lo, hi, cmap, out)  # (the (C, H, W) view of the trace's H×W×C values: no copy first)
 
 
 def format_value(v: float) -> str:
