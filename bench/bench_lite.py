@@ -12,7 +12,8 @@ sends without .br copies), brotli (the build's .br copy, else quality 11), and w
 
 Builds a bench site with the notebook site into a temporary folder (uses the build cache). Until the
 trained weights exist, the notebook loads the reference Tiny VGG from a file next to it.
-Run: .venv/bin/python bench/bench_lite.py [--quick]
+Run: .venv/bin/python bench/bench_lite.py [--quick] [--runs N] [--site DIST] (--site: measure an already
+built site, e.g. an older build for an old-vs-new comparison, instead of building one)
 """
 from __future__ import annotations
 
@@ -135,15 +136,15 @@ def _one_run(pw, url: str, site: Path, record: bool) -> tuple[float, float, floa
         browser.close()
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, site: Path | None = None, runs: int | None = None) -> list[dict]:
     import browser as b
     from playwright.sync_api import sync_playwright
 
     if not b.chromium_available():
         raise SystemExit(f"{b.CHROMIUM} is missing (apt-get install chromium)")
-    runs = 1 if quick else 5
+    runs = runs or (1 if quick else 5)
     with tempfile.TemporaryDirectory(prefix="cnn101-bench-lite-") as tmp:
-        site = _site(Path(tmp))
+        site = site or _site(Path(tmp))
         server, url = b.serve(site)
         try:
             shown, ready, first, sizes = [], [], [], None
@@ -172,7 +173,14 @@ def run(quick: bool = False) -> list[dict]:
 
 
 def main() -> None:
-    print_rows(run(quick="--quick" in sys.argv))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--site", type=Path, help="a built site (default: build one from this checkout)")
+    parser.add_argument("--runs", type=int)
+    args = parser.parse_args()
+    print_rows(run(args.quick, args.site.resolve() if args.site else None, args.runs))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,13 @@ runs no JupyterLite at all. The kernel uses the site's Pyodide files in dist/pyo
   loadPackagesFromImports on each cell). The official pyodide/pyodide-lock.json is still served unchanged.
 - `--piplite-wheels`: comm 0.2.2 (the kernel hangs without it; pinned by sha256) and our wheel (so
   `%pip install cnn101` works too).
+- `loadPyodideOptions.packages`: every package the kernel installs as it starts (KERNEL_PACKAGES). The
+  kernel skips its own one-by-one installs (micropip, then piplite, then seven `piplite.install`s) for
+  those, and Pyodide loads them all at once while it starts. JupyterLite's piplite, ipykernel shim and
+  pyodide_kernel wheels and comm are not in Pyodide's lock: our lock gets entries for them
+  (JUPYTERLITE_WHEELS, files of the JupyterLite build).
+- The kernel's packages, NumPy and our wheel come with their bytecode inside, from lite/pyc/ (named by our
+  lock only; buildsite/kernel_bytecode.py): the kernel no longer compiles IPython & co at each start.
 
 Offline: JupyterLite's own lite/service-worker.js caches nothing (`enableCache` is false) and is
 replaced by ours (buildsite/service_worker.py render_lite_sw, written by site.py once every file's hash
@@ -39,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -47,7 +55,9 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from . import BuildError
+from .bytecode import BytecodeError
 from .files import Source, pip_download, sha256_file
+from .kernel_bytecode import kernel_wheels, served_path
 
 JUPYTERLITE_CORE = "0.6.4"
 PYODIDE_KERNEL = "0.6.1"
@@ -84,6 +94,19 @@ _REGISTERED = (b's=await t.register(e),console.info("JupyterLite ServiceWorker w
                b'console.info("JupyterLite ServiceWorker was sucessfully registered")')
 _APP_VERSION = b'd=a.PageConfig.getOption("appVersion")'  # `d` in _REGISTERED
 _MANAGER = b"async _unregisterOldServiceWorkers(e){"
+#: What pyodide-kernel 0.6.1's worker loads as it starts: micropip (loadPackage), piplite (micropip.install),
+#: then ssl, sqlite3, ipykernel, comm, pyodide_kernel, jedi, ipython (piplite.install, one after the
+#: other). Those named in loadPyodideOptions.packages it skips, and Pyodide loads them all at once, from
+#: our lock (each file checked against its sha256), while it starts.
+KERNEL_PACKAGES = ("micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel", "jedi", "ipython")
+#: Those not in Pyodide's lock: JupyterLite's own wheels (its piplite index) and comm (ours): lock name →
+#: (wheel file name, imports, depends), entries of our lock.
+JUPYTERLITE_WHEELS = {
+    "piplite": ("piplite-0.6.1-py3-none-any.whl", ["piplite"], ["micropip"]),
+    "ipykernel": ("ipykernel-6.9.2-py3-none-any.whl", ["ipykernel"], []),
+    "pyodide-kernel": ("pyodide_kernel-0.6.1-py3-none-any.whl", ["pyodide_kernel"], ["ipython", "ipykernel", "comm"]),
+    "comm": (COMM_FILE, ["comm"], ["traitlets"]),
+}
 
 
 def notebook_url(name: str = TUTORIAL) -> str:
@@ -95,7 +118,7 @@ def lite_config() -> dict:
     settings = {
         "pyodideUrl": PYODIDE_URL,
         "disablePyPIFallback": True,
-        "loadPyodideOptions": {"lockFileURL": "./" + LOCK_NAME},
+        "loadPyodideOptions": {"lockFileURL": "./" + LOCK_NAME, "packages": list(KERNEL_PACKAGES)},
     }
     return {"jupyter-lite-schema-version": 0,
             "jupyter-config-data": {
@@ -128,8 +151,9 @@ def download_comm(cache: Path, log=print) -> Path:
                         "Check the network, or build with --no-lite.")
 
 
-def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:
-    """The official lock plus an entry for our wheel, for the notebook kernel only."""
+def kernel_lock(official_lock: Path, wheel: Path, version: str, wheels: dict[str, tuple[str, Path]]) -> dict:
+    """The official lock plus entries for our wheel and for the kernel's wheels that Pyodide's lock lacks
+    (`wheels`: JUPYTERLITE_WHEELS name → (path relative to the site root, file)), for the notebook kernel."""
     lock = json.loads(official_lock.read_bytes())
     if "cnn101" in lock["packages"]:
         raise BuildError(f"{official_lock} already has a 'cnn101' entry: is it the official lock?")
@@ -139,7 +163,25 @@ def kernel_lock(official_lock: Path, wheel: Path, version: str) -> bytes:
         "install_dir": "site", "sha256": sha256_file(wheel), "package_type": "package",
         "imports": ["cnn101"], "depends": ["numpy"], "unvendored_tests": False,
     }
+    for name, (file, imports, depends) in JUPYTERLITE_WHEELS.items():
+        if name in lock["packages"]:
+            raise BuildError(f"{official_lock} already has a {name!r} entry: is it the official lock?")
+        rel, path = wheels[name]
+        lock["packages"][name] = {
+            "name": name, "version": file.split("-")[1], "file_name": f"../{rel}", "install_dir": "site",
+            "sha256": sha256_file(path), "package_type": "package", "imports": imports, "depends": depends,
+            "unvendored_tests": False}
+    return lock
+
+
+def lock_bytes(lock: dict) -> bytes:
     return (json.dumps(lock, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+
+def kernel_files(lock: bytes) -> set[str]:
+    """The files (relative to the site root) the notebook's lock names: what the kernel may load."""
+    names = (e["file_name"] for e in json.loads(lock)["packages"].values())
+    return {posixpath.normpath("pyodide/" + n) for n in names}
 
 
 def for_pyodide_kernel(notebook: bytes) -> bytes:
@@ -241,8 +283,11 @@ def patch_jupyterlite(plan: dict[str, Source]) -> list[str]:
 
 
 def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock: Path,
-               contents: Path | None = None, log=print) -> dict[str, Source]:
-    """'lite/<rel>' -> source for the whole notebook site, built (or taken from the cache) and checked."""
+               contents: Path | None = None, log=print, *, runtime: dict[str, Path] | None = None,
+               packages: dict[str, Path] | None = None) -> dict[str, Source]:
+    """'lite/<rel>' -> source for the whole notebook site, built (or taken from the cache) and checked.
+    With Pyodide's `runtime` files and the verified lock `packages` (file name → path), the kernel's
+    packages get their bytecode (buildsite/kernel_bytecode.py); without, the kernel compiles them."""
     check_versions()
     contents = contents or repo / "notebooks"
     files = _contents(contents)
@@ -281,7 +326,16 @@ def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock
         if p.is_file() and p.name != ".complete" and p.name not in _SKIP_NAMES \
                 and not rel.endswith(_SKIP_SUFFIXES):
             plan[PREFIX + rel] = p
-    plan[PREFIX + LOCK_NAME] = kernel_lock(official_lock, wheel, version)
+    found = {PurePosixPath(rel).name: (rel, p) for rel, p in plan.items()
+             if rel.endswith(".whl") and "/pypi/" in rel and isinstance(p, Path)}
+    missing = [file for file, _, _ in JUPYTERLITE_WHEELS.values() if file not in found]
+    if missing:
+        raise BuildError(f"the JupyterLite build lacks {missing}: check buildsite/lite.py JUPYTERLITE_WHEELS.")
+    jupyterlite = {name: found[file] for name, (file, _, _) in JUPYTERLITE_WHEELS.items()}
+    lock = kernel_lock(official_lock, wheel, version, jupyterlite)
+    if runtime is not None and packages is not None:
+        _with_bytecode(plan, lock, official_lock, wheel, jupyterlite, runtime, packages, cache, log)
+    plan[PREFIX + LOCK_NAME] = lock_bytes(lock)
     if SERVICE_WORKER not in plan or sha256_file(plan[SERVICE_WORKER]) != JUPYTERLITE_SW_SHA256:
         raise BuildError(f"{SERVICE_WORKER} is not the one of jupyterlite-core {JUPYTERLITE_CORE}; the build "
                          "replaces it with its own: check its protocol against buildsite/service_worker.py.")
@@ -291,6 +345,33 @@ def lite_files(repo: Path, cache: Path, wheel: Path, version: str, official_lock
     if missing:
         raise BuildError(f"the JupyterLite build lacks the notebooks {missing}.")
     return plan
+
+
+def _with_bytecode(plan: dict[str, Source], lock: dict, official_lock: Path, wheel: Path,
+                   jupyterlite: dict[str, tuple[str, Path]], runtime: dict[str, Path], packages: dict[str, Path],
+                   cache: Path, log) -> None:
+    """The kernel's packages with bytecode (buildsite/kernel_bytecode.py) into the plan, and named by the
+    kernel's `lock` (file and sha256); left as they are if Node failed (the kernel then compiles them)."""
+    from .pyodide_lock import NOTEBOOK_PACKAGES, PyodideLock
+
+    official = json.loads(official_lock.read_bytes())
+    by_file = {v["file_name"]: k for k, v in official["packages"].items()}
+    closure = PyodideLock(official_lock, official["info"]["version"]).closure(NOTEBOOK_PACKAGES + ("numpy",))
+    names = sorted(by_file[e.file_name] for e in closure)
+    wheels = {name: (packages[official["packages"][name]["file_name"]],
+                     "stdlib" if official["packages"][name]["install_dir"] == "stdlib" else "site")
+              for name in names if official["packages"][name]["file_name"].endswith(".whl")}
+    wheels["cnn101"] = (wheel, "site")
+    wheels.update({name: (path, "site") for name, (_, path) in jupyterlite.items()})
+    try:
+        made = kernel_wheels(runtime, packages, names, wheels, cache, log)
+    except (BytecodeError, OSError, ValueError, subprocess.SubprocessError) as exc:
+        log(f"lite: the kernel's bytecode skipped ({exc})")
+        return
+    for name, path in made.items():
+        rel = served_path(path)
+        plan[rel] = path
+        lock["packages"][name].update(file_name=f"../{rel}", sha256=sha256_file(path))
 
 
 def _prune(root: Path, keep: int) -> None:

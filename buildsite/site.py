@@ -19,7 +19,7 @@ from .bytecode import PREFIX as BYTECODE, BytecodeError, build_bytecode
 from .checks import check_site, csp_problems
 from .examples import choose_examples, correct_first
 from .files import Source, source_sha256, source_size, sync_tree
-from .lite import SERVICE_WORKER as LITE_SW, is_lite, lite_files, notebook_url
+from .lite import LOCK_NAME, PREFIX as LITE, SERVICE_WORKER as LITE_SW, is_lite, kernel_files, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages, pyscript_on_demand
 from .pyodide_dist import dist_packages
 from .precompress import ENCODED_SUFFIX, available as brotli_available, brotli_copies
@@ -35,6 +35,7 @@ from .wheels import CARRIER_REQUIREMENT, CARRIER_SHA256, carrier_packages
 MARKER = "build-info.json"
 #: Written by the build; a file of that name in web/ is an error rather than silently replaced.
 GENERATED = {"sw.js", "manifest.webmanifest", MARKER}
+LITE_LOCK = LITE + LOCK_NAME
 #: PyScript's interpreter module: web/pyodide-start.mjs, which starts ./pyodide/pyodide.mjs (from a memory
 #: snapshot on later visits).
 INTERPRETER = "./pyodide-start.mjs"
@@ -290,7 +291,8 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     plan.update(manifest_files())
     if opts.lite:
         timer.lap("plan")
-        plan.update(lite_files(repo, opts.cache, wheel, version, npm.lock_path, opts.notebooks, log))
+        plan.update(lite_files(repo, opts.cache, wheel, version, npm.lock_path, opts.notebooks, log,
+                               runtime=npm.runtime_files(), packages=packages))
         timer.lap("lite")
     third_party_urls = check_site(plan, shipped)
     csp = csp_problems(plan["index.html"].decode("utf-8") if isinstance(plan["index.html"], bytes)
@@ -315,9 +317,13 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     # offline reload of the page failed to fetch it).
     plan["sw.js"] = render_sw(app_assets, lazy, unhashed=(MARKER,)).encode()
     hashes["sw.js"] = source_sha256(plan["sw.js"])
-    if opts.lite:  # the notebook site's own worker: its files and everything its kernel may load
+    if opts.lite:  # the notebook site's own worker: its files and everything its kernel may load (the
+        # runtime, and the packages its lock names: not those it takes with bytecode from lite/pyc/)
+        kernel = kernel_files(plan[LITE_LOCK])
+        package_files = {"pyodide/" + p["file_name"] for p in json.loads(lock.raw)["packages"].values()} | {wheel_rel}
         notebook = {k: v for k, v in hashes.items()
-                    if is_lite(k) or (k.startswith("pyodide/") and not k.startswith(STORED)) or k == wheel_rel}
+                    if is_lite(k) or k in kernel
+                    or (k.startswith("pyodide/") and not k.startswith(STORED) and k not in package_files)}
         plan[LITE_SW] = render_lite_sw(notebook, cache_version(app_assets)).encode()
         hashes[LITE_SW] = source_sha256(plan[LITE_SW])
     encoded = brotli_copies(plan, hashes, opts.cache, log)  # transport encodings: not listed in sw.js

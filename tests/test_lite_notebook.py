@@ -95,22 +95,71 @@ def test_config_points_the_kernel_at_the_sites_own_pyodide(lite_site):
     assert settings["disablePyPIFallback"] is True
     assert all(u.startswith("./") for u in settings["pipliteUrls"])
     assert settings["loadPyodideOptions"]["lockFileURL"] == "./" + lite.LOCK_NAME
+    # everything the kernel installs as it starts, loaded at once while Pyodide starts (else one by one)
+    assert settings["loadPyodideOptions"]["packages"] == ["micropip", "piplite", "ssl", "sqlite3", "ipykernel",
+                                                          "comm", "pyodide_kernel", "jedi", "ipython"]
 
 
-def test_kernel_lock_is_the_official_one_plus_our_wheel(lite_site):
+def test_kernel_lock_is_the_official_one_plus_ours_and_jupyterlites_wheels_with_bytecode(lite_site):
     out = lite_site.out
     official = json.loads((out / "pyodide" / "pyodide-lock.json").read_text())
     assert (out / "pyodide" / "pyodide-lock.json").read_bytes() == \
         (REPO / "node_modules/pyodide/pyodide-lock.json").read_bytes()  # the app's lock is untouched
     ours = json.loads((out / "lite" / lite.LOCK_NAME).read_text())
     assert ours["info"] == official["info"]
-    assert set(ours["packages"]) == set(official["packages"]) | {"cnn101"}
-    assert all(ours["packages"][k] == v for k, v in official["packages"].items())
+    jupyterlite = {"piplite", "ipykernel", "pyodide-kernel", "comm"}
+    assert set(ours["packages"]) == set(official["packages"]) | {"cnn101"} | jupyterlite
     entry = ours["packages"]["cnn101"]
-    wheel = (out / "pyodide" / entry["file_name"]).resolve()  # file names resolve against pyodide/
-    assert wheel == (out / lite_site.wheel).resolve()
-    assert entry["sha256"] == __import__("hashlib").sha256(wheel.read_bytes()).hexdigest()
     assert entry["imports"] == ["cnn101"] and entry["depends"] == ["numpy"]
+    assert ours["packages"]["pyodide-kernel"]["imports"] == ["pyodide_kernel"]
+    assert all(d in ours["packages"] for n in jupyterlite | {"cnn101"} for d in ours["packages"][n]["depends"])
+    # the kernel's packages (and numpy, cnn101 for the first cell) come with bytecode from lite/pyc/;
+    # their entries differ from the official ones in file name and sha256 only
+    moved = {k for k, v in official["packages"].items() if ours["packages"][k] != v}
+    assert {"ipython", "prompt-toolkit", "pygments", "traitlets", "jedi", "micropip", "numpy"} <= moved
+    originals = {k: out / "pyodide" / official["packages"][k]["file_name"] for k in moved}
+    originals["cnn101"] = out / lite_site.wheel
+    pypi = {p.name: p for p in (out / "lite").rglob("*.whl") if p.parent.name == "pypi"}  # JupyterLite's
+    for name in jupyterlite:
+        original = pypi[lite.JUPYTERLITE_WHEELS[name][0]]
+        if ours["packages"][name]["file_name"].startswith("../lite/pyc/"):
+            originals[name] = original
+        else:  # ipykernel's shim: none of its modules is imported as the kernel starts, so no bytecode
+            assert (out / "pyodide" / ours["packages"][name]["file_name"]).resolve() == original.resolve()
+            assert ours["packages"][name]["sha256"] == __import__("hashlib").sha256(original.read_bytes()).hexdigest()
+    assert {"piplite", "pyodide-kernel", "comm"} <= set(originals)
+    for name, original in originals.items():
+        entry = dict(ours["packages"][name])
+        assert entry["file_name"].startswith("../lite/pyc/"), name
+        wheel = (out / "pyodide" / entry.pop("file_name")).resolve()  # file names resolve against pyodide/
+        assert wheel.parent.parent == (out / "lite" / "pyc").resolve()
+        assert entry.pop("sha256") == __import__("hashlib").sha256(wheel.read_bytes()).hexdigest()
+        if name in official["packages"]:
+            assert entry == {k: v for k, v in official["packages"][name].items() if k not in ("file_name", "sha256")}
+        assert_same_wheel_plus_bytecode(original, wheel)
+
+
+def assert_same_wheel_plus_bytecode(original: Path, repacked: Path) -> None:
+    """`repacked` holds every member of `original` with the same bytes (RECORD: plus a line per .pyc), and
+    checked-hash CPython 3.12 .pyc files beside sources, each matching its source (or CPython ignores it)."""
+    import _imp
+    import zipfile
+
+    old, new = zipfile.ZipFile(original), zipfile.ZipFile(repacked)
+    added = sorted(set(new.namelist()) - set(old.namelist()))
+    assert added and all(n.endswith(".cpython-312.pyc") and "/__pycache__/" in "/" + n for n in added)
+    for n in old.namelist():
+        if n.endswith(".dist-info/RECORD"):
+            assert new.read(n) == old.read(n).rstrip(b"\n") + b"\n" + b"".join(f"{a},,\n".encode() for a in added)
+        else:
+            assert new.read(n) == old.read(n), n
+    for n in added:
+        folder, _, file = n.rpartition("__pycache__/")
+        pyc = new.read(n)
+        assert pyc[:4] == (3531).to_bytes(2, "little") + b"\r\n", n  # CPython 3.12, whatever runs the build
+        flags, key = int.from_bytes(pyc[4:8], "little"), int.from_bytes(pyc[:4], "little")
+        source = new.read(folder + file.split(".")[0] + ".py")
+        assert flags == 0b11 and pyc[8:16] == _imp.source_hash(key, source), n  # PEP 552, checked hash
 
 
 def test_piplite_index_has_comm_and_our_wheel(lite_site):
@@ -157,8 +206,12 @@ def test_the_notebook_sites_worker_is_ours_and_lists_all_it_may_load(lite_site):
     lite_files = {p for p in info["files"] if p.startswith("lite/") and not p.endswith(".br")}
     assert set(precache) >= lite_files - {lite.SERVICE_WORKER}
     assert lite.SERVICE_WORKER not in precache
-    kernel = {"pyodide/" + n for n in info["packages"]["app"] + info["packages"]["notebook_only"]}
-    assert kernel | {"pyodide/pyodide.js", "pyodide/pyodide.asm.wasm", info["wheel"]} <= set(precache)
+    kernel = lite.kernel_files((out / "lite" / lite.LOCK_NAME).read_bytes()) & set(info["files"])
+    assert kernel | {"pyodide/pyodide.js", "pyodide/pyodide.asm.wasm"} <= set(precache)
+    assert any(p.startswith("lite/pyc/") for p in kernel)
+    # not the originals the kernel takes with bytecode from lite/pyc/ (the notebook never fetches them)
+    shipped = {"pyodide/" + n for n in info["packages"]["app"] + info["packages"]["notebook_only"]} | {info["wheel"]}
+    assert shipped - kernel and not (shipped - kernel) & set(precache)
     # the kernel starts from the official stdlib and lock; the app's stored copies are not its to fetch
     assert {"pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"} <= set(precache)
     assert info["app_runtime"] and not [p for p in precache if p.startswith("pyodide/stored/")]
