@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -174,12 +175,23 @@ def tamper(path: Path) -> bytes:
     return data
 
 
+def app_numpy_wheel(site: Path) -> Path:
+    """The NumPy wheel the page loads: the one its own lock names (the app's stored copy when the build made
+    one, buildsite/stored.py), not just any numpy-*.whl of the site (the notebook's official one is there too)."""
+    meta = re.search(r'<meta name="cnn101-pyodide"[^>]*data-lock="([^"]+)"', (site / "index.html").read_text())
+    lock = site / meta.group(1) if meta else site / "pyodide" / "pyodide-lock.json"
+    name = json.loads(lock.read_text())["packages"]["numpy"]["file_name"]
+    wheel = (site / "pyodide" / name).resolve()
+    assert wheel.is_file() and site.resolve() in wheel.parents, wheel
+    return wheel
+
+
 @pytest.mark.parametrize("which, words", [("app", ["integrity", "cnn101-", "rebuild"]),
                                           ("numpy", ["numpy", "integrity", "rebuild"])])
 def test_a_tampered_wheel_gives_a_plain_message(browser, site_copy, which, words):
     copy, url = site_copy
     info = json.loads((copy / "build-info.json").read_text())
-    target = copy / info["wheel"] if which == "app" else next((copy / "pyodide").glob("numpy-*.whl"))
+    target = copy / info["wheel"] if which == "app" else app_numpy_wheel(copy)
     original = tamper(target)
     ctx = _b.guarded_context(browser)
     try:
