@@ -54,8 +54,11 @@ CHROMIUM_ARGS = [
 # "gave up making a snapshot" count set (pyodide-start.mjs MAX_FAILURES: after that many failures it
 # makes none). Nothing in the app changed for this: both are states a real browser can be in (no service
 # worker support; snapshots that keep failing), so no switch exists that a user could reach by accident.
-# The tests of the service worker, the snapshot, offline use and start-up ask for the real path
-# (`lean=False`, conftest's `real_start` marker); CNN101_REAL_START=1 puts every test on the real path.
+# The real path stays where it is tested or pays: the tests of the service worker, the snapshot, offline
+# use and start-up, and the modules whose pages reload two or more times per context (a lean reload fetches
+# everything again through routing, which turns the HTTP cache off, compiles the WebAssembly again and has
+# no snapshot nor precompiled bytecode: measured dearer than the background work it saves). They ask with
+# `lean=False` or conftest's `real_start` marker; CNN101_REAL_START=1 puts every test on the real path.
 LEAN = os.environ.get("CNN101_REAL_START") != "1"
 NO_SNAPSHOT = """try { localStorage.setItem("cnn101-pyodide-snapshot-failures", "1000"); } catch (e) { /* opaque origin */ }"""
 
@@ -76,6 +79,11 @@ def launch(playwright, **kwargs):
     """Headless Debian Chromium, fresh temporary profile."""
     args = CHROMIUM_ARGS + list(kwargs.pop("args", []))
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args, **kwargs)
+
+
+def lean_for(request) -> bool:
+    """Lean pages for a test or a module fixture unless it (or its module) is marked `real_start`."""
+    return request.node.get_closest_marker("real_start") is None
 
 
 def guarded_context(browser, route: bool = True, lean: bool = False, **kwargs):

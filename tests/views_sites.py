@@ -176,7 +176,7 @@ def open_session(request, browser, query: str = ""):
     For module fixtures: `yield from open_session(request, browser)`.
     """
     url, model, server = site_for(request, request.param)
-    session = Session(browser, url, model, request.param)
+    session = Session(browser, url, model, request.param, lean=_b.lean_for(request))
     session.open(query)
     yield session
     try:
