@@ -23,6 +23,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .files import sha256_file
@@ -158,18 +160,32 @@ def build_bytecode(runtime: dict[str, Path], packages: dict[str, Path], wheel: P
     target = cache / "bytecode" / f"{_key(runtime, packages, wheel, app, ours)}.zip"
     if target.is_file():
         return target
+    log("bytecode: compiling the page's Python with Pyodide under Node (once per change)")
+    job = {"packages": ["numpy", str(wheel.resolve())], "app": app, "code": f"OURS = {ours!r}\n" + _CODE}
+    with run_in_node(runtime, packages, job, prefix="cnn101-bytecode-") as out:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(out, partial)
+        os.replace(partial, target)
+    return target
+
+
+@contextmanager
+def run_in_node(runtime: dict[str, Path], packages: dict[str, Path], job: dict, prefix: str) -> Iterator[Path]:
+    """Run `job` (bytecode.mjs's input, without its indexURL and out) in Pyodide 0.27.7 under Node, over a
+    temporary index folder of `runtime` and `packages` (file name → verified path); yields the zip the job
+    wrote, removed on exit. Raises BytecodeError if Node is missing, gave no result, or Pyodide tried to
+    fetch anything from the network."""
     node = shutil.which("node")
     if node is None:
         raise BytecodeError("node is not on PATH")
-    log("bytecode: compiling the page's Python with Pyodide under Node (once per change)")
-    with tempfile.TemporaryDirectory(prefix="cnn101-bytecode-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         index = Path(tmp) / "pyodide"
         index.mkdir()
         for name, path in {**runtime, **packages}.items():
             os.symlink(path.resolve(), index / name)
-        out = Path(tmp) / "bytecode.zip"
-        job = {"indexURL": str(index) + "/", "packages": ["numpy", str(wheel.resolve())], "app": app,
-               "code": f"OURS = {ours!r}\n" + _CODE, "out": str(out)}
+        out = Path(tmp) / "out.zip"
+        job = {**job, "indexURL": str(index) + "/", "out": str(out)}
         proc = subprocess.run([node, str(RUNNER)], input=json.dumps(job), capture_output=True, text=True,
                               timeout=600, cwd=Path(__file__).resolve().parent.parent)
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)), None)
@@ -180,11 +196,7 @@ def build_bytecode(runtime: dict[str, Path], packages: dict[str, Path], wheel: P
             raise BytecodeError(f"Pyodide tried to fetch from the network: {result['blocked']}")
         if not result["ok"]:
             raise BytecodeError(result["error"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
-        shutil.copyfile(out, partial)
-        os.replace(partial, target)
-    return target
+        yield out
 
 
 def integrity(path: Path) -> str:

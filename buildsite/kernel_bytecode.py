@@ -20,12 +20,10 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .bytecode import MARKER, RUNNER, BytecodeError
+from .bytecode import BytecodeError, run_in_node
 from .files import sha256_file
 
 PREFIX = "lite/pyc/"
@@ -119,31 +117,11 @@ def _key(runtime: dict[str, Path], packages: dict[str, Path], names: list[str],
 def _compile(runtime: dict[str, Path], packages: dict[str, Path], names: list[str], extra: list[Path],
              log) -> dict[str, bytes]:
     """{"site/…/__pycache__/x.cpython-312.pyc": bytes} from Pyodide under Node."""
-    node = shutil.which("node")
-    if node is None:
-        raise BytecodeError("node is not on PATH")
     log("lite: compiling the kernel's Python with Pyodide under Node (once per change)")
-    with tempfile.TemporaryDirectory(prefix="cnn101-kernel-pyc-") as tmp:
-        index = Path(tmp) / "pyodide"
-        index.mkdir()
-        for name, path in {**runtime, **packages}.items():
-            os.symlink(path.resolve(), index / name)
-        out = Path(tmp) / "pyc.zip"
-        job = {"indexURL": str(index) + "/", "packages": names + [str(p.resolve()) for p in extra], "app": {},
-               "code": f"IMPORTS = {IMPORTS!r}\nWHOLE = {WHOLE!r}\n" + _CODE, "out": str(out)}
-        proc = subprocess.run([node, str(RUNNER)], input=json.dumps(job), capture_output=True, text=True,
-                              timeout=600, cwd=Path(__file__).resolve().parent.parent)
-        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)), None)
-        if line is None:
-            raise BytecodeError(f"Node gave no result (exit {proc.returncode}): {proc.stderr[-1000:]}")
-        result = json.loads(line[len(MARKER):])
-        if result["blocked"]:
-            raise BytecodeError(f"Pyodide tried to fetch from the network: {result['blocked']}")
-        if not result["ok"]:
-            raise BytecodeError(result["error"])
-        with zipfile.ZipFile(out) as z:
-            return {n: z.read(n) for n in z.namelist()}
-
+    job = {"packages": names + [str(p.resolve()) for p in extra], "app": {},
+           "code": f"IMPORTS = {IMPORTS!r}\nWHOLE = {WHOLE!r}\n" + _CODE}
+    with run_in_node(runtime, packages, job, prefix="cnn101-kernel-pyc-") as out, zipfile.ZipFile(out) as z:
+        return {n: z.read(n) for n in z.namelist()}
 
 def kernel_wheels(runtime: dict[str, Path], packages: dict[str, Path], names: list[str],
                   wheels: dict[str, tuple[Path, str]], cache: Path, log=print) -> dict[str, Path]:

@@ -5,7 +5,8 @@
   localhost unresolvable (so nothing can leave even if a request escaped routing).
 - `guarded_context(browser)`: a context whose `route("**/*")` aborts and records every request not to
   127.0.0.1/localhost; `context.outside` lists them (URLs) and `check_offline(context)` fails a test
-  that attempted any.
+  that attempted any. `lean=True` (the tests' shared fixtures) opens the app without its background
+  work: see LEAN below.
 - `serve(root)`: the site server (buildsite.server) on a free port, in a thread.
 - `screenshot(page, name)`: a PNG under test-artifacts/ (look at them).
 - `console_problems(page)`: page errors and console errors seen so far.
@@ -14,6 +15,7 @@ The fixtures built on these live in conftest.py.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -42,6 +44,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The lean start of the tests' pages (conftest's `context` and `app`, views_sites.Session). Once the app is
+# ready, a fresh browser context does two things in the background that most tests never look at: the
+# service worker precaches the whole site (≈ 35 MB, 680 files, every one through the test's routing), and
+# a worker starts a second Pyodide to make the memory snapshot (web/pyodide-start.mjs). On 2 cores that
+# is ≈ 9 CPU-seconds per context, competing with the test (measured: notes/ci.md, session 7). A lean
+# context blocks service worker registration (Playwright's `service_workers="block"`: register() resolves
+# to nothing and warns on the console, which boot.js ignores) and starts every page with the app's own
+# "gave up making a snapshot" count set (pyodide-start.mjs MAX_FAILURES: after that many failures it
+# makes none). Nothing in the app changed for this: both are states a real browser can be in (no service
+# worker support; snapshots that keep failing), so no switch exists that a user could reach by accident.
+# The real path stays where it is tested or pays: the tests of the service worker, the snapshot, offline
+# use and start-up, and the modules whose pages reload two or more times per context (a lean reload fetches
+# everything again through routing, which turns the HTTP cache off, compiles the WebAssembly again and has
+# no snapshot nor precompiled bytecode: measured dearer than the background work it saves). They ask with
+# `lean=False` or conftest's `real_start` marker; CNN101_REAL_START=1 puts every test on the real path.
+LEAN = os.environ.get("CNN101_REAL_START") != "1"
+NO_SNAPSHOT = """try { localStorage.setItem("cnn101-pyodide-snapshot-failures", "1000"); } catch (e) { /* opaque origin */ }"""
+
+
 def chromium_available() -> bool:
     return CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is not None
 
@@ -60,14 +81,27 @@ def launch(playwright, **kwargs):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args, **kwargs)
 
 
-def guarded_context(browser, route: bool = True, **kwargs):
+def lean_for(request) -> bool:
+    """Lean pages for a test or a module fixture unless it (or its module) is marked `real_start`."""
+    return request.node.get_closest_marker("real_start") is None
+
+
+def guarded_context(browser, route: bool = True, lean: bool = False, **kwargs):
     """A new context that aborts and records every request leaving localhost (`context.outside`).
+
+    lean=True: no service worker and no Pyodide snapshot in it (see LEAN; CNN101_REAL_START=1 overrides).
 
     route=False only records them (launch()'s host-resolver rule still stops them): Playwright's routing
     turns Chromium's HTTP cache off (microsoft/playwright#7220), so a page measured through it re-downloads
     what a real browser would revalidate — benchmarks of bytes and start-up use route=False."""
     kwargs.setdefault("viewport", {"width": 1366, "height": 900})
+    lean = lean and LEAN
+    if lean:
+        kwargs.setdefault("service_workers", "block")
     context = browser.new_context(**kwargs)
+    context.lean = lean
+    if lean:
+        context.add_init_script(NO_SNAPSHOT)
     outside: list[str] = []
     context.outside = outside
 

@@ -2,7 +2,8 @@
 
   browser        session: headless Debian Chromium (skips the test when /usr/bin/chromium is missing)
   context        a fresh context whose outside requests are aborted and recorded; the test FAILS at
-                 teardown if any was attempted (`context.outside` lists them)
+                 teardown if any was attempted (`context.outside` lists them). Lean (browser.py LEAN: no
+                 service worker, no Pyodide snapshot) unless the test or its module is marked `real_start`
   page           a page of `context`, collecting console errors (`page.problems`); on failure a
                  screenshot goes to test-artifacts/<test>.png
   app_site       session: a built site (dist layout) with a model; uses the trained weights when they
@@ -88,8 +89,8 @@ def browser(playwright_session):
 
 
 @pytest.fixture()
-def context(browser):
-    ctx = _b.guarded_context(browser)
+def context(browser, request):
+    ctx = _b.guarded_context(browser, lean=_b.lean_for(request))
     yield ctx
     ctx.close()
     _b.check_offline(ctx)
@@ -194,8 +195,8 @@ def _sessions_used(request):
 
 
 @pytest.fixture(scope="module")
-def app(browser, app_url, app_site, app_model):
-    ctx = _b.guarded_context(browser)
+def app(browser, app_url, app_site, app_model, request):
+    ctx = _b.guarded_context(browser, lean=_b.lean_for(request))
     page = ctx.new_page()
     _b.track_console(page)
     open_app(page, app_url)

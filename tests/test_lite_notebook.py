@@ -404,6 +404,7 @@ def run_all(page) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.real_start  # the notebook site's own service worker carries JupyterLite's drive (sw-api.v1)
 def test_the_tutorial_runs_in_jupyterlite(page, lite_url, lite_contents, app_model):
     code_cells = sum(c["cell_type"] == "code"
                      for c in json.loads((lite_contents / NOTEBOOK.name).read_text(encoding="utf-8"))["cells"])

@@ -15,7 +15,7 @@ import pytest
 from cnn101.explain import backward_view, conv_input_gradient, softmax_backward
 from views_sites import open_session
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
 WHY = "JSON.parse(cnn101_state()).why"
 
 

@@ -25,7 +25,7 @@ from cnn101.render import conv_view as R
 from cnn101.render.svg import fmt
 from views_sites import open_session
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
 VIEW = "#conv-view"
 TOL = 1e-6  # the page's trace (Pyodide) and CPython's differ by float32 rounding in hidden layers (~1e-8 here)
 DETAIL = "#dp-conv"

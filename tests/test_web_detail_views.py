@@ -13,7 +13,7 @@ from cnn101.explain import pool_channel, relu_detail, softmax_detail
 from cnn101.render.detail import window_covering
 from views_sites import open_session
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
 
 
 @pytest.fixture(scope="module", params=["tiny", "synthetic"])

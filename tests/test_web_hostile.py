@@ -193,7 +193,7 @@ def test_a_tampered_wheel_gives_a_plain_message(browser, site_copy, which, words
     info = json.loads((copy / "build-info.json").read_text())
     target = copy / info["wheel"] if which == "app" else app_numpy_wheel(copy)
     original = tamper(target)
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     try:
         page = ctx.new_page()
         page.goto(url)
@@ -255,7 +255,7 @@ def test_pyodide_needs_wasm_unsafe_eval(browser, site_copy, script_src, expect):
     (copy / "csp-probe.html").write_text(
         f'<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src \'self\'; script-src {script_src}">'
         '<script type="module" src="./csp-probe.mjs"></script>')
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     try:
         page = ctx.new_page()
         page.goto(url + "csp-probe.html")
@@ -276,7 +276,7 @@ def test_pyscript_needs_unsafe_eval(browser, site_copy):
     index.unlink()  # a hard link to the shared build: replace, never edit
     index.write_text(_with_policy(html, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
                                         "connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"))
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     try:
         page = ctx.new_page()
         errors = []

@@ -90,7 +90,7 @@ def test_a_shared_link_reproduces_an_edited_network(app, browser):
     edits.preset(layer, 1, "sharpen")
     edits.set_bias(layer, 1, -0.5)
     shared = page.evaluate("location.search")
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     try:
         other = ctx.new_page()
         _b.track_console(other)
@@ -162,7 +162,7 @@ def test_a_weight_typed_by_hand_recomputes_everything_and_reset_restores(app, br
     # the typed weights are in the URL: a page opened from the copied link shows the same edited network
     assert f"edits={layer}%3A3%3A%3A%3A" in st["query"]
     shared = page.evaluate("location.href")
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     try:
         other = ctx.new_page()
         _b.track_console(other)

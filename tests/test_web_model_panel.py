@@ -19,7 +19,7 @@ from cnn101.formats import tfjs
 from models import synthetic_model
 from web_page import READY, assert_matches_engine, choose, examples, make_image, shown_example, state
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
 
 
 def grey_model() -> Sequential:

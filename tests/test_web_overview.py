@@ -327,6 +327,7 @@ def test_snapshot_shows_before_python_is_up(page, app_url, app_site):
 SNAPSHOT_MADE = "['made', 'failed'].includes(document.documentElement.dataset.pyodideSnapshot)"
 
 
+@pytest.mark.real_start
 def test_works_offline_after_one_visit(context, app_site, app_model, serve_site, tmp_path):
     """Reload with the server gone: the service worker serves everything, Pyodide starts from the memory
     snapshot made after the first visit, and the Overview and an upload (Pillow loaded on demand, from the
@@ -368,6 +369,7 @@ DAMAGE = {
 }
 
 
+@pytest.mark.real_start
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_broken_pyodide_snapshot_is_dropped_and_remade(context, app_site, app_model, serve_site, damage):
     _, url = serve_site(app_site)

@@ -17,7 +17,8 @@ VIEW_MODULES = ("input_view", "conv_view", "relu_detail", "pool_detail", "flatte
 
 
 def _fresh(browser, url, model, query="") -> Session:
-    s = Session(browser, url, model, "tiny", route=False)  # no routing: the HTTP cache stays on
+    s = Session(browser, url, model, "tiny", route=False, lean=False)  # no routing: the HTTP cache stays on;
+    # the real start (service worker, snapshot): this module tests it
     s.open(query)
     return s
 

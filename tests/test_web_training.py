@@ -23,7 +23,7 @@ from training_page import (TRAIN, add_files, class_files, empty_classes, fill_cl
                            status_has, train_to_the_end, training)
 from web_page import READY, assert_matches_engine, choose, state
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
 
 
 @pytest.fixture(scope="module")

@@ -196,7 +196,7 @@ def test_a_crashed_worker_is_said_plainly_and_the_page_keeps_working(browser, ap
     """The worker's script arrives truncated (as a broken download would): the worker dies on load."""
     from web_page import open_app
 
-    ctx = _b.guarded_context(browser, service_workers="block")  # every request through routing, none from a cache
+    ctx = _b.guarded_context(browser, lean=True, service_workers="block")  # every request through routing, none from a cache
     page = ctx.new_page()
     problems = _b.track_console(page)
     try:

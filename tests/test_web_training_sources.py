@@ -22,7 +22,7 @@ from web_page import READY, open_app, state
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_a_webcam_frame_and_a_drawing_become_training_images(playwright_session, app_url, app_model):
     browser = _b.launch(playwright_session, args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     page = ctx.new_page()
     problems = _b.track_console(page)
     try:

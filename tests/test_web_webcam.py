@@ -32,7 +32,7 @@ def playwright_cam(playwright_session):
 
 def open_with(pw, url, args):
     browser = _b.launch(pw, args=args)
-    ctx = _b.guarded_context(browser)
+    ctx = _b.guarded_context(browser, lean=True)
     page = ctx.new_page()
     _b.track_console(page)
     open_app(page, url)

@@ -18,7 +18,7 @@ from cnn101.render.colormap import ACTIVATION, ATTRIBUTION
 from cnn101.render.overlay import overlay
 from views_sites import open_session
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
 WHY = "JSON.parse(cnn101_state()).why"
 
 

@@ -46,13 +46,14 @@ def site_for(request, which: str):
 
 
 class Session:
-    """One guarded browser context + page on one site, reused by a module's tests."""
+    """One guarded browser context + page on one site, reused by a module's tests (lean: no service worker
+    and no Pyodide snapshot, browser.py LEAN; lean=False for the real start)."""
 
-    def __init__(self, browser, url: str, model, which: str, **context_kwargs):
+    def __init__(self, browser, url: str, model, which: str, lean: bool = True, **context_kwargs):
         self.url, self.model, self.which = url, model, which
         self.dirty = False  # opened at a URL of its own (a query): `clean()` reloads the plain page
         self.opened: str | None = None  # the query of the last load, while no test has used the page since
-        self.context = _b.guarded_context(browser, **context_kwargs)
+        self.context = _b.guarded_context(browser, lean=lean, **context_kwargs)
         self.page = self.context.new_page()
         _b.track_console(self.page)
 
@@ -175,7 +176,7 @@ def open_session(request, browser, query: str = ""):
     For module fixtures: `yield from open_session(request, browser)`.
     """
     url, model, server = site_for(request, request.param)
-    session = Session(browser, url, model, request.param)
+    session = Session(browser, url, model, request.param, lean=_b.lean_for(request))
     session.open(query)
     yield session
     try:
