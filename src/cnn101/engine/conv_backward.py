@@ -71,6 +71,16 @@ def _channels_last(xt: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shifted_stack(source: np.ndarray, offsets: list[int], c0: int, c1: int) -> np.ndarray:
+    """Columns c0:c1 of `source` (rows × positions) shifted by each tap's offset, stacked tap after tap:
+    rows t·r … (t+1)·r − 1 hold source[:, offsets[t] + c0 : offsets[t] + c1]."""
+    r = source.shape[0]
+    stack = np.empty((len(offsets) * r, c1 - c0), np.float32)
+    for t, off in enumerate(offsets):
+        stack[t * r:(t + 1) * r] = source[:, off + c0:off + c1]
+    return stack
+
+
 def gy_stack(xp, kernel, gy, strides, need_input):
     """Stride 1, one stack serving both gradients. gy is laid channels first on the padded input's grid with
     (kh−1)·Wp + kw−1 zeros before it; the gradient reaching input position q from tap (di, dj) is gy at
@@ -93,11 +103,7 @@ def gy_stack(xp, kernel, gy, strides, need_input):
     cols = max(step, STACK_MAX_BYTES // (4 * taps * cout) // step * step)  # whole products per stack
     for c0 in range(0, m, cols):
         c1 = min(m, c0 + cols)
-        stack = np.empty((taps * cout, c1 - c0), np.float32)
-        for di in range(kh):
-            for dj in range(kw):
-                t, start = di * kw + dj, lead - di * wp - dj + c0
-                stack[t * cout:(t + 1) * cout] = grid[:, start:start + c1 - c0]
+        stack = _shifted_stack(grid, [lead - di * wp - dj for di in range(kh) for dj in range(kw)], c0, c1)
         for i in range(0, c1 - c0, step):
             block = stack[:, i:i + step]
             gkt += block @ x2d[c0 + i:c0 + i + block.shape[1]]
@@ -127,11 +133,7 @@ def x_stack(xp, kernel, gy, strides, need_input):
     cols = max(step, STACK_MAX_BYTES // (8 * taps * cin) // step * step)  # the stack and P
     for c0 in range(0, run, cols):
         c1 = min(run, c0 + cols)
-        stack = np.empty((taps * cin, c1 - c0), np.float32)
-        for di in range(kh):
-            for dj in range(kw):
-                t, off = di * kw + dj, di * wp + dj
-                stack[t * cin:(t + 1) * cin] = xt[:, off + c0:off + c1]
+        stack = _shifted_stack(xt, [di * wp + dj for di in range(kh) for dj in range(kw)], c0, c1)
         part = np.empty((taps * cin, c1 - c0), np.float32) if need_input else None
         for i in range(0, c1 - c0, step):
             g = grid[c0 + i:min(c1, c0 + i + step)]
