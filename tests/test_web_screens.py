@@ -272,6 +272,10 @@ def test_before_python_the_page_says_so_and_does_not_jump(s, app_url):
         page.goto(app_url, wait_until="commit")  # (its DOMContentLoaded waits for core.js)
         page.wait_for_selector(".ov-neuron")
         assert page.evaluate("document.documentElement.dataset.ready") is None
+        # the prerendered markup is parsed before the page's stylesheets have all arrived (seen: an unstyled
+        # cursor, a 37 px taller layout): measure what the learner sees, once every stylesheet is in
+        page.wait_for_function("[...document.querySelectorAll('link[rel=stylesheet]')].every((l) => l.sheet)",
+                               timeout=10_000)
         assert page.eval_on_selector(".ov-neuron", "e => getComputedStyle(e).cursor") == "progress"
         assert "Starting Python" in page.text_content("#info")
         before = page.evaluate("() => [document.querySelector('#examples').getBoundingClientRect().height, "
