@@ -13,7 +13,10 @@
   serve_site     factory: serve_site(root) -> (server, url), stopped at the end of the test
   tf_keras       session: (tensorflow, keras), imported here and only here, so that collecting the tests
                  never needs TensorFlow; every test that uses it is marked `tf` (deselect: -m "not tf")
-  app / state    the page of app_url, ready (web tests: `state(page)` is its App.snapshot as a dict)
+  app / state    the page of app_url, ready (web tests: `state(page)` is its App.snapshot as a dict): a page
+                 of its own per module, in the site's warm context shared by the modules (browser.py
+                 WarmContexts) unless the module is marked `fresh_context`
+  warm_contexts  session: that pool of warm contexts, one per site
 """
 from __future__ import annotations
 
@@ -83,7 +86,10 @@ def playwright_session():
 
 @pytest.fixture(scope="session")
 def browser(playwright_session):
-    b = _b.launch(playwright_session)
+    # One renderer process per site within a context: a module's new page in the site's warm context then
+    # reuses the process that already compiled Pyodide's WebAssembly (≈ 3 s to ready instead of ≈ 4.5 s;
+    # browser.py WarmContexts). Fresh contexts never share a process, so a first visit is unchanged.
+    b = _b.launch(playwright_session, args=["--process-per-site"])
     yield b
     b.close()
 
@@ -179,6 +185,39 @@ def app_url(app_site):
     yield url
     _b.stop(server)
 
+# --- the notebook site (tests/test_lite_notebook.py, test_lite_offline.py): built once for both modules ------
+@pytest.fixture(scope="session")
+def lite_contents(_app_weights, tmp_path_factory) -> Path:
+    """The notebooks the site is built with: the repo's, or a copy of the tutorial loading a test model from a
+    file next to it while no trained weights exist (test_lite_notebook.py's docstring)."""
+    import shutil
+
+    from test_lite_notebook import LOAD, NOTEBOOK, cell_tagged, source
+
+    folder, _model = _app_weights
+    if folder is None:
+        return REPO / "notebooks"
+    out = tmp_path_factory.mktemp("lite-contents")
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    cell = cell_tagged(nb, "model")
+    assert LOAD in source(cell)
+    cell["source"] = source(cell).replace(LOAD, 'cnn101.load_model("tiny-vgg.json")')
+    (out / NOTEBOOK.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    for f in folder.iterdir():
+        shutil.copy2(f, out / f.name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def lite_site(_app_weights, lite_contents, tmp_path_factory):
+    """The app's site with its notebook site (lite/), as build.py makes it: the BuildResult."""
+    from buildsite.site import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("lite-site") / "dist"
+    return build(BuildOptions(repo=REPO, out=out, cache=REPO / ".cache", data=DATA if DATA.is_dir() else None,
+                              weights=_app_weights[0], lite=True, notebooks=lite_contents), log=lambda *a, **k: None)
+
+
 
 # --- the app's page, shared by the tests of one module (loading Pyodide takes seconds) --------------------
 @pytest.fixture(autouse=True)
@@ -194,13 +233,35 @@ def _sessions_used(request):
             value.opened = None
 
 
+@pytest.fixture(scope="session")
+def synthetic_url(tmp_path_factory):
+    """views_sites' synthetic site (its only model: tests/models.py synthetic_model), served for the run."""
+    from views_sites import synthetic_site
+
+    server, url = _b.serve(synthetic_site(tmp_path_factory)[0])
+    yield url
+    _b.stop(server)
+
+
+@pytest.fixture(scope="session")
+def warm_contexts(browser):
+    """One warm context per site for the modules' pages (browser.py WarmContexts)."""
+    pool = _b.WarmContexts(browser)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture(scope="module")
 def app(browser, app_url, app_site, app_model, request):
-    ctx = _b.guarded_context(browser, lean=_b.lean_for(request))
+    pool = _b.warm_pool(request)
+    ctx = pool.acquire(app_url) if pool else _b.guarded_context(browser, lean=_b.lean_for(request))
     page = ctx.new_page()
     _b.track_console(page)
     open_app(page, app_url)
     yield page, ctx, app_site, app_model, app_url
+    if pool:
+        pool.release(ctx, app_url, page)
+        return
     ctx.close()
     _b.check_offline(ctx)
 

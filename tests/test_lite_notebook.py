@@ -23,10 +23,9 @@ import pytest
 
 from buildsite import BuildError
 from buildsite import lite
-from buildsite.site import BuildOptions, build
 
 import browser as b
-from conftest import DATA, REPO
+from conftest import REPO
 
 NOTEBOOK = REPO / "notebooks" / lite.TUTORIAL
 LOAD = "cnn101.load_model()"
@@ -45,31 +44,6 @@ def cell_tagged(nb: dict, tag: str) -> dict:
 
 def source(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-@pytest.fixture(scope="module")
-def lite_contents(_app_weights, tmp_path_factory) -> Path:
-    """The notebooks the site is built with: the repo's, or a copy loading a test model (see above)."""
-    folder, _model = _app_weights
-    if folder is None:
-        return REPO / "notebooks"
-    out = tmp_path_factory.mktemp("lite-contents")
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    cell = cell_tagged(nb, "model")
-    assert LOAD in source(cell)
-    cell["source"] = source(cell).replace(LOAD, 'cnn101.load_model("tiny-vgg.json")')
-    (out / NOTEBOOK.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
-    for f in folder.iterdir():
-        shutil.copy2(f, out / f.name)
-    return out
-
-
-@pytest.fixture(scope="module")
-def lite_site(_app_weights, lite_contents, tmp_path_factory):
-    out = tmp_path_factory.mktemp("lite-site") / "dist"
-    result = build(BuildOptions(repo=REPO, out=out, cache=REPO / ".cache", data=DATA if DATA.is_dir() else None,
-                                weights=_app_weights[0], lite=True, notebooks=lite_contents), log=quiet)
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ import pytest
 import browser as b
 from buildsite import lite
 from buildsite.server import SiteHandler, _GzipCache, url_of
-from test_lite_notebook import (KERNEL_IDLE, NOTEBOOK, cell_tagged, expected_prediction,  # noqa: F401
-                                lite_contents, lite_site, open_tutorial, source)
+from test_lite_notebook import KERNEL_IDLE, NOTEBOOK, cell_tagged, expected_prediction, open_tutorial
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 READY_MS = 180_000
