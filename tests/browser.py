@@ -7,6 +7,7 @@
   127.0.0.1/localhost; `context.outside` lists them (URLs) and `check_offline(context)` fails a test
   that attempted any. `lean=True` (the tests' shared fixtures) opens the app without its background
   work: see LEAN below.
+- `WarmContexts`: one warm context per site that the modules' pages share (see the block comment there).
 - `serve(root)`: the site server (buildsite.server) on a free port, in a thread.
 - `screenshot(page, name)`: a PNG under test-artifacts/ (look at them).
 - `console_problems(page)`: page errors and console errors seen so far.
@@ -99,7 +100,6 @@ def guarded_context(browser, route: bool = True, lean: bool = False, **kwargs):
     if lean:
         kwargs.setdefault("service_workers", "block")
     context = browser.new_context(**kwargs)
-    context.lean = lean
     if lean:
         context.add_init_script(NO_SNAPSHOT)
     outside: list[str] = []
@@ -127,6 +127,102 @@ def check_offline(context) -> None:
     """Fail if anything tried to leave localhost during the test."""
     outside = list(getattr(context, "outside", []))
     assert not outside, f"{len(outside)} request(s) tried to leave localhost: {outside[:10]}"
+
+
+# --- one warm context per site, shared by the modules' pages ---------------------------------------------
+# A module's page in a fresh context is a first visit: ≈ 9 s to ready here (Pyodide compiled and started,
+# NumPy and the page's modules compiled from source). Most modules do not test a first visit; they need a
+# page of their own with nothing left by another module. So every site gets one context for the whole run
+# (`warm_contexts`, conftest), warmed once as a returning learner's browser is (service worker installed with
+# its precache, Pyodide memory snapshot made, precompiled bytecode kept: ≈ 3 s to ready, the start every
+# second visit takes), and each module opens its own page in it and leaves with the learner's stored state
+# wiped (`WarmContexts.release`: every page it opened closed, the stored models deleted). What stays is
+# what a browser keeps for the site itself (service worker, its caches, the snapshot). Modules that count
+# requests, test a first visit or need context options of their own keep a fresh context (marker
+# `fresh_context`, or context options); CNN101_FRESH_CONTEXTS=1 gives every module a fresh one.
+SHARED = os.environ.get("CNN101_FRESH_CONTEXTS") != "1"
+WARM_MS = 120_000
+_SNAPSHOT_SETTLED = """['made', 'failed', 'given up'].includes(document.documentElement.dataset.pyodideSnapshot)
+    || !!document.documentElement.dataset.pyodideSnapshotCheck"""
+_SW_ACTIVE = "async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated'"
+_BYTECODE_KEPT = """async () => { const m = document.querySelector('meta[name="cnn101-bytecode"]');
+    return !m || !m.dataset.integrity || !!(await caches.match(new URL(m.content, document.baseURI).href, {ignoreVary: true})); }"""
+# the learner's state a module may leave behind (web/model-store.js: kept and stored models)
+_FORGET = """async () => { sessionStorage.clear();
+    await new Promise((done) => { const q = indexedDB.deleteDatabase("cnn101-models");
+        q.onsuccess = q.onerror = () => done(); q.onblocked = () => done(); }); }"""
+
+
+class WarmContexts:
+    """Per site (base URL): one guarded context on the real start, warmed by `warm_up` when first asked.
+
+    `acquire(url)` gives a module the context; `release(context, url, page)` closes the module's page, and
+    once no module holds the context any more, every other page left in it (a test's second tab) and the
+    learner's stored state (two module fixtures of one module can hold the same site's context at once)."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.by_url: dict[str, object] = {}
+        self.holders: dict[str, int] = {}
+
+    def acquire(self, url: str):
+        if url not in self.by_url:
+            context = guarded_context(self.browser, lean=False)
+            warm_up(context, url)
+            self.by_url[url] = context
+        self.holders[url] = self.holders.get(url, 0) + 1
+        return self.by_url[url]
+
+    def release(self, context, url: str, page) -> None:
+        if not page.is_closed():
+            page.close()
+        self.holders[url] -= 1
+        if self.holders[url]:
+            return
+        for other in list(context.pages):
+            other.close()
+        blank = context.new_page()  # a same-origin page without Python: the database is free to go
+        blank.goto(url + "build-info.json")
+        blank.evaluate(_FORGET)
+        blank.close()
+        outside, context.outside[:] = list(context.outside), []
+        assert not outside, f"{len(outside)} request(s) tried to leave localhost: {outside[:10]}"
+
+    def close(self) -> None:
+        for context in self.by_url.values():
+            context.close()
+
+
+def warm_up(context, url: str) -> None:
+    """A first visit, then a second: the service worker has its precache, the snapshot is made, the bytecode kept."""
+    page = context.new_page()
+    track_console(page)
+    for _ in range(2):
+        page.goto(url)
+        page.wait_for_function("document.documentElement.dataset.ready", timeout=WARM_MS)
+        wait_async(page, _SW_ACTIVE, WARM_MS)  # installed: its precache is in
+        page.wait_for_function(_SNAPSHOT_SETTLED, timeout=WARM_MS)
+    wait_async(page, _BYTECODE_KEPT, WARM_MS)
+    problems = console_problems(page)
+    page.close()
+    assert not problems, f"warming the shared context of {url}: {problems}"
+
+
+def wait_async(page, function: str, timeout_ms: int, every_ms: int = 250) -> None:
+    """Wait until the async `function` resolves to a truthy value (Playwright's wait_for_function takes the
+    promise an async predicate returns as truthy at once, so it cannot wait for one)."""
+    for _ in range(max(1, timeout_ms // every_ms)):
+        if page.evaluate(function):
+            return
+        page.wait_for_timeout(every_ms)
+    raise AssertionError(f"{function!r} stayed false for {timeout_ms} ms")
+
+
+def warm_pool(request):
+    """conftest's `warm_contexts` for a module fixture, or None when the module needs fresh contexts."""
+    if not SHARED or request.node.get_closest_marker("fresh_context") is not None:
+        return None
+    return request.getfixturevalue("warm_contexts")
 
 
 def track_console(page) -> list[str]:

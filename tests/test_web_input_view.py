@@ -109,7 +109,7 @@ def test_the_url_reopens_it_at_its_window(s):
 def tiny(request, browser):
     """One context on the Tiny VGG site for both window sizes (each test sizes the window, then loads its URL)."""
     url, model, server = site_for(request, "tiny")
-    session = Session(browser, url, model, "tiny")
+    session = Session(browser, url, model, "tiny", pool=_b.warm_pool(request))
     yield session
     try:
         session.close()

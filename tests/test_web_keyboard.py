@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import browser as _b
 from views_sites import Session, site_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -19,7 +20,7 @@ ANCHORS = re.findall(r'^<a id="(tutorial-[a-z0-9-]+)"></a>\n## ', TUTORIAL, flag
 
 def _session(request, browser, which, **kwargs):
     url, model, server = site_for(request, which)
-    session = Session(browser, url, model, which, **kwargs)
+    session = Session(browser, url, model, which, pool=_b.warm_pool(request), **kwargs)
     session.open()
     return session, server
 

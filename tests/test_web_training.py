@@ -23,7 +23,8 @@ from training_page import (TRAIN, add_files, class_files, empty_classes, fill_cl
                            status_has, train_to_the_end, training)
 from web_page import READY, assert_matches_engine, choose, state
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start]  # pages reload ≥ 2× per context: cheaper with SW + snapshot
+# a context of its own: the module counts the requests for the training set from its page's first visit on
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.real_start, pytest.mark.fresh_context]
 
 
 @pytest.fixture(scope="module")

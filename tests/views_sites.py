@@ -37,23 +37,26 @@ def synthetic_site(tmp_path_factory):
 
 
 def site_for(request, which: str):
-    """(base url, CPython model, server or None) of the 'tiny' or 'synthetic' site."""
+    """(base url, CPython model, server or None) of the 'tiny' or 'synthetic' site (both served for the whole
+    run: one origin per site, so that the modules' pages share the site's warm context)."""
     if which == "tiny":
         return request.getfixturevalue("app_url"), request.getfixturevalue("app_model"), None
-    site, model = synthetic_site(request.getfixturevalue("tmp_path_factory"))
-    server, url = _b.serve(site)
-    return url, model, server
+    return request.getfixturevalue("synthetic_url"), synthetic_site(request.getfixturevalue("tmp_path_factory"))[1], None
 
 
 class Session:
-    """One guarded browser context + page on one site, reused by a module's tests (lean: no service worker
-    and no Pyodide snapshot, browser.py LEAN; lean=False for the real start)."""
+    """One page on one site, reused by a module's tests: in the site's shared warm context (`pool`, browser.py
+    WarmContexts) or, with context options or without a pool, in a guarded context of its own (lean: no
+    service worker and no Pyodide snapshot, browser.py LEAN; lean=False for the real start)."""
 
-    def __init__(self, browser, url: str, model, which: str, lean: bool = True, **context_kwargs):
+    def __init__(self, browser, url: str, model, which: str, lean: bool = True, pool=None, **context_kwargs):
+        """pool: conftest's `warm_contexts` — the page opens in the site's shared warm context (only without
+        context options), and `close()` hands it back clean."""
         self.url, self.model, self.which = url, model, which
         self.dirty = False  # opened at a URL of its own (a query): `clean()` reloads the plain page
         self.opened: str | None = None  # the query of the last load, while no test has used the page since
-        self.context = _b.guarded_context(browser, lean=lean, **context_kwargs)
+        self.pool = pool if pool is not None and not context_kwargs else None
+        self.context = self.pool.acquire(url) if self.pool else _b.guarded_context(browser, lean=lean, **context_kwargs)
         self.page = self.context.new_page()
         _b.track_console(self.page)
 
@@ -88,8 +91,11 @@ class Session:
 
     def close(self) -> None:
         problems = _b.console_problems(self.page)
-        self.context.close()
-        _b.check_offline(self.context)
+        if self.pool:
+            self.pool.release(self.context, self.url, self.page)
+        else:
+            self.context.close()
+            _b.check_offline(self.context)
         assert not problems, problems
 
     # --- reading the page ----------------------------------------------------------------------------
@@ -183,7 +189,7 @@ def open_session(request, browser, query: str = ""):
     For module fixtures: `yield from open_session(request, browser)`.
     """
     url, model, server = site_for(request, request.param)
-    session = Session(browser, url, model, request.param, lean=_b.lean_for(request))
+    session = Session(browser, url, model, request.param, lean=_b.lean_for(request), pool=_b.warm_pool(request))
     session.open(query)
     yield session
     try:
