@@ -108,14 +108,10 @@ def test_the_url_reopens_it_at_its_window(s):
 @pytest.fixture(scope="module")
 def tiny(request, browser):
     """One context on the Tiny VGG site for both window sizes (each test sizes the window, then loads its URL)."""
-    url, model, server = site_for(request, "tiny")
+    url, model = site_for(request, "tiny")
     session = Session(browser, url, model, "tiny", pool=_b.warm_pool(request))
     yield session
-    try:
-        session.close()
-    finally:
-        if server is not None:
-            _b.stop(server)
+    session.close()
 
 
 @pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])

@@ -19,26 +19,17 @@ ANCHORS = re.findall(r'^<a id="(tutorial-[a-z0-9-]+)"></a>\n## ', TUTORIAL, flag
 
 
 def _session(request, browser, which, **kwargs):
-    url, model, server = site_for(request, which)
+    url, model = site_for(request, which)
     session = Session(browser, url, model, which, pool=_b.warm_pool(request), **kwargs)
     session.open()
-    return session, server
-
-
-def _finish(session, server):
-    try:
-        session.close()
-    finally:
-        if server is not None:
-            from browser import stop
-            stop(server)
+    return session
 
 
 @pytest.fixture(scope="module", params=["tiny", "synthetic"])
 def s(request, browser):
-    session, server = _session(request, browser, request.param)
+    session = _session(request, browser, request.param)
     yield session
-    _finish(session, server)
+    session.close()
 
 
 def active(s) -> dict:
@@ -163,9 +154,9 @@ def test_tutorial_rendered_and_linked(s):
 # --- reduced motion and touch (their own contexts) -------------------------------------------------------
 @pytest.fixture(scope="module")
 def calm(request, browser):
-    session, server = _session(request, browser, "synthetic", reduced_motion="reduce", has_touch=True)
+    session = _session(request, browser, "synthetic", reduced_motion="reduce", has_touch=True)
     yield session
-    _finish(session, server)
+    session.close()
 
 
 def test_reduced_motion_opens_paused_without_animation(calm):

@@ -37,11 +37,11 @@ def synthetic_site(tmp_path_factory):
 
 
 def site_for(request, which: str):
-    """(base url, CPython model, server or None) of the 'tiny' or 'synthetic' site (both served for the whole
-    run: one origin per site, so that the modules' pages share the site's warm context)."""
+    """(base url, CPython model) of the 'tiny' or 'synthetic' site (both served for the whole run: one origin
+    per site, so that the modules' pages share the site's warm context)."""
     if which == "tiny":
-        return request.getfixturevalue("app_url"), request.getfixturevalue("app_model"), None
-    return request.getfixturevalue("synthetic_url"), synthetic_site(request.getfixturevalue("tmp_path_factory"))[1], None
+        return request.getfixturevalue("app_url"), request.getfixturevalue("app_model")
+    return request.getfixturevalue("synthetic_url"), synthetic_site(request.getfixturevalue("tmp_path_factory"))[1]
 
 
 class Session:
@@ -184,16 +184,12 @@ def close_to(a, b, tol=1e-5) -> bool:
 
 
 def open_session(request, browser, query: str = ""):
-    """A Session on the site named by request.param, opened (at `query`); closed (and its server stopped) after.
+    """A Session on the site named by request.param, opened (at `query`); closed after.
 
     For module fixtures: `yield from open_session(request, browser)`.
     """
-    url, model, server = site_for(request, request.param)
+    url, model = site_for(request, request.param)
     session = Session(browser, url, model, request.param, lean=_b.lean_for(request), pool=_b.warm_pool(request))
     session.open(query)
     yield session
-    try:
-        session.close()
-    finally:
-        if server is not None:
-            _b.stop(server)
+    session.close()
