@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .files import sha256_file
+from .files import partial_path, sha256_file
 
 RUNNER = Path(__file__).with_name("bytecode.mjs")
 MARKER = "@@BYTECODE@@ "
@@ -164,7 +164,7 @@ def build_bytecode(runtime: dict[str, Path], packages: dict[str, Path], wheel: P
     job = {"packages": ["numpy", str(wheel.resolve())], "app": app, "code": f"OURS = {ours!r}\n" + _CODE}
     with run_in_node(runtime, packages, job, prefix="cnn101-bytecode-") as out:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
+        partial = partial_path(target)
         shutil.copyfile(out, partial)
         os.replace(partial, target)
     return target

@@ -11,6 +11,13 @@ from typing import Union
 
 from . import BuildError
 
+
+def partial_path(target: Path) -> Path:
+    """Where a file or folder for the shared cache is written before `os.replace` puts it at `target`: a name of
+    this process's own, so that two builds filling the same cache entry at once (the test workers) never write
+    into each other's file."""
+    return target.with_name(f"{target.name}.{os.getpid()}.partial")
+
 #: What a planned file comes from: a file on disk (copied with its mtime) or bytes made by the build.
 Source = Union[Path, bytes]
 

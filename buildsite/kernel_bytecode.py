@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from .bytecode import BytecodeError, run_in_node
-from .files import sha256_file
+from .files import partial_path, sha256_file
 
 PREFIX = "lite/pyc/"
 #: Bumped when the way the wheels are made changes (a new key for the cache).
@@ -137,7 +137,7 @@ def kernel_wheels(runtime: dict[str, Path], packages: dict[str, Path], names: li
     extra = [path for path, _ in wheels.values() if path.resolve() not in in_lock]
     pyc = _compile(runtime, packages, names, extra, log)
     made = {name: data for name, (path, root) in sorted(wheels.items()) if (data := repack(path, root, pyc))}
-    tmp = folder.with_name(folder.name + ".partial")
+    tmp = partial_path(folder)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     files = {}

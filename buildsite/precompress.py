@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from .files import Source
+from .files import Source, partial_path
 
 SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".html"}
 MIN_BYTES = 100_000
@@ -33,7 +33,7 @@ def _compress(job: tuple[bytes | str, str]) -> None:
     import brotli
     src, target = job
     data = src if isinstance(src, bytes) else Path(src).read_bytes()
-    tmp = Path(target).with_suffix(".partial")
+    tmp = partial_path(Path(target))
     tmp.write_bytes(brotli.compress(data, quality=11))
     os.replace(tmp, target)
 

@@ -14,6 +14,7 @@ import tarfile
 from pathlib import Path
 
 from . import BuildError
+from .files import partial_path
 from .pyodide_lock import LockEntry
 from .wheels import verify_against_lock
 
@@ -59,7 +60,7 @@ def _tarball_files(tarball: Path, entries: list[LockEntry], cache: Path, version
                     if name == "pyodide-lock.json":
                         lock_bytes = data
                         continue
-                    tmp = store / (name + ".partial")
+                    tmp = partial_path(store / name)
                     tmp.write_bytes(data)
                     os.replace(tmp, store / name)
         except (tarfile.TarError, OSError, EOFError) as exc:

@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 from . import BuildError
-from .files import sha256_file
+from .files import partial_path, sha256_file
 
 #: dist/ folder of the repacked files and the app's lock (a lock file_name is relative to pyodide/).
 PREFIX = "pyodide/stored/"
@@ -64,7 +64,7 @@ def repack_stored(src: Path, cache: Path, left_out=None) -> Path:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    partial = partial_path(target)
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as zout:
         dropped = {i.filename for i in zin.infolist() if left_out and left_out(i.filename)}
         for info in zin.infolist():

