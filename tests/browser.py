@@ -240,6 +240,31 @@ def console_problems(page) -> list[str]:
     return list(getattr(page, "problems", []))
 
 
+# What a page that did not become ready had got through (web/pyodide-start.mjs marks each step; `pending` is
+# its flag for a start from the Pyodide snapshot that has not finished). Seen twice in CI in 10 sessions: a
+# page stuck at "Starting Python" for 120 s while its timers still ran; this says where it stopped next time.
+_START_SO_FAR = """() => {
+  const d = document.documentElement.dataset, res = performance.getEntriesByType('resource');
+  let pending = null; try { pending = localStorage.getItem('cnn101-pyodide-snapshot-pending'); } catch (e) {}
+  return {marks: performance.getEntriesByType('mark').map(m => `${m.name}@${Math.round(m.startTime)}`),
+          dataset: Object.assign({}, d), snapshot_pending: pending, ready_state: document.readyState,
+          sw: navigator.serviceWorker && navigator.serviceWorker.controller ? navigator.serviceWorker.controller.state : 'none',
+          resources: res.length, last_resources: res.slice(-6).map(r =>
+            `${r.name.split('/').pop()} ${Math.round(r.startTime)}–${Math.round(r.responseEnd)} ms ${r.encodedBodySize} B`)};
+}"""
+
+
+def not_ready_report(page, query: str, name: str) -> str:
+    """A plain account of a page that did not become ready (its screenshot goes to test-artifacts/name.png)."""
+    screenshot(page, name, full_page=False)
+    try:
+        so_far = page.evaluate(_START_SO_FAR)
+    except Exception as e:  # a page that cannot even answer says that much
+        so_far = f"(the page did not answer: {e})"
+    return (f"the page at {query!r} did not become ready: #status {page.text_content('#status')!r}; "
+            f"start so far {so_far}; console {console_problems(page)[-5:]}")
+
+
 def serve(root: Path, **kwargs):
     """Serve a built site from a thread on a free port: (server, base URL ending in '/')."""
     from buildsite.server import start_in_thread

@@ -64,12 +64,8 @@ class Session:
         self.page.goto(self.url + query)
         try:
             self.page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
-        except Exception as e:  # say what the page showed (seen once in CI: a reload never became ready)
-            _b.screenshot(self.page, f"not-ready-{self.which}", full_page=False)
-            raise AssertionError(f"the page at {query!r} did not become ready: #status "
-                                 f"{self.page.text_content('#status')!r}, snapshot "
-                                 f"{self.page.evaluate('document.documentElement.dataset.pyodideSnapshot')!r}, "
-                                 f"console {_b.console_problems(self.page)[-5:]}") from e
+        except Exception as e:  # say what the page showed (seen twice in CI: a reload never became ready)
+            raise AssertionError(_b.not_ready_report(self.page, query, f"not-ready-{self.which}")) from e
         assert self.page.evaluate("document.documentElement.dataset.ready") == "1", self.page.text_content("#status")
         name = self.state()["model"]["name"]
         assert name == self.model.name, f"the page shows model {name!r}, expected {self.model.name!r}"

@@ -32,7 +32,10 @@ def page_input(st: dict) -> np.ndarray:
 
 def open_app(page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    try:
+        page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
+    except Exception as e:
+        raise AssertionError(_b.not_ready_report(page, url, "not-ready-app")) from e
     assert page.evaluate("document.documentElement.dataset.ready") == "1", page.text_content("#status")
 
 
