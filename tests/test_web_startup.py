@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+import browser as _b
 from views_sites import READY, Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -114,3 +115,38 @@ def test_a_link_opens_a_view_directly_and_in_why_mode_its_backward_view(browser,
     finally:
         s.close()
 
+
+
+# The first load of the page after this is added holds back every Cache Storage open (the snapshot's read is
+# one), so its start never gets anywhere; later loads of the tab run normally. Counts the tab's loads.
+STALL_FIRST_LOAD = """(() => {
+  const n = Number(sessionStorage.getItem('test-loads') || 0) + 1;
+  sessionStorage.setItem('test-loads', String(n));
+  if (n === 1) CacheStorage.prototype.open = function () { return new Promise(() => {}); };
+})();"""
+
+
+def test_a_repeat_visit_whose_start_is_stuck_starts_again_once_and_says_so(browser, app_url, app_model):
+    """web/pyodide-start.mjs's watchdog: on a repeat visit (a service worker controls the page), a start that is
+    not ready after 30 s reloads the page once, without the snapshot, and the page says why it restarted."""
+    s = _fresh(browser, app_url, app_model)  # the first visit installs the service worker
+    try:
+        _b.wait_async(s.page, _b._SW_ACTIVE, READY)
+        s.page.reload()
+        s.page.wait_for_function("document.documentElement.dataset.ready && navigator.serviceWorker.controller",
+                                 timeout=READY)
+        s.page.evaluate("sessionStorage.removeItem('test-loads')")
+        s.context.add_init_script(STALL_FIRST_LOAD)
+        warned: list[str] = []
+        s.page.on("console", lambda m: warned.append(m.text) if m.type == "warning" else None)
+        s.page.goto(app_url + "?stuck=1")
+        assert s.page.evaluate("document.documentElement.dataset.ready") is None
+        s.page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)  # across the reload
+        d = s.page.evaluate("Object.assign({}, document.documentElement.dataset)")
+        assert d["ready"] == "1", s.page.text_content("#status")
+        assert d["startRestarted"] == "stuck after 30 s at: the very beginning", d
+        assert s.page.evaluate("sessionStorage.getItem('test-loads')") == "2"  # one reload, no more
+        assert s.page.evaluate("sessionStorage.getItem('cnn101-start-restarted')") is None  # finished: armed again
+        assert [w for w in warned if "started again without the snapshot" in w], warned
+    finally:
+        s.close()

@@ -66,6 +66,7 @@ class Session:
             self.page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
         except Exception as e:  # say what the page showed (seen twice in CI: a reload never became ready)
             raise AssertionError(_b.not_ready_report(self.page, query, f"not-ready-{self.which}")) from e
+        _b.note_restart(self.page)
         assert self.page.evaluate("document.documentElement.dataset.ready") == "1", self.page.text_content("#status")
         name = self.state()["model"]["name"]
         assert name == self.model.name, f"the page shows model {name!r}, expected {self.model.name!r}"

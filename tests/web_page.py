@@ -36,6 +36,7 @@ def open_app(page, url: str) -> None:
         page.wait_for_function("document.documentElement.dataset.ready", timeout=READY)
     except Exception as e:
         raise AssertionError(_b.not_ready_report(page, url, "not-ready-app")) from e
+    _b.note_restart(page)
     assert page.evaluate("document.documentElement.dataset.ready") == "1", page.text_content("#status")
 
 
