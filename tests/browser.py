@@ -266,12 +266,13 @@ def note_restart(page) -> None:
 
 def not_ready_report(page, query: str, name: str) -> str:
     """A plain account of a page that did not become ready (its screenshot goes to test-artifacts/name.png)."""
-    screenshot(page, name, full_page=False)
-    try:
+    try:  # (seen: a renderer that crashed — "Target crashed" — answers nothing, and says so below)
+        screenshot(page, name, full_page=False)
+        status = page.text_content("#status")
         so_far = page.evaluate(_START_SO_FAR)
-    except Exception as e:  # a page that cannot even answer says that much
-        so_far = f"(the page did not answer: {e})"
-    return (f"the page at {query!r} did not become ready: #status {page.text_content('#status')!r}; "
+    except Exception as e:
+        status = so_far = f"(the page did not answer: {str(e).splitlines()[0]})"
+    return (f"the page at {query!r} did not become ready: #status {status!r}; "
             f"start so far {so_far}; console {console_problems(page)[-5:]}")
 
 
