@@ -77,7 +77,7 @@ def sync_tree(plan: dict[str, Source], out: Path, marker: str,
         if _unchanged(src, dest, (hashes or {}).get(rel)):
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".partial")
+        tmp = partial_path(dest)
         if isinstance(src, bytes):
             tmp.write_bytes(src)
         else:

@@ -255,7 +255,7 @@ _START_SO_FAR = """() => {
 
 
 def note_restart(page) -> None:
-    """A page that became ready only after its start watchdog reloaded it (web/pyodide-start.mjs) passes — a
+    """A page that became ready only after its start watchdog reloaded it (web/boot.js) passes — a
     learner gets a working page — but the stuck start is reported in pytest's warnings summary."""
     where = page.evaluate("document.documentElement.dataset.startRestarted")
     if where:

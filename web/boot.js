@@ -34,6 +34,39 @@
   }, 250);
 })();
 
+// --- a repeat visit that never becomes ready is stuck, not slow: start again once, without the snapshot ------
+// When this browser already holds the site (a service worker controls the page), every file comes from its
+// caches and the start takes ≈ 1–3 s (≈ 10 s on a busy two-core machine). A few times in CI a repeat-visit
+// start never finished ("Starting Python…" for 120 s, every file arrived, timers running, no error), once
+// before PyScript had even run web/pyodide-start.mjs. Rather than leave a learner with a page that never
+// starts: after WATCHDOG_MS, note how far the start got and reload once; that start skips the Pyodide
+// snapshot (pyodide-start.mjs reads data-start-restarted) and the page says why it restarted. One automatic
+// reload per tab until a start finishes, so it can never loop. It lives here, in a classic script that runs
+// before any module, so that it also covers a start that stops before our own start module runs.
+(() => {
+  const WATCHDOG_MS = globalThis.cnn101StartWatchdogMs || 30_000;  // (the tests shorten it)
+  const RESTARTED = "cnn101-start-restarted";  // sessionStorage: how far the stuck start got
+  const root = document.documentElement;
+  let before = null;
+  try { before = sessionStorage.getItem(RESTARTED); } catch (e) { /* no session storage */ }
+  if (before) {
+    root.dataset.startRestarted = before;
+    console.warn(`cnn101: the last start of this page did not finish (${before}); started again without the snapshot.`);
+    addEventListener("cnn101:ready", () => { try { sessionStorage.removeItem(RESTARTED); } catch (e) { /* gone */ } },
+      { once: true });
+    return;  // this start is the one retry
+  }
+  if (!(navigator.serviceWorker && navigator.serviceWorker.controller)) return;  // a first visit: the network sets the pace
+  const timer = setTimeout(() => {
+    if (root.dataset.ready) return;
+    const marks = performance.getEntriesByType("mark").map((m) => m.name.replace(/^cnn101:/, "")).join(", ");
+    const where = `stuck after ${(WATCHDOG_MS / 1000).toFixed(0)} s at: ${marks || "the very beginning"}`;
+    try { sessionStorage.setItem(RESTARTED, where); } catch (e) { return; }  // no way to stop a loop: no reload
+    location.reload();
+  }, WATCHDOG_MS);
+  addEventListener("cnn101:ready", () => clearTimeout(timer), { once: true });
+})();
+
 // Paint neuron k of one column's (n, h, w, 4) RGBA bytes on canvases[k] (web/app/dom.py paint_many): one
 // call from Python per column instead of several per canvas (the webcam's live frames repaint ~100 canvases).
 window.cnn101PaintMany = (canvases, data, w, h) => {

@@ -25,6 +25,7 @@ const CACHE = "cnn101-pyodide-snapshot";
 const STDLIB_ID = RUNTIME && RUNTIME.dataset.stdlibId ? `-${RUNTIME.dataset.stdlibId}` : "";
 const KEY = new URL(`./pyodide/snapshot-${pyodide.version}${STDLIB_ID}.bin`, import.meta.url).href;
 const mark = (name) => { try { performance.mark(`cnn101:${name}`); } catch (e) { /* no marks: no matter */ } };
+mark("start-module");  // PyScript has run this module (web/boot.js's watchdog reports how far a start got)
 
 // Pyodide does not check a snapshot before it sizes memory by it (a damaged one leaves loadPyodide
 // hanging), so look first: the length recorded when it was stored, and a header (its length at byte 4)
@@ -281,41 +282,6 @@ async function loadPackages(py, others, wheels, bytecode) {
   installBytecode(py, await bytecode);
 }
 
-// --- a repeat visit that never becomes ready is stuck, not slow: start again once, without the snapshot ------
-// When this browser already holds the site (a service worker controls the page), every file comes from its
-// caches and the start takes ≈ 1–3 s (≈ 10 s on a busy two-core machine). Twice in ten CI sessions a
-// repeat-visit start never finished (the page's timers ran on, "Starting Python…" for 120 s). Rather than
-// leave a learner with a page that never starts: after WATCHDOG_MS, note how far the start got and reload
-// once; that start skips the snapshot (the pending flag) and says on the page why it restarted
-// (data-start-restarted). One automatic reload per tab until a start finishes, so it can never loop.
-const WATCHDOG_MS = 30_000;
-const RESTARTED = "cnn101-start-restarted";  // sessionStorage: how far the stuck start got
-const session = {
-  get: (k) => { try { return sessionStorage.getItem(k); } catch (e) { return null; } },
-  set: (k, v) => { try { sessionStorage.setItem(k, v); return true; } catch (e) { return false; } },
-  drop: (k) => { try { sessionStorage.removeItem(k); } catch (e) { /* nothing kept */ } },
-};
-
-function watchStart() {
-  const before = session.get(RESTARTED);
-  if (before) {
-    flag("startRestarted", before);
-    console.warn(`cnn101: the last start of this page did not finish (${before}); started again without the snapshot.`);
-    addEventListener("cnn101:ready", () => session.drop(RESTARTED), { once: true });
-    return;  // this start is the one retry
-  }
-  if (!globalThis.navigator?.serviceWorker?.controller) return;  // a first visit: the network sets the pace
-  const timer = setTimeout(() => {
-    if (document.documentElement.dataset.ready) return;
-    const marks = performance.getEntriesByType("mark").map((m) => m.name.replace(/^cnn101:/, "")).join(", ");
-    const where = `stuck after ${(WATCHDOG_MS / 1000).toFixed(0)} s at: ${marks || "the very beginning"}`;
-    if (!session.set(RESTARTED, where)) return;  // no session storage: no way to stop a loop, so no reload
-    store.set(PENDING, "1");  // the next start drops the snapshot and starts as usual
-    location.reload();
-  }, WATCHDOG_MS);
-  addEventListener("cnn101:ready", () => clearTimeout(timer), { once: true });
-}
-watchStart();
 
 export async function loadPyodide(options = {}) {
   const { packages = [], ...rest } = options;
@@ -331,8 +297,9 @@ export async function loadPyodide(options = {}) {
 
 async function startPyodide(options) {
   const config = { ...options, indexURL: INDEX_URL, ...RUNTIME_FILES };  // PyScript would derive indexURL from this file's folder
-  if (store.get(PENDING)) {  // the last start from the snapshot did not get the page ready
-    console.warn("cnn101: the last start from the Pyodide snapshot did not finish; starting as usual.");
+  // the last start from the snapshot did not get the page ready, or web/boot.js restarted a stuck start
+  if (store.get(PENDING) || document.documentElement.dataset.startRestarted) {
+    console.warn("cnn101: the last start of this page did not finish; starting Python without the snapshot.");
     store.drop(PENDING);
     await dropSnapshot();
   }
