@@ -282,7 +282,6 @@ async function loadPackages(py, others, wheels, bytecode) {
   installBytecode(py, await bytecode);
 }
 
-
 export async function loadPyodide(options = {}) {
   const { packages = [], ...rest } = options;
   const [ours, others] = splitPackages(packages);
