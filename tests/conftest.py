@@ -89,7 +89,11 @@ def browser(playwright_session):
     # One renderer process per site within a context: a module's new page in the site's warm context then
     # reuses the process that already compiled Pyodide's WebAssembly (≈ 3 s to ready instead of ≈ 4.5 s;
     # browser.py WarmContexts). Fresh contexts never share a process, so a first visit is unchanged.
-    b = _b.launch(playwright_session, args=["--process-per-site"])
+    # Not under pytest-xdist: two browsers, each with every page of a site in one renderer for the whole run,
+    # crashed a renderer once ("Target crashed", notes/ci.md session 10).
+    import os
+
+    b = _b.launch(playwright_session, args=[] if os.environ.get("PYTEST_XDIST_WORKER") else ["--process-per-site"])
     yield b
     b.close()
 
