@@ -75,3 +75,16 @@ def brotli_copies(plan: dict[str, Source], hashes: dict[str, str], cache: Path, 
         # the biggest first, so that one large file does not run alone at the end
         _run([(jobs[t], t) for t in sorted(jobs, key=sizes.__getitem__, reverse=True)])
     return out
+
+
+def date_after_their_files(out: Path, encoded) -> None:
+    """The server sends `<file>.br` only when it is not older than `<file>` (a file edited in the folder after
+    the build must not be answered with its old brotli copy). But the build writes a copy with its cached
+    source's time, and brotli copies come from a cache keyed by content, made before files written from bytes
+    (index.html) or copied from newer sources: those were sent gzip. Date each copy no earlier than its file."""
+    for rel in encoded:
+        copy, plain = out / rel, out / rel[: -len(ENCODED_SUFFIX)]
+        if copy.is_file() and plain.is_file():
+            when = plain.stat().st_mtime_ns
+            if copy.stat().st_mtime_ns < when:
+                os.utime(copy, ns=(when, when))

@@ -22,7 +22,7 @@ from .files import Source, source_sha256, source_size, sync_tree
 from .lite import LOCK_NAME, PREFIX as LITE, SERVICE_WORKER as LITE_SW, is_lite, kernel_files, lite_files, notebook_url
 from .npm import PYODIDE_VERSION, PYSCRIPT_VERSION, ensure_npm_packages, pyscript_on_demand
 from .pyodide_dist import dist_packages
-from .precompress import ENCODED_SUFFIX, available as brotli_available, brotli_copies
+from .precompress import ENCODED_SUFFIX, available as brotli_available, brotli_copies, date_after_their_files
 from .preload import preload_tags, pyscript_at_start, with_preloads
 from .pyodide_lock import APP_PACKAGES, NOTEBOOK_PACKAGES, PyodideLock, canonical
 from .service_worker import cache_version, render_lite_sw, render_sw
@@ -356,6 +356,7 @@ def build(opts: BuildOptions, log=print) -> BuildResult:
     timer.lap("hashes + sw.js")
 
     written, removed = sync_tree(plan, opts.out, MARKER, hashes)
+    date_after_their_files(opts.out, encoded)
     timer.lap("write dist")
     return BuildResult(opts.out, len(plan), info["total_bytes"], written, removed,
                        info["service_worker_cache"], wheel_rel, timer.seconds)

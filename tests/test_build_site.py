@@ -124,6 +124,29 @@ def test_service_worker_lists_every_asset(built_site):
     assert cache_name(out) == built_site.cache_name
 
 
+def test_the_server_sends_every_brotli_copy_the_build_made(built_site):
+    """The server answers a file with its `.br` copy only if the copy is not older than the file; the build
+    dates them so (index.html, written from bytes after its copy was made, used to go out gzip)."""
+    import urllib.request
+
+    from buildsite.server import start_in_thread
+
+    out = built_site.out
+    copies = json.loads((out / "build-info.json").read_text())["brotli_copies"]
+    assert "index.html.br" in copies and any(c.endswith(".wasm.br") for c in copies)
+    server, url = start_in_thread(out)
+    try:
+        sent = {}
+        for rel in copies:
+            req = urllib.request.Request(url + rel[: -len(".br")], headers={"Accept-Encoding": "gzip, br"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                sent[rel] = r.headers.get("Content-Encoding")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert {rel: enc for rel, enc in sent.items() if enc != "br"} == {}
+
+
 def test_manifest_and_icons(built_site):
     out = built_site.out
     manifest = json.loads((out / "manifest.webmanifest").read_text())
