@@ -91,8 +91,6 @@ def browser(playwright_session):
     # browser.py WarmContexts). Fresh contexts never share a process, so a first visit is unchanged.
     # Not under pytest-xdist: two browsers, each with every page of a site in one renderer for the whole run,
     # crashed a renderer once ("Target crashed", notes/ci.md session 10).
-    import os
-
     b = _b.launch(playwright_session, args=[] if os.environ.get("PYTEST_XDIST_WORKER") else ["--process-per-site"])
     yield b
     b.close()

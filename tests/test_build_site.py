@@ -129,6 +129,7 @@ def test_the_server_sends_every_brotli_copy_the_build_made(built_site):
     dates them so (index.html, written from bytes after its copy was made, used to go out gzip)."""
     import urllib.request
 
+    from buildsite.precompress import ENCODED_SUFFIX
     from buildsite.server import start_in_thread
 
     out = built_site.out
@@ -138,7 +139,7 @@ def test_the_server_sends_every_brotli_copy_the_build_made(built_site):
     try:
         sent = {}
         for rel in copies:
-            req = urllib.request.Request(url + rel[: -len(".br")], headers={"Accept-Encoding": "gzip, br"})
+            req = urllib.request.Request(url + rel[: -len(ENCODED_SUFFIX)], headers={"Accept-Encoding": "gzip, br"})
             with urllib.request.urlopen(req, timeout=30) as r:
                 sent[rel] = r.headers.get("Content-Encoding")
     finally:
