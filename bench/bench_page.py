@@ -200,11 +200,14 @@ def phase_spans(marks: dict, phases) -> list[tuple[str, float, float]]:
 
 
 def fetched_twice(sent: list[tuple[str, int]]) -> dict[str, int]:
-    """Paths the server sent more than once (with a body), and the bytes of the repeats."""
+    """Files the server sent more than once (with a body), and the bytes of the repeats. A folder's path is
+    its index.html (the page asked for as / and as /index.html is one file sent twice)."""
     seen, again = {}, {}
     for path, n in sent:
         if n == 0:
             continue
+        if path.endswith("/"):
+            path += "index.html"
         if path in seen:
             again[path] = again.get(path, 0) + n
         seen[path] = n

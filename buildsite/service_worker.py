@@ -40,12 +40,18 @@ def render_sw(assets: dict[str, str], on_demand: set[str], unhashed: tuple[str, 
     `unhashed`: also precached, with no integrity check (their bytes depend on sw.js)."""
     version = cache_version(assets)
     precache = {p: _integrity(h) for p, h in sorted(assets.items()) if p not in on_demand}
+    also = {}
     if "index.html" in precache:
-        precache = {"./": precache["index.html"], **precache}  # the URL a visitor actually opens
+        # The page is opened as "./" (the first visit's own request, whose answer the HTTP cache holds, so the
+        # precache's revalidation of it costs no body) and stored under "index.html" too from that one fetch:
+        # fetching "index.html" separately would download the page a second time on the first visit.
+        precache = {"./": precache.pop("index.html"), **precache}
+        also["./"] = ["index.html"]
     precache.update({p: "" for p in unhashed})
     lazy = sorted(p for p in assets if p in on_demand)
     return _TEMPLATE.replace("@VERSION@", version).replace("@PREFIX@", CACHE_PREFIX) \
         .replace("@PRECACHE@", json.dumps(precache, indent=1)) \
+        .replace("@ALSO@", json.dumps(also)) \
         .replace("@ON_DEMAND@", json.dumps(lazy, indent=1))
 
 
@@ -56,6 +62,8 @@ _TEMPLATE = """\
 const VERSION = "@VERSION@";
 // path relative to this script -> Subresource Integrity of the bytes this build wrote
 const PRECACHE = @PRECACHE@;
+// the same file stored under more names from one fetch (the page: "./" is index.html)
+const ALSO = @ALSO@;
 // fetched and cached on first use only (packages only the notebook needs)
 const ON_DEMAND = new Set(@ON_DEMAND@);
 
@@ -71,6 +79,7 @@ self.addEventListener("install", (event) => {
       if (integrity && await cache.match(path)) return;  // left by an earlier, unfinished install
       const response = await fetch(new Request(path, { cache: "no-cache", integrity }));
       if (!response.ok) throw new Error(`precache ${path}: HTTP ${response.status}`);
+      for (const name of ALSO[path] || []) await cache.put(name, response.clone());
       await cache.put(path, response);
     }));
     await self.skipWaiting();

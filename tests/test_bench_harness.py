@@ -94,6 +94,8 @@ def test_files_sent_twice_are_counted():
 
     sent = [("/a.js", 10), ("/b.wasm", 100), ("/a.js", 0), ("/b.wasm", 100), ("/c", 5)]  # 0: a 304, no body
     assert bench_page.fetched_twice(sent) == {"/b.wasm": 100}
+    # the page as / and as /index.html is one file
+    assert bench_page.fetched_twice([("/", 7), ("/index.html", 7), ("/lite/", 3)]) == {"/index.html": 7}
 
 
 def test_scaling_plot_has_one_point_per_row():

@@ -39,6 +39,11 @@ def sw_lists(out) -> tuple[dict, list]:
     return precache, on_demand
 
 
+def sw_also(out) -> dict:
+    """sw.js's ALSO: a precached path -> the other names its one fetch is stored under."""
+    return json.loads(re.search(r"const ALSO = (\{.*?\});", (out / "sw.js").read_text()).group(1))
+
+
 def cache_name(out) -> str:
     return re.search(r'const VERSION = "([0-9a-f]+)"', (out / "sw.js").read_text()).group(1)
 
@@ -99,9 +104,10 @@ def test_service_worker_lists_every_asset(built_site):
     precache, on_demand = sw_lists(out)
     # build-info.json names sw.js's hash, so sw.js precaches it without one (the page reads it on load)
     assert precache.pop("build-info.json") == ""
-    assert set(precache) - {"./"} | set(on_demand) == assets_of(out)
+    # the page is fetched once, as "./", and stored under "index.html" too (not fetched a second time)
+    assert "index.html" not in precache and sw_also(out) == {"./": ["index.html"]}
+    assert set(precache) - {"./"} | {"index.html"} | set(on_demand) == assets_of(out)
     assert not set(precache) & set(on_demand)
-    assert precache["./"] == precache["index.html"]
     for rel, integrity in precache.items():
         path = out / ("index.html" if rel == "./" else rel)
         assert integrity == "sha256-" + base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
@@ -195,7 +201,7 @@ def test_rebuild_is_incremental_and_cache_name_follows_assets(built_site, tmp_pa
     assert fewer.cache_name != first.cache_name and cache_name(out) == fewer.cache_name
     assert fewer.removed == 4 and fewer.written == 3  # index.json, sw.js, build-info.json
     precache, on_demand = sw_lists(out)
-    assert set(precache) - {"./", "build-info.json"} | set(on_demand) == assets_of(out)
+    assert set(precache) - {"./", "build-info.json"} | {"index.html"} | set(on_demand) == assets_of(out)
     index = json.loads((out / "examples/index.json").read_text())
     assert [e["class_index"] for e in index["examples"]] == [0, 1]
 

@@ -1,10 +1,14 @@
 """The page's start in headless Chromium (issue 15): what the first paint imports, that later starts run from
 the build's precompiled bytecode (kept from the second visit on, not downloaded on the first), that nothing
-is fetched twice, and that the view modules it no longer
-imports still open on a first click, by keyboard and from a link that opens them directly."""
+is fetched twice (by the page, nor by the page and then the service worker's precache), and that the view
+modules it no longer imports still open on a first click, by keyboard and from a link that opens them directly."""
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections import Counter
+from functools import partial
 
 import pytest
 
@@ -24,6 +28,28 @@ def _fresh(browser, url, model, query="") -> Session:
     return s
 
 
+@pytest.fixture(scope="module")
+def counted_site(app_site):
+    """(server, url): the app's site served by buildsite.server, recording every file it sends a body of
+    (a 304 sends none), the page as index.html whether it was asked for as / or /index.html."""
+    from buildsite.server import make_server, url_of
+
+    server = make_server(app_site, port=0, quiet=True)
+    base, sent = server.RequestHandlerClass, []
+
+    class Counting(base.func):
+        def copyfile(self, source, outputfile):
+            path = self.translate_path(self.path)
+            sent.append(os.path.relpath(os.path.join(path, "index.html") if os.path.isdir(path) else path, server.root))
+            super().copyfile(source, outputfile)
+
+    server.RequestHandlerClass = partial(Counting, **base.keywords)
+    server.sent = sent
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, url_of(server)
+    _b.stop(server)
+
+
 def _startup(s: Session) -> dict:
     return json.loads(s.page.evaluate("cnn101_startup()"))
 
@@ -38,8 +64,10 @@ KEPT_POLL = """() => { const m = document.querySelector('meta[name="cnn101-bytec
     return window.__cnn101Kept === true; }"""
 
 
-def test_first_paint_imports_no_view_and_later_starts_run_from_the_build_bytecode(browser, app_url, app_model):
-    s = _fresh(browser, app_url, app_model)
+def test_first_paint_imports_no_view_and_later_starts_run_from_the_build_bytecode(browser, counted_site, app_model):
+    server, url = counted_site
+    server.sent.clear()
+    s = _fresh(browser, url, app_model)
     try:
         r = _startup(s)
         at_ready = set(r["modules"])
@@ -64,6 +92,11 @@ def test_first_paint_imports_no_view_and_later_starts_run_from_the_build_bytecod
         # compiles the page's modules itself, and the service worker does not precache it
         assert r["compiled_here"] and not any("/bytecode/" in u for u in fetched)
         s.page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=READY)
+        # the service worker's precache (done once it controls the page) downloaded nothing the page had:
+        # no file of the first visit went out twice, the page itself (/ and /index.html) included
+        sent = Counter(server.sent)
+        assert sent["index.html"] == 1 and sent["pyodide/pyodide.asm.wasm"] == 1, sent
+        assert {f: n for f, n in sent.items() if n > 1} == {}
         assert not s.page.evaluate(BYTECODE_KEPT)
         # the second visit asks the service worker to keep it once the page is ready ...
         s.open("")
