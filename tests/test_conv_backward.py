@@ -75,7 +75,8 @@ def test_strided_equals_naive_loops(kh, kw, sh, sw, padding, h, w, cin, cout, se
 
 @pytest.mark.parametrize("method", ["gy_stack", "x_stack"])
 def test_stacks_in_several_pieces_and_products(monkeypatch, method):
-    """Bounds small enough that the columns go in several stacks, each in several BLAS products: same values."""
+    """Bounds small enough that the columns go in several BLAS products (each stacked on its own) and, for
+    x_stack, several pieces of its products P: same values."""
     monkeypatch.setattr(conv_backward, "STACK_MAX_BYTES", 4 * 3 * 3 * 4 * 150)
     monkeypatch.setattr(conv_backward, "SINGLE_THREAD_MNK", 1)  # 64 columns per product
     layer, x, gy = _case(np.random.default_rng(4), 3, 3, 1, "same", 2, 19, 23, 4, 4)

@@ -18,7 +18,8 @@ import numpy as np
 
 from .conv_methods import NO_BLAS, SINGLE_THREAD_MNK, matmul_rows
 
-#: The shifted copies a stacking method makes are built this many bytes at a time (bounds their memory).
+#: x_stack's products P (one row per tap and input channel) are made this many bytes at a time (bounds their
+#: memory; the shifted copies themselves are made one BLAS block at a time).
 STACK_MAX_BYTES = 8 * 2**20
 
 
@@ -71,14 +72,17 @@ def _channels_last(xt: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shifted_stack(source: np.ndarray, offsets: list[int], c0: int, c1: int) -> np.ndarray:
-    """Columns c0:c1 of `source` (rows × positions) shifted by each tap's offset, stacked tap after tap:
-    rows t·r … (t+1)·r − 1 hold source[:, offsets[t] + c0 : offsets[t] + c1]."""
-    r = source.shape[0]
-    stack = np.empty((len(offsets) * r, c1 - c0), np.float32)
-    for t, off in enumerate(offsets):
-        stack[t * r:(t + 1) * r] = source[:, off + c0:off + c1]
-    return stack
+def _tap_runs(source: np.ndarray, kh: int, kw: int, wp: int, start: int, sign: int) -> np.ndarray:
+    """A read-only view (kh, kw, rows, run) of `source` (rows × positions): [di, dj, c, r] is
+    source[c, start + sign·(di·Wp + dj) + r] — each kernel tap's shifted run, from which a stacking method
+    copies one block of columns just before its products (the block is still in the cache when BLAS reads
+    it; building all the columns first was 6–15 % slower per Tiny VGG layer). NumPy checks the view's
+    extent against `source`."""
+    rows, width = source.shape
+    e = source.itemsize
+    run = width - (kh - 1) * wp - (kw - 1)
+    return np.ndarray((kh, kw, rows, run), np.float32, buffer=source, offset=start * e,
+                      strides=(sign * wp * e, sign * e, source.strides[0], e))
 
 
 def gy_stack(xp, kernel, gy, strides, need_input):
@@ -99,16 +103,16 @@ def gy_stack(xp, kernel, gy, strides, need_input):
     kmat = np.ascontiguousarray(kernel.transpose(0, 1, 3, 2)).reshape(taps * cout, cin) if need_input else None
     gx = np.empty((m, cin), np.float32) if need_input else None
     gkt = np.zeros((taps * cout, cin), np.float32)
-    step = _product_cols(taps * cout, cin)
-    cols = max(step, STACK_MAX_BYTES // (4 * taps * cout) // step * step)  # whole products per stack
-    for c0 in range(0, m, cols):
-        c1 = min(m, c0 + cols)
-        stack = _shifted_stack(grid, [lead - di * wp - dj for di in range(kh) for dj in range(kw)], c0, c1)
-        for i in range(0, c1 - c0, step):
-            block = stack[:, i:i + step]
-            gkt += block @ x2d[c0 + i:c0 + i + block.shape[1]]
-            if need_input:
-                np.matmul(block.T, kmat, out=gx[c0 + i:c0 + i + block.shape[1]])
+    step = min(m, _product_cols(taps * cout, cin))  # its stack: taps·cout·step ≤ 2·4·65536 / cin values
+    runs = _tap_runs(grid, kh, kw, wp, lead, -1)  # [di, dj, f, q] = grid[f, lead − di·Wp − dj + q]
+    stack = np.empty((taps * cout, step), np.float32)
+    for i in range(0, m, step):
+        j = min(m, i + step)
+        np.copyto(stack[:, :j - i].reshape(kh, kw, cout, j - i), runs[..., i:j])
+        block = stack[:, :j - i]
+        gkt += block @ x2d[i:j]
+        if need_input:
+            np.matmul(block.T, kmat, out=gx[i:j])
     gk = np.ascontiguousarray(gkt.reshape(kh, kw, cout, cin).transpose(0, 1, 3, 2))
     return (gx.reshape(xp.shape) if need_input else None), gk, _bias(gy)
 
@@ -130,16 +134,19 @@ def x_stack(xp, kernel, gy, strides, need_input):
     gxt = np.zeros((cin, m), np.float32) if need_input else None
     gk = np.zeros((taps * cin, cout), np.float32)
     step = _product_cols(taps * cin, cout)
-    cols = max(step, STACK_MAX_BYTES // (8 * taps * cin) // step * step)  # the stack and P
+    cols = max(step, STACK_MAX_BYTES // (4 * taps * cin) // step * step)  # P's columns
+    runs = _tap_runs(xt, kh, kw, wp, 0, 1)  # [di, dj, c, q] = xt[c, di·Wp + dj + q]
+    stack = np.empty((taps * cin, min(step, run)), np.float32)
     for c0 in range(0, run, cols):
         c1 = min(run, c0 + cols)
-        stack = _shifted_stack(xt, [di * wp + dj for di in range(kh) for dj in range(kw)], c0, c1)
         part = np.empty((taps * cin, c1 - c0), np.float32) if need_input else None
         for i in range(0, c1 - c0, step):
-            g = grid[c0 + i:min(c1, c0 + i + step)]
-            gk += stack[:, i:i + step] @ g
+            j = min(c1 - c0, i + step)
+            np.copyto(stack[:, :j - i].reshape(kh, kw, cin, j - i), runs[..., c0 + i:c0 + j])
+            g = grid[c0 + i:c0 + j]
+            gk += stack[:, :j - i] @ g
             if need_input:
-                np.matmul(kmat, g.T, out=part[:, i:i + step])
+                np.matmul(kmat, g.T, out=part[:, i:j])
         if need_input:
             for di in range(kh):
                 for dj in range(kw):
