@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv_methods import NO_BLAS, SINGLE_THREAD_MNK, matmul_rows
+from .conv_methods import NO_BLAS, SINGLE_THREAD_MNK, matmul_rows, tap_runs
 
 #: x_stack's products P (one row per tap and input channel) are made this many bytes at a time (bounds their
 #: memory; the shifted copies themselves are made one BLAS block at a time).
@@ -72,19 +72,6 @@ def _channels_last(xt: np.ndarray) -> np.ndarray:
     return out
 
 
-def _tap_runs(source: np.ndarray, kh: int, kw: int, wp: int, start: int, sign: int) -> np.ndarray:
-    """A read-only view (kh, kw, rows, run) of `source` (rows × positions): [di, dj, c, r] is
-    source[c, start + sign·(di·Wp + dj) + r] — each kernel tap's shifted run, from which a stacking method
-    copies one block of columns just before its products (the block is still in the cache when BLAS reads
-    it; building all the columns first was 6–15 % slower per Tiny VGG layer). NumPy checks the view's
-    extent against `source`."""
-    rows, width = source.shape
-    e = source.itemsize
-    run = width - (kh - 1) * wp - (kw - 1)
-    return np.ndarray((kh, kw, rows, run), np.float32, buffer=source, offset=start * e,
-                      strides=(sign * wp * e, sign * e, source.strides[0], e))
-
-
 def gy_stack(xp, kernel, gy, strides, need_input):
     """Stride 1, one stack serving both gradients. gy is laid channels first on the padded input's grid with
     (kh−1)·Wp + kw−1 zeros before it; the gradient reaching input position q from tap (di, dj) is gy at
@@ -104,7 +91,7 @@ def gy_stack(xp, kernel, gy, strides, need_input):
     gx = np.empty((m, cin), np.float32) if need_input else None
     gkt = np.zeros((taps * cout, cin), np.float32)
     step = min(m, _product_cols(taps * cout, cin))  # its stack: taps·cout·step ≤ 2·4·65536 / cin values
-    runs = _tap_runs(grid, kh, kw, wp, lead, -1)  # [di, dj, f, q] = grid[f, lead − di·Wp − dj + q]
+    runs = tap_runs(grid, kh, kw, wp, lead, -1)  # [di, dj, f, q] = grid[f, lead − di·Wp − dj + q]
     stack = np.empty((taps * cout, step), np.float32)
     for i in range(0, m, step):
         j = min(m, i + step)
@@ -135,7 +122,7 @@ def x_stack(xp, kernel, gy, strides, need_input):
     gk = np.zeros((taps * cin, cout), np.float32)
     step = _product_cols(taps * cin, cout)
     cols = max(step, STACK_MAX_BYTES // (4 * taps * cin) // step * step)  # P's columns
-    runs = _tap_runs(xt, kh, kw, wp, 0, 1)  # [di, dj, c, q] = xt[c, di·Wp + dj + q]
+    runs = tap_runs(xt, kh, kw, wp, 0, 1)  # [di, dj, c, q] = xt[c, di·Wp + dj + q]
     stack = np.empty((taps * cin, min(step, run)), np.float32)
     for c0 in range(0, run, cols):
         c1 = min(run, c0 + cols)

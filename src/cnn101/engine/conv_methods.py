@@ -65,6 +65,20 @@ def _kernel_rows(kernel, bias):
     return kt
 
 
+def tap_runs(source: np.ndarray, kh: int, kw: int, wp: int, start: int = 0, sign: int = 1) -> np.ndarray:
+    """A view (kh, kw, rows, run) of `source` (rows × positions on a padded grid Wp wide, float32): [di, dj, c, r]
+    is source[c, start + sign·(di·Wp + dj) + r] — each kernel tap's shifted run of every row, from which the
+    stacking methods (here and in conv_backward.py) copy one block of columns just before its BLAS product:
+    the block is still in the cache when BLAS reads it (stacking every column first, then multiplying, was
+    6–15 % slower per Tiny VGG layer, forward and backward). Made by the ndarray constructor (a third of
+    as_strided's cost, which is pure Python), which checks the view's extent against `source`. Read it only."""
+    rows, width = source.shape
+    e = source.itemsize
+    run = width - (kh - 1) * wp - (kw - 1)
+    return np.ndarray((kh, kw, rows, run), np.float32, buffer=source, offset=start * e,
+                      strides=(sign * wp * e, sign * e, source.strides[0], e))
+
+
 def _channels_first_einsum(xp, kernel, bias, oh, ow):
     kh, kw, cin, cout = kernel.shape
     n, hp, wp, _ = xp.shape
@@ -97,8 +111,7 @@ def _channels_first_blas(xp, kernel, bias, oh, ow):
     k = kh * kw * cin
     kt = _kernel_rows(kernel, bias)
     run = (oh - 1) * wp + ow  # up to the last output position
-    # columns per BLAS product, each stacked just before its product: the block's stack is still in the cache
-    # when BLAS reads it (stacking all columns first, then multiplying, was ≈ 8 % slower on Tiny VGG)
+    # columns per BLAS product, each block stacked just before its product (tap_runs)
     step = max(256, SINGLE_THREAD_MNK // max(1, cout * (k + 1)))
     step = max(1, min(run, step, STACK_MAX_BYTES // (4 * (k + 1))))
     out = np.empty((n, oh, ow, cout), np.float32)
@@ -111,11 +124,7 @@ def _channels_first_blas(xp, kernel, bias, oh, ow):
     # batch of patched images with the unpatched one and expects exact zeros where nothing changed).
     for b in range(n):
         xt = np.ascontiguousarray(xp[b].reshape(hp * wp, cin).T)  # (cin, Hp·Wp)
-        # every tap's run at once: under[di, dj, c, r] = xt[c, di·Wp + dj + r] (r < run stays inside xt
-        # because oh + kh − 1 = Hp and ow + kw − 1 = Wp at stride 1; NumPy checks the extent against the
-        # buffer). A view made by the constructor: a third of as_strided's cost, which is pure Python.
-        e = xt.itemsize
-        under = np.ndarray((kh, kw, cin, run), np.float32, buffer=xt, strides=(wp * e, e, xt.strides[0], e))
+        under = tap_runs(xt, kh, kw, wp)  # [di, dj, c, r] = xt[c, di·Wp + dj + r]; its run is `run` at stride 1
         for i in range(0, run, step):
             j = min(run, i + step)
             np.copyto(taps[..., :j - i], under[..., i:j])
@@ -129,8 +138,8 @@ def channels_first(xp, kernel, bias, strides, oh, ow):
     one contiguous run of the flattened (cin, N·Hp·Wp) input, starting at di·Wp + dj. The kh·kw runs are
     stacked (kh·kw·cin rows, plus a row of ones for the bias) and multiplied by the (cout × kh·kw·cin + 1)
     kernel, block of columns by block (each small enough for BLAS to keep on one thread, and stacked just
-    before its product); outputs computed past the right edge (Wp − ow per row) are dropped. Image by image. With BLAS the long products run 23–35 % faster than `taps`' (positions × cin)·(cin × cout)
-    ones."""
+    before its product); outputs computed past the right edge (Wp − ow per row) are dropped. Image by image.
+    With BLAS the long products run 23–35 % faster than `taps`' (positions × cin)·(cin × cout) ones."""
     return _channels_first_blas(xp, kernel, bias, oh, ow)
 
 
