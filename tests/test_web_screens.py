@@ -203,6 +203,40 @@ def test_back_goes_up_one_level_and_forward_down_again(s):
     _wait_level(s, 0)
 
 
+IN_SIGHT = """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+    return [r.top, r.bottom, innerHeight]; }"""
+
+
+def _in_sight(s, sel: str, what: str) -> None:
+    """The view's top is inside the window: the learner sees it open, not the page above it."""
+    top, bottom, height = s.page.evaluate(IN_SIGHT, sel)
+    assert 0 <= top < height - 100 and bottom > 0, f"{what}: {sel} at {top:.0f}–{bottom:.0f} px, window {height} px"
+
+
+def test_a_view_opened_by_a_link_or_by_forward_is_in_sight_on_a_phone(s):
+    """On a phone the Overview (where a view opens) is below the controls: a shared link to a view, or Forward
+    back into one, must bring it into the window — the conv view did not (its top stayed ≈ 1 000 px down)."""
+    s.page.set_viewport_size({"width": 390, "height": 844})
+    s.escape_all()
+    conv = [c for c in s.columns() if c["kind"] == "conv2d"][1]
+    pool = s.column("maxpool2d")
+    for col, sel in ((conv, "#conv-view"), (pool, ".dp")):
+        s.open(f"?neuron={col['name']}.2&level=2")
+        s.page.wait_for_function("JSON.parse(cnn101_views()).length === 1", timeout=10_000)
+        _b.wait_settled(s.page)
+        _in_sight(s, sel, f"a link to {col['name']}")
+    s.open("")
+    open_neuron(s, conv["index"], 2)
+    s.page.go_back(wait_until="commit")
+    _wait_level(s, 0)
+    s.page.evaluate("window.scrollTo(0, 0)")
+    s.page.go_forward(wait_until="commit")
+    _wait_level(s, 1)
+    _b.wait_settled(s.page)
+    _in_sight(s, "#conv-view", "Forward into the conv view")
+    s.escape_all()
+
+
 def test_legends_by_default_and_wording(s):
     """Legends show without 'show detail'; the conv detail says 'input · red' (not 'input — input · red') and
     'input channel 0' (not 'input channel channel 0'); the info line speaks of the open view, not of an old

@@ -129,6 +129,7 @@ def open(app, column, neuron: int) -> None:  # noqa: A001  (the registry's name 
     view = ConvView(app, column, neuron)
     views.push(view)
     view.root.focus(to_js({"preventScroll": True}))
+    dom.reveal(view.root)  # in sight: opened by a link or by Forward, on a phone it starts below the window
     n = view.n
     keyboard.announce(f"Convolution view of {n.layer}, neuron {n.filter}: {n.channels} input channels, each with its "
                       "own kernel, added up with the bias. Arrow keys move the window; Enter on a channel opens its "

@@ -169,7 +169,7 @@ class DetailPanel(View):
         self._draw()
         fit_host()
         self.root.focus(to_js({"preventScroll": True}))
-        self.root.scrollIntoView(to_js({"block": "nearest"}))
+        dom.reveal(self.root)  # its top in the window (by layout: the opening animation moves its box)
         keyboard.announce(f"{view.title} view opened. {view.subtitle}. Arrow keys move the window; "
                           "Esc goes back.")
         if self.player.playing:

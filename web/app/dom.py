@@ -99,6 +99,28 @@ def show(element, visible: bool) -> None:
     element.hidden = not visible
 
 
+def reveal(element, margin: float = 120) -> None:
+    """Scroll the window so that `element` is in it: whole if it fits (as scrollIntoView's "nearest"), else
+    from its top, unless its top already shows with `margin` px below it. By its layout box (offsetTop,
+    offsetHeight), not its bounding box: a view opening with a scale animation reports a box that moves while it
+    grows (scrollIntoView left the conv view ≈ 28 px above the window on a phone)."""
+    top, node = 0.0, element
+    while node is not None:
+        top += float(node.offsetTop)
+        node = node.offsetParent
+    height = float(element.offsetHeight)
+    y, window_h = float(window.scrollY), float(window.innerHeight)
+    if top < y:
+        to = top - 8
+    elif height + 16 <= window_h and top + height > y + window_h:
+        to = top + height + 8 - window_h  # the whole of it, its top still in the window
+    elif top > y + window_h - margin:
+        to = top - 8
+    else:
+        return
+    window.scrollTo(float(window.scrollX), max(0.0, to))
+
+
 def once(fn):
     """A proxy for a one-shot callback (requestAnimationFrame, setTimeout) that frees itself."""
     holder = []

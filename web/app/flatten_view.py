@@ -55,7 +55,7 @@ class FlattenView(View):
         self._wire()
         fit_host()
         self.root.focus(to_js({"preventScroll": True}))
-        self.root.scrollIntoView(to_js({"block": "nearest"}))
+        dom.reveal(self.root)  # its top in the window (by layout: the opening animation moves its box)
         keyboard.announce(f"Flatten view of {self.d.label} opened. Arrow keys move along the flatten vector; "
                           "Esc goes back.")
 
